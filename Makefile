@@ -1,0 +1,43 @@
+# make run   set up, migrate, and serve the API on 127.0.0.1:$PORT (default 8000)
+# make test  set up, then run the whole test suite
+# make lint  ruff, Django's checks, migrations and OpenAPI schema checks
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+TEST_SECRET_KEY := only-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH
+
+.PHONY: run test lint install bench
+
+# A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
+$(PY):
+	@py=""; \
+	for c in "$$(pyenv which python 2>/dev/null)" python3.13 python3.12 python3; do \
+	  if [ -n "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then py="$$c"; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+	  echo "This project needs Python 3.12 or newer (3.13 preferred). Install python3.13, or pyenv with 3.13, and run make again." >&2; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$py ($$("$$py" --version))"; \
+	"$$py" -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	GUNICORN_BIND=127.0.0.1:$(PORT) $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
+
+test: install
+	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(VENV)/bin/pytest $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py check
+	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null

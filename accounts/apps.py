@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+
+    def ready(self) -> None:
+        # Registers the OpenAPI description of the bearer token (drf-spectacular extension).
+        import config.schema  # noqa: F401

@@ -1,0 +1,73 @@
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import parsers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from accounts.serializers import LoginSerializer, SignupSerializer, TokenSerializer, UserSerializer
+from config.exceptions import Conflict
+from config.fields import parse_path_id, request_body
+from config.views import MethodCheckedFirst
+
+INVALID_CREDENTIALS = "Invalid Credentials"
+
+
+class UserListView(MethodCheckedFirst, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=SignupSerializer, responses={201: UserSerializer}, tags=["Users"])
+    def post(self, request: Request) -> Response:
+        serializer = SignupSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        try:
+            # The unique index decides between concurrent signups of one email.
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=serializer.validated_data["password"])
+        except IntegrityError as exc:
+            raise Conflict(f"User with email: {email} already exists") from exc
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserDetailView(MethodCheckedFirst, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: UserSerializer}, tags=["Users"])
+    def get(self, request: Request, id: str) -> Response:
+        user_id = parse_path_id(id)
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"User with id: {user_id} does not exist")
+        return Response(UserSerializer(user).data)
+
+
+class LoginView(MethodCheckedFirst, APIView):
+    """The OAuth2 password flow: form fields `username` (the email) and `password`."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    parser_classes = [parsers.FormParser, parsers.MultiPartParser]
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, tags=["Authentication"])
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # An unknown email costs one password hash too (ModelBackend does it), so both
+        # failures take the same time and give the same answer.
+        user = authenticate(
+            request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None:
+            raise PermissionDenied(INVALID_CREDENTIALS)
+        token = AccessToken.for_user(user)
+        return Response({"access_token": str(token), "token_type": "bearer"})

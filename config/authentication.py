@@ -1,0 +1,50 @@
+"""Bearer-token authentication with the contract's two 401 answers.
+
+No usable ``Authorization: Bearer`` header means "Not authenticated"; a token that is bad,
+expired, tampered with, of the wrong type, or whose user is gone or inactive means
+"Could not validate credentials". The exception handler writes both with
+``WWW-Authenticate: Bearer``.
+"""
+
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+
+NOT_AUTHENTICATED = "Not authenticated"
+INVALID_CREDENTIALS = "Could not validate credentials"
+BIGINT_MAX = 2**63 - 1
+
+
+class CredentialsInvalid(exceptions.AuthenticationFailed):
+    default_detail = INVALID_CREDENTIALS
+    default_code = "invalid_token"
+
+
+class BearerTokenAuthentication(JWTAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, AccessToken] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, raw_token = header.strip().partition(" ")
+        raw_token = raw_token.strip()
+        if scheme.lower() != "bearer" or not raw_token:
+            return None  # DRF answers NotAuthenticated when the view needs a user
+        try:
+            token = AccessToken(raw_token)
+        except TokenError as exc:
+            raise CredentialsInvalid() from exc
+        return self.get_user(token), token
+
+    def get_user(self, validated_token: AccessToken) -> User:
+        user_id = str(validated_token.get("user_id", ""))
+        if not user_id.isascii() or not user_id.isdigit() or int(user_id) > BIGINT_MAX:
+            raise CredentialsInvalid()
+        user = User.objects.filter(pk=int(user_id), is_active=True).first()
+        if user is None:
+            raise CredentialsInvalid()
+        return user
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Bearer"

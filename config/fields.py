@@ -1,0 +1,89 @@
+"""Strict serializer fields, and the parsing of query and path parameters.
+
+The contract's types are strict: a number is not a string, and ``true`` or ``1.5`` is not an
+integer. Integers are also kept within PostgreSQL's 64-bit range, so a huge id is a 422 and
+never reaches the database.
+"""
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.request import Request
+
+from config.exceptions import RequestValidationError
+
+BIGINT_MIN = -(2**63)
+BIGINT_MAX = 2**63 - 1
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {
+        "string_type": "Input should be a valid string",
+        "unicode": "Input should be valid Unicode text",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("string_type")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape
+            self.fail("unicode")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer: a JSON integer, an integral float, or a string of digits; never a bool."""
+
+    default_error_messages = {
+        "int_parsing": "Input should be a valid integer",
+        "max_value": "Input should be less than or equal to {max_value}",
+        "min_value": "Input should be greater than or equal to {min_value}",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", BIGINT_MIN)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("int_parsing")
+        if isinstance(data, float) and data.is_integer() and abs(data) < 2**64:
+            data = int(data)
+        if isinstance(data, str) and len(data) <= 40 and _INTEGER.fullmatch(data.strip()):
+            data = int(data.strip())
+        if not isinstance(data, int):
+            self.fail("int_parsing")
+        return super().to_internal_value(data)
+
+
+def parse_path_id(value: str, name: str = "id") -> int:
+    """A path id as an integer, or the contract's 422 with loc ["path", name]."""
+    field = StrictIntegerField()
+    try:
+        return field.run_validation(value)
+    except serializers.ValidationError as exc:
+        raise RequestValidationError({name: exc.detail}, location="path") from exc
+
+
+def request_body(request: Request) -> Any:
+    """The parsed JSON body; a request with no body at all is the contract's 422 at ["body"]."""
+    if request.stream is None:
+        raise RequestValidationError([ErrorDetail("Field required", code="required")])
+    return request.data
+
+
+def parse_query(serializer_class: type[serializers.Serializer], query: Any) -> dict:
+    """Validate query parameters with a serializer; errors are 422 with loc ["query", ...]."""
+    serializer = serializer_class(data=query)
+    if not serializer.is_valid():
+        raise RequestValidationError(serializer.errors, location="query")
+    return serializer.validated_data

@@ -1,0 +1,31 @@
+"""Routes. Every API path is served with and without its trailing slash, with no redirect."""
+
+from django.contrib import admin
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from accounts.views import LoginView, UserDetailView, UserListView
+from config.views import RootView
+from posts.views import PostViewSet
+from votes.views import VoteView
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # an optional slash: both spellings, no redirect
+router.register("posts", PostViewSet, basename="post")
+
+urlpatterns = [
+    re_path(r"^$", RootView.as_view(), name="root"),
+    re_path(r"^users/?$", UserListView.as_view(), name="user-list"),
+    re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
+    re_path(r"^login/?$", LoginView.as_view(), name="login"),
+    re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
+    *router.urls,
+    re_path(r"^openapi.json$", SpectacularJSONAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "config.exceptions.not_found"
+handler500 = "config.exceptions.server_error"

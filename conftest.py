@@ -1,0 +1,68 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from posts.models import Post
+
+PASSWORD = "password123"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, password: str = PASSWORD, **extra) -> User:
+        return User.objects.create_user(
+            email=email or f"user{next(counter)}@example.com", password=password, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def user(make_user) -> User:
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def other_user(make_user) -> User:
+    return make_user("other@example.com")
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    return client_for(other_user)
+
+
+@pytest.fixture
+def make_post(user):
+    def make(owner: User | None = None, **fields) -> Post:
+        fields.setdefault("title", "a title")
+        fields.setdefault("content", "some content")
+        return Post.objects.create(owner=owner or user, **fields)
+
+    return make

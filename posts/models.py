@@ -1,0 +1,22 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class Post(models.Model):
+    # No length limit in the table, as in the original's; the API enforces its own maxima.
+    title = models.CharField()
+    content = models.TextField()
+    published = models.BooleanField(default=True, db_default=True)
+    created_at = models.DateTimeField(db_default=Now())
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="posts")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The list's order, newest first with ties by id: pages read straight off this index.
+            models.Index(models.F("created_at").desc(), models.F("id").desc(), name="post_newest_first"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,86 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.exceptions import NotOwner
+from config.fields import parse_path_id, parse_query, request_body
+from config.views import MethodCheckedFirst
+from posts.models import Post
+from posts.queries import visible_posts, with_votes
+from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer
+
+
+@extend_schema(tags=["Posts"])
+class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
+    serializer_class = PostSerializer
+    # Any path segment reaches the view, which answers 422 for one that is not an integer.
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        return visible_posts(self.request.user)
+
+    def get_post(self, pk: str, missing: str) -> Post:
+        post_id = parse_path_id(pk)
+        post = self.get_queryset().select_related("owner").filter(pk=post_id).first()
+        if post is None:
+            raise NotFound(missing.format(id=post_id))
+        return post
+
+    def get_owned_post(self, pk: str) -> Post:
+        post = self.get_post(pk, "post with id: {id} does not exist")
+        if post.owner_id != self.request.user.pk:
+            raise NotOwner()
+        return post
+
+    @extend_schema(parameters=[PostListQuerySerializer], responses={200: PostOutSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        query = parse_query(PostListQuerySerializer, request.query_params)
+        posts = with_votes(self.get_queryset())
+        if query["search"]:
+            posts = posts.filter(title__icontains=query["search"])
+        page = posts.order_by("-created_at", "-id")[query["skip"] : query["skip"] + query["limit"]]
+        return Response(PostOutSerializer(page, many=True).data)
+
+    @extend_schema(responses={201: PostSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = PostSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        serializer.save(owner=request.user)
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={200: PostOutSerializer}
+    )
+    def retrieve(self, request: Request, pk: str) -> Response:
+        post_id = parse_path_id(pk)
+        post = with_votes(self.get_queryset()).filter(pk=post_id).first()
+        if post is None:
+            raise NotFound(f"post with id: {post_id} was not found")
+        return Response(PostOutSerializer(post).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={200: PostSerializer}
+    )
+    def update(self, request: Request, pk: str) -> Response:
+        return self._write(request, pk, partial=False)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={200: PostSerializer}
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self._write(request, pk, partial=True)
+
+    @extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={204: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        post = self.get_owned_post(pk)
+        post.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _write(self, request: Request, pk: str, *, partial: bool) -> Response:
+        post = self.get_owned_post(pk)
+        serializer = PostSerializer(post, data=request_body(request), partial=partial)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)

@@ -1,0 +1,12 @@
+from rest_framework import serializers
+
+from config.fields import StrictIntegerField
+
+
+class VoteSerializer(serializers.Serializer):
+    post_id = StrictIntegerField()
+    dir = StrictIntegerField(min_value=0, max_value=1, help_text="1 adds your vote, 0 removes it.")
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()

@@ -1,0 +1,40 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import Conflict
+from config.fields import request_body
+from config.views import MethodCheckedFirst
+from posts.queries import visible_posts
+from votes import services
+from votes.serializers import MessageSerializer, VoteSerializer
+
+
+class VoteView(MethodCheckedFirst, APIView):
+    @extend_schema(request=VoteSerializer, responses={201: MessageSerializer}, tags=["Vote"])
+    def post(self, request: Request) -> Response:
+        serializer = VoteSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        post_id, direction = serializer.validated_data["post_id"], serializer.validated_data["dir"]
+        post_missing = NotFound(f"Post with id: {post_id} does not exist")
+        if not visible_posts(request.user).filter(pk=post_id).exists():
+            raise post_missing
+
+        if direction == 1:
+            try:
+                services.cast_vote(user=request.user, post_id=post_id)
+            except services.AlreadyVoted as exc:
+                raise Conflict(f"user {request.user.pk} has already voted on post {post_id}") from exc
+            except services.PostGone as exc:
+                raise post_missing from exc
+            message = "successfully added vote"
+        else:
+            try:
+                services.retract_vote(user=request.user, post_id=post_id)
+            except services.NoVote as exc:
+                raise NotFound("Vote does not exist") from exc
+            message = "successfully deleted vote"
+        return Response({"message": message}, status=status.HTTP_201_CREATED)
