@@ -167,6 +167,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.contract_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # No OPTIONS metadata answers: OPTIONS is 405, as in the original (CORS preflights are
+    # answered by the CORS middleware before any view).
+    "DEFAULT_METADATA_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

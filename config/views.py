@@ -12,7 +12,8 @@ class MethodCheckedFirst:
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):
+        unserved_options = method == "options" and self.metadata_class is None
+        if method not in self.http_method_names or not hasattr(self, method) or unserved_options:
             raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
 

@@ -82,3 +82,9 @@ def test_cors_preflight_is_answered(api_client):
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_options_is_405_outside_cors_preflight(api_client):
+    response = api_client.options("/users/")
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
