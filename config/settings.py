@@ -36,7 +36,7 @@ DEBUG = env_bool("DEBUG")
 
 # Database: DATABASE_URL, else the original course API's DATABASE_* variables, else the
 # embedded PostgreSQL for local runs and tests.
-def _database() -> tuple[dict, bool]:
+def database_from_env() -> tuple[dict, bool]:
     if url := env("DATABASE_URL"):
         return dj_database_url.parse(url), False
     if host := env("DATABASE_HOSTNAME"):
@@ -53,7 +53,7 @@ def _database() -> tuple[dict, bool]:
     return embedded_database(), True
 
 
-_default_db, EMBEDDED_DATABASE = _database()
+_default_db, EMBEDDED_DATABASE = database_from_env()
 _default_db["CONN_MAX_AGE"] = None  # persistent connections
 _default_db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _default_db}

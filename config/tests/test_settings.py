@@ -1,0 +1,48 @@
+import pytest
+
+from config.settings import database_from_env
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("DATABASE_URL", "DATABASE_HOSTNAME", "DATABASE_PORT", "DATABASE_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("DATABASE_PASSWORD", raising=False)
+    monkeypatch.delenv("DATABASE_NAME", raising=False)
+    return monkeypatch
+
+
+def test_database_url_wins(clean_env):
+    clean_env.setenv("DATABASE_URL", "postgres://app:secret@db.example.com:6543/social")
+    clean_env.setenv("DATABASE_HOSTNAME", "ignored.example.com")
+    db, embedded = database_from_env()
+    assert not embedded
+    assert (db["HOST"], db["PORT"], db["USER"], db["PASSWORD"], db["NAME"]) == (
+        "db.example.com",
+        6543,
+        "app",
+        "secret",
+        "social",
+    )
+
+
+def test_the_originals_database_variables_work(clean_env):
+    # An existing .env of the original course API, as it is.
+    for name, value in {
+        "DATABASE_HOSTNAME": "localhost",
+        "DATABASE_PORT": "5433",
+        "DATABASE_USERNAME": "postgres",
+        "DATABASE_PASSWORD": "password123",
+        "DATABASE_NAME": "fastapi",
+    }.items():
+        clean_env.setenv(name, value)
+    db, embedded = database_from_env()
+    assert not embedded
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["HOST"], db["PORT"], db["USER"], db["PASSWORD"], db["NAME"]) == (
+        "localhost",
+        "5433",
+        "postgres",
+        "password123",
+        "fastapi",
+    )
