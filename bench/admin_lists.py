@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -69,7 +69,8 @@ def main() -> None:
             start = time.perf_counter()
             response = client.get(url)
             elapsed = time.perf_counter() - start
-        assert response.status_code == 200, (url, response.status_code)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
         print(f"{url:45} {elapsed * 1000:7.0f} ms  {len(queries)} queries")
 
 
