@@ -51,7 +51,7 @@ def test_title_version_description_and_tags(served):
     assert served["info"]["title"] == "Social media API"
     assert served["info"]["version"]
     assert "Bearer" in served["info"]["description"]
-    assert [tag["name"] for tag in served["tags"]] == ["Posts", "Users", "Authentication", "Vote"]
+    assert [tag["name"] for tag in served["tags"]][:4] == ["Posts", "Users", "Authentication", "Vote"]
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(CONTRACT))
