@@ -1,10 +1,12 @@
 """Fixtures shared by every app's tests."""
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from config.tests.schema_check import check_response
 from posts.models import Post
 
 PASSWORD = "password123"
@@ -13,6 +15,19 @@ PASSWORD = "password123"
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def responses_match_schema(monkeypatch):
+    """Every response of a documented route that a test receives must match /openapi.json."""
+    send = Client.request
+
+    def request(self, **kwargs):
+        response = send(self, **kwargs)
+        check_response(response)
+        return response
+
+    monkeypatch.setattr(Client, "request", request)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import parsers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -13,6 +13,7 @@ from accounts.models import User
 from accounts.serializers import LoginSerializer, SignupSerializer, TokenSerializer, UserSerializer
 from config.exceptions import Conflict
 from config.fields import parse_path_id, request_body
+from config.schema import error_responses
 from config.views import MethodCheckedFirst
 
 INVALID_CREDENTIALS = "Invalid Credentials"
@@ -22,7 +23,17 @@ class UserListView(MethodCheckedFirst, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=SignupSerializer, responses={201: UserSerializer}, tags=["Users"])
+    @extend_schema(
+        summary="Sign up",
+        request=SignupSerializer,
+        responses={
+            201: UserSerializer,
+            **error_responses(
+                409, 415, 422, messages={409: "User with email: alice@example.com already exists"}
+            ),
+        },
+        tags=["Users"],
+    )
     def post(self, request: Request) -> Response:
         serializer = SignupSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)
@@ -40,7 +51,15 @@ class UserDetailView(MethodCheckedFirst, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={200: UserSerializer}, tags=["Users"])
+    @extend_schema(
+        summary="Get a user",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        responses={
+            200: UserSerializer,
+            **error_responses(404, 422, messages={404: "User with id: 7 does not exist"}),
+        },
+        tags=["Users"],
+    )
     def get(self, request: Request, id: str) -> Response:
         user_id = parse_path_id(id)
         user = User.objects.filter(pk=user_id).first()
@@ -56,7 +75,16 @@ class LoginView(MethodCheckedFirst, APIView):
     authentication_classes = []
     parser_classes = [parsers.FormParser, parsers.MultiPartParser]
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenSerializer}, tags=["Authentication"])
+    @extend_schema(
+        summary="Log in",
+        description="The OAuth2 password flow: form fields `username` (the email) and `password`.",
+        request=LoginSerializer,
+        responses={
+            200: TokenSerializer,
+            **error_responses(403, 415, 422, messages={403: INVALID_CREDENTIALS}),
+        },
+        tags=["Authentication"],
+    )
     def post(self, request: Request) -> Response:
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -23,7 +23,9 @@ class RootView(MethodCheckedFirst, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        responses={200: inline_serializer("Greeting", {"message": serializers.CharField()})}, tags=["Root"]
+        summary="Say hello",
+        responses={200: inline_serializer("Greeting", {"message": serializers.CharField()})},
+        tags=["Root"],
     )
     def get(self, request: Request) -> Response:
         return Response({"message": "Hello World"})

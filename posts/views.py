@@ -6,10 +6,15 @@ from rest_framework.response import Response
 
 from config.exceptions import NotOwner
 from config.fields import parse_path_id, parse_query, request_body
+from config.schema import error_responses
 from config.views import MethodCheckedFirst
 from posts.models import Post
 from posts.queries import visible_posts, with_votes
 from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer
+
+POST_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+NOT_FOUND = {404: "post with id: 7 was not found"}
+MISSING = {404: "post with id: 7 does not exist"}
 
 
 @extend_schema(tags=["Posts"])
@@ -34,7 +39,13 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
             raise NotOwner()
         return post
 
-    @extend_schema(parameters=[PostListQuerySerializer], responses={200: PostOutSerializer(many=True)})
+    @extend_schema(
+        summary="List posts",
+        description="Published posts and your own drafts, newest first. `limit` above 100 gives 100; "
+        "`search` matches a part of the title, ignoring case.",
+        parameters=[PostListQuerySerializer],
+        responses={200: PostOutSerializer(many=True), **error_responses(401, 422)},
+    )
     def list(self, request: Request) -> Response:
         query = parse_query(PostListQuerySerializer, request.query_params)
         posts = with_votes(self.get_queryset())
@@ -43,7 +54,10 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         page = posts.order_by("-created_at", "-id")[query["skip"] : query["skip"] + query["limit"]]
         return Response(PostOutSerializer(page, many=True).data)
 
-    @extend_schema(responses={201: PostSerializer})
+    @extend_schema(
+        summary="Create a post",
+        responses={201: PostSerializer, **error_responses(401, 415, 422)},
+    )
     def create(self, request: Request) -> Response:
         serializer = PostSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)
@@ -51,7 +65,9 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={200: PostOutSerializer}
+        summary="Get a post",
+        parameters=[POST_ID],
+        responses={200: PostOutSerializer, **error_responses(401, 404, 422, messages=NOT_FOUND)},
     )
     def retrieve(self, request: Request, pk: str) -> Response:
         post_id = parse_path_id(pk)
@@ -61,18 +77,29 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         return Response(PostOutSerializer(post).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={200: PostSerializer}
+        summary="Replace a post",
+        description="Only its owner may; an omitted `published` becomes true.",
+        parameters=[POST_ID],
+        responses={200: PostSerializer, **error_responses(401, 403, 404, 415, 422, messages=MISSING)},
     )
     def update(self, request: Request, pk: str) -> Response:
         return self._write(request, pk, partial=False)
 
     @extend_schema(
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={200: PostSerializer}
+        summary="Change some fields of a post",
+        description="Only its owner may.",
+        parameters=[POST_ID],
+        responses={200: PostSerializer, **error_responses(401, 403, 404, 415, 422, messages=MISSING)},
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         return self._write(request, pk, partial=True)
 
-    @extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={204: None})
+    @extend_schema(
+        summary="Delete a post",
+        description="Only its owner may; its votes go with it.",
+        parameters=[POST_ID],
+        responses={204: None, **error_responses(401, 403, 404, 422, messages=MISSING)},
+    )
     def destroy(self, request: Request, pk: str) -> Response:
         post = self.get_owned_post(pk)
         post.delete()

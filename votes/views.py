@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from config.exceptions import Conflict
 from config.fields import request_body
+from config.schema import error_responses
 from config.views import MethodCheckedFirst
 from posts.queries import visible_posts
 from votes import services
@@ -14,7 +15,26 @@ from votes.serializers import MessageSerializer, VoteSerializer
 
 
 class VoteView(MethodCheckedFirst, APIView):
-    @extend_schema(request=VoteSerializer, responses={201: MessageSerializer}, tags=["Vote"])
+    @extend_schema(
+        summary="Vote on a post",
+        description="`dir` 1 adds your vote (409 if it is already there); 0 removes it (404 if there is none).",
+        request=VoteSerializer,
+        responses={
+            201: MessageSerializer,
+            **error_responses(
+                401,
+                404,
+                409,
+                415,
+                422,
+                messages={
+                    404: ["Post with id: 7 does not exist", "Vote does not exist"],
+                    409: "user 1 has already voted on post 7",
+                },
+            ),
+        },
+        tags=["Vote"],
+    )
     def post(self, request: Request) -> Response:
         serializer = VoteSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)

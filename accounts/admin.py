@@ -1,0 +1,70 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+
+from accounts.models import User, UserManager
+from config.admin_lists import LargeTableAdmin
+from posts.models import Post
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self) -> str:
+        # Stored lower-cased (a database constraint), so compare and save it that way.
+        return UserManager.normalize_email(self.cleaned_data.get("email"))
+
+
+class UserEditForm(UserChangeForm):
+    """The password is shown only as its hash's summary, with a link to the change-password
+    page; there is no field that takes a raw password or a hash."""
+
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        return UserManager.normalize_email(self.cleaned_data.get("email"))
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+    list_display = ("email", "is_staff", "date_joined", "post_count")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+    search_fields = ("email",)
+    ordering = ("email",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # A correlated subquery: counted only for the users on the page, through the owner index.
+        post_count = (
+            Post.objects.filter(owner=OuterRef("pk"))
+            .order_by()
+            .values("owner")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(post_count=Coalesce(Subquery(post_count, output_field=IntegerField()), 0))
+        )
+
+    @admin.display(description="posts", ordering="post_count")
+    def post_count(self, user: User) -> int:
+        return user.post_count

@@ -1,0 +1,114 @@
+"""Checks an HTTP response against the OpenAPI schema the app serves.
+
+conftest.py runs every response the test client receives through ``check_response``: a
+response of a documented operation (path and method in the schema) must have a documented
+status code, and its body must match that code's schema. Objects are checked closed: a key the
+schema does not list is an error, so a new field cannot ship undocumented.
+"""
+
+import copy
+import functools
+import json
+import re
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.generators import SchemaGenerator
+from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
+
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+class SchemaMismatch(AssertionError):
+    pass
+
+
+@functools.cache
+def api_schema() -> dict:
+    """The schema /openapi.json serves (built without a request, so without a server URL)."""
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _closed(schema: Any) -> Any:
+    """A copy in which every object with listed properties refuses keys it does not list."""
+    if isinstance(schema, dict):
+        schema = {key: _closed(value) for key, value in schema.items()}
+        if "properties" in schema and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    return schema
+
+
+@functools.cache
+def _components() -> dict:
+    return _closed(copy.deepcopy(api_schema().get("components", {})))
+
+
+@functools.cache
+def _routes() -> list[tuple[re.Pattern, str]]:
+    """Each documented path as a regex; both slash spellings match, as the app serves both."""
+    routes = []
+    for template in api_schema()["paths"]:
+        parts = re.split(r"(\{[^}/]+\})", template.rstrip("/"))
+        body = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+        routes.append((re.compile(f"^{body}/?$"), template))
+    return routes
+
+
+def find_operation(method: str, path: str) -> tuple[str, dict] | None:
+    """The documented (path template, operation) for a request, or None if undocumented."""
+    for pattern, template in _routes():
+        if pattern.match(path):
+            operation = api_schema()["paths"][template].get(method.lower())
+            if operation is not None:
+                return template, operation
+    return None
+
+
+def validate_body(schema: dict, body: Any, where: str) -> None:
+    root = {**_closed(schema), "components": _components()}
+    validator = OAS30ReadValidator(root, format_checker=oas30_format_checker)
+    errors = sorted(validator.iter_errors(body), key=lambda error: list(error.absolute_path))
+    if errors:
+        messages = "; ".join(f"at {list(e.absolute_path)}: {e.message}" for e in errors[:5])
+        raise SchemaMismatch(f"{where}: body does not match the schema: {messages}")
+
+
+def check(method: str, path: str, status: int, content_type: str, content: bytes) -> None:
+    """Raise SchemaMismatch if a response of a documented operation is not as documented."""
+    found = find_operation(method, path)
+    if found is None:
+        return
+    template, operation = found
+    where = f"{method.upper()} {path} ({template}) -> {status}"
+    documented = operation["responses"].get(str(status)) or operation["responses"].get("default")
+    if documented is None:
+        raise SchemaMismatch(
+            f"{where}: status {status} is not documented (documented: {sorted(operation['responses'])})"
+        )
+    media = documented.get("content")
+    if not media:
+        if content:
+            raise SchemaMismatch(f"{where}: documented without a body, but the response has one")
+        return
+    media_type = content_type.split(";")[0].strip()
+    if media_type not in media:
+        raise SchemaMismatch(f"{where}: content type {media_type!r} is not documented ({sorted(media)})")
+    schema = media[media_type].get("schema")
+    if schema is not None:
+        validate_body(schema, json.loads(content), where)
+
+
+def check_response(response: HttpResponse) -> None:
+    request = response.wsgi_request
+    if getattr(response, "streaming", False):
+        return
+    check(
+        request.method,
+        request.path_info,
+        response.status_code,
+        response.get("Content-Type", ""),
+        response.content,
+    )

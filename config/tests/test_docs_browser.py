@@ -1,0 +1,172 @@
+"""The documentation pages in a real browser: headless Chromium against the app under gunicorn.
+
+Set DOCS_SCREENSHOTS to a folder (e.g. ``docs``) to keep the screenshots there; otherwise they
+go to the test's temporary folder.
+"""
+
+import json
+import os
+import shutil
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright import sync_api
+
+from config.tests.live import gunicorn_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+EMAIL, PASSWORD = "reader@example.com", "correct horse battery"
+TIMEOUT_MS = 20_000
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    # CI installs chromium (.ci/run), so there a missing browser is a failure, not a skip.
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
+        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+def http(method: str, url: str, body: bytes | None = None, **headers: str) -> dict | list:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback server)
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def server() -> str:
+    """The app under gunicorn, with a user and one post of theirs, made through the API."""
+    with gunicorn_server() as base_url:
+        signup = json.dumps({"email": EMAIL, "password": PASSWORD}).encode()
+        http("POST", f"{base_url}/users/", signup, **{"Content-Type": "application/json"})
+        form = urllib.parse.urlencode({"username": EMAIL, "password": PASSWORD}).encode()
+        token = http("POST", f"{base_url}/login", form)["access_token"]
+        post = json.dumps({"title": "Seen through Swagger", "content": "Hello from the docs"}).encode()
+        http(
+            "POST",
+            f"{base_url}/posts/",
+            post,
+            **{"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        yield base_url
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("DOCS_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def browser_page(server: str):
+    """A Chromium page that records every request it makes and every error it logs."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.seen = []  # (url, status) of every response
+            page.blocked = []  # what the page's Content-Security-Policy kept from loading
+            page.errors = []
+
+            def failed(request) -> None:
+                if request.failure in ("csp", "net::ERR_BLOCKED_BY_CSP"):
+                    page.blocked.append(request.url)
+                else:
+                    page.errors.append(f"failed: {request.url} {request.failure}")
+
+            def console(message) -> None:
+                if message.type == "error" and "Content Security Policy" not in message.text:
+                    page.errors.append(f"console: {message.text}")
+
+            page.on("response", lambda response: page.seen.append((response.url, response.status)))
+            page.on("requestfailed", failed)
+            page.on("pageerror", lambda error: page.errors.append(f"page error: {error}"))
+            page.on("console", console)
+            yield page
+        finally:
+            browser.close()
+
+
+def assert_loaded_only_from(page, base_url: str) -> None:
+    """Everything came from our server, and every static file was served (by whitenoise)."""
+    ours = urllib.parse.urlsplit(base_url).netloc
+    hosts = {
+        urllib.parse.urlsplit(url).netloc for url, _ in page.seen if not url.startswith(("data:", "blob:"))
+    }
+    assert hosts == {ours}
+    assert all(urllib.parse.urlsplit(url).netloc != ours for url in page.blocked), page.blocked
+    static = [(url, status) for url, status in page.seen if "/static/" in url]
+    assert static, "the page loaded no static files"
+    assert all(status in (200, 304) for _, status in static), static
+    assert page.errors == [], page.errors
+
+
+def test_swagger_ui_authorizes_and_tries_out_the_post_list(server, browser_page, screenshots):
+    page = browser_page
+    page.goto(f"{server}/docs")
+    page.get_by_role("heading", name="Social media API").wait_for()
+
+    page.locator(".auth-wrapper button.authorize").click()
+    dialog = page.locator(".dialog-ux .modal-ux")
+    dialog.locator("#oauth_username").fill(EMAIL)
+    dialog.locator("#oauth_password").fill(PASSWORD)
+    dialog.locator("button.authorize").click()
+    dialog.get_by_text("Authorized", exact=True).wait_for()
+    dialog.locator("button.btn-done").click()
+
+    operation = page.locator("#operations-Posts-posts_list")
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    operation.locator("button.execute").click()
+    live = operation.locator(".live-responses-table .response")
+    live.first.wait_for()
+    assert live.locator(".response-col_status").first.inner_text().strip() == "200"
+    body = operation.locator(".live-responses-table .response-col_description pre.microlight").first
+    assert "Seen through Swagger" in body.inner_text()
+    # The request carried the token the Authorize dialog got from /login.
+    assert "Authorization: Bearer ey" in operation.locator(".curl-command").inner_text()
+
+    # From the title down to the answer "Try it out" got.
+    answer = operation.locator(".live-responses-table").first.bounding_box()
+    bottom = page.evaluate("window.scrollY") + answer["y"] + answer["height"] + 20
+    page.screenshot(
+        path=screenshots / "swagger-ui.png",
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 1280, "height": bottom},
+    )
+    assert_loaded_only_from(page, server)
+
+
+def test_redoc_shows_every_route(server, browser_page, screenshots):
+    page = browser_page
+    schema = http("GET", f"{server}/openapi.json")
+    page.goto(f"{server}/redoc")
+    page.get_by_role("heading", name="Social media API").first.wait_for()
+    page.locator(".api-content").wait_for()
+
+    text = page.locator("body").inner_text()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            assert operation["summary"] in text, (method, path)
+            endpoint = page.locator(f'[id="operation/{operation["operationId"]}"]')
+            assert endpoint.count() == 1, (method, path)
+            shown = endpoint.inner_text()
+            assert path in shown, (method, path)
+            assert method.lower() in shown.lower().split(), (method, path)
+
+    page.screenshot(path=screenshots / "redoc.png")
+    assert_loaded_only_from(page, server)

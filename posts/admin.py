@@ -1,0 +1,36 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from config.admin_lists import LargeTableAdmin
+from posts.models import Post
+from posts.queries import with_votes
+
+
+@admin.register(Post)
+class PostAdmin(LargeTableAdmin):
+    list_display = ("title", "owner", "published", "vote_count", "created_at")
+    list_filter = ("published", "created_at")
+    search_fields = ("title", "content", "owner__email")
+    ordering = ("-created_at", "-id")  # the list's index: pages read straight off it
+    autocomplete_fields = ("owner",)
+    fields = ("title", "content", "published", "owner", "created_at", "vote_count")
+    readonly_fields = ("created_at", "vote_count")
+    actions = ("publish", "unpublish")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
+        return with_votes(super().get_queryset(request))
+
+    @admin.display(description="votes", ordering="vote_count")
+    def vote_count(self, post: Post) -> int:
+        return post.vote_count
+
+    @admin.action(description="Publish the selected posts", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        count = queryset.update(published=True)
+        self.message_user(request, f"Published {count} post(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected posts", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        count = queryset.update(published=False)
+        self.message_user(request, f"Unpublished {count} post(s).", messages.SUCCESS)

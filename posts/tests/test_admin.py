@@ -1,0 +1,100 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from posts.models import Post
+from votes.models import Vote
+
+pytestmark = pytest.mark.django_db
+
+POSTS = "/admin/posts/post/"
+
+
+def titles(page: str, candidates: list[str]) -> list[str]:
+    """The candidate titles the page shows, in the order it shows them."""
+    shown = [t for t in candidates if f">{t}<" in page]
+    return sorted(shown, key=lambda t: page.index(f">{t}<"))
+
+
+def test_post_list_columns(admin_client, user, other_user, make_post):
+    post = make_post(title="First words", published=False)
+    Vote.objects.create(user=other_user, post=post)
+    page = admin_client.get(POSTS).content.decode()
+    for column in ("Title", "Owner", "Published", "Votes", "Created at"):
+        assert f">{column}<" in page.replace("</a>", "<"), column
+    row = page[page.index("First words") :].split("</tr>")[0]
+    assert user.email in row
+    assert 'alt="False"' in row  # the unpublished icon
+    assert ">1<" in row  # one vote
+
+
+def test_post_list_sorts_by_vote_count(admin_client, user, other_user, make_post):
+    _, loud, middle = make_post(title="quiet"), make_post(title="loud"), make_post(title="middle")
+    Vote.objects.bulk_create([Vote(user=user, post=loud), Vote(user=other_user, post=loud)])
+    Vote.objects.create(user=user, post=middle)
+    page = admin_client.get(POSTS, {"o": "-4"}).content.decode()
+    assert titles(page, ["quiet", "loud", "middle"]) == ["loud", "middle", "quiet"]
+
+
+def test_post_search_by_title_content_and_owner_email(admin_client, user, other_user, make_post):
+    make_post(title="apple pie", content="sweet")
+    make_post(title="bread", content="with APPLE jam")
+    make_post(owner=other_user, title="soup", content="hot")
+    everything = ["apple pie", "bread", "soup"]
+    assert titles(admin_client.get(POSTS, {"q": "apple"}).content.decode(), everything) == [
+        "bread",
+        "apple pie",
+    ]
+    assert titles(admin_client.get(POSTS, {"q": "other@"}).content.decode(), everything) == ["soup"]
+
+
+def test_post_filters_by_published_and_date(admin_client, make_post):
+    make_post(title="draft", published=False)
+    old = make_post(title="old news")
+    Post.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=400))
+    make_post(title="today")
+    everything = ["draft", "old news", "today"]
+    drafts = admin_client.get(POSTS, {"published__exact": "0"}).content.decode()
+    assert titles(drafts, everything) == ["draft"]
+    since = (timezone.now() - datetime.timedelta(days=7)).isoformat()
+    recent = admin_client.get(POSTS, {"created_at__gte": since}).content.decode()
+    assert titles(recent, everything) == ["today", "draft"]
+    assert "By published" in drafts and "By created at" in drafts
+
+
+def test_owner_is_picked_by_autocomplete_not_a_list_of_every_user(admin_client, make_user, make_post):
+    post = make_post()
+    bystanders = [make_user(f"bystander{i}@example.com") for i in range(3)]
+    page = admin_client.get(f"{POSTS}{post.pk}/change/").content.decode()
+    assert 'class="admin-autocomplete' in page
+    assert all(b.email not in page for b in bystanders)
+    found = admin_client.get(
+        "/admin/autocomplete/",
+        {"term": "bystander1", "app_label": "posts", "model_name": "post", "field_name": "owner"},
+    ).json()
+    assert [item["text"] for item in found["results"]] == ["bystander1@example.com"]
+
+
+def test_staff_move_a_post_to_another_owner(admin_client, other_user, make_post):
+    post = make_post(title="moved")
+    response = admin_client.post(
+        f"{POSTS}{post.pk}/change/",
+        {"title": "moved", "content": "c", "published": "on", "owner": other_user.pk},
+    )
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert post.owner == other_user
+
+
+@pytest.mark.parametrize(
+    ("action", "before", "after"), [("publish", False, True), ("unpublish", True, False)]
+)
+def test_bulk_publish_and_unpublish(admin_client, make_post, action, before, after):
+    chosen = [make_post(published=before), make_post(published=before)]
+    untouched = make_post(published=before)
+    response = admin_client.post(POSTS, {"action": action, "_selected_action": [p.pk for p in chosen]})
+    assert response.status_code == 302
+    assert [p.published for p in Post.objects.filter(pk__in=[p.pk for p in chosen])] == [after, after]
+    untouched.refresh_from_db()
+    assert untouched.published is before
