@@ -37,6 +37,7 @@ STAGING = {
 # passlib's bcrypt: "$2b$12$" and 53 characters of salt and checksum.
 BCRYPT_HASH = r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$"
 MAX_EXAMPLES = 5
+TARGETS = {"users": User, "posts": Post, "votes": Vote}
 
 Progress = Callable[[str], None]
 
@@ -118,8 +119,7 @@ def run_import(source: psycopg.Connection, *, dry_run: bool, progress: Progress)
     result = ImportResult(revision=check_source_schema(source), dry_run=dry_run)
     with connection.cursor() as cursor:
         # Writers wait until the import commits: a signup now could take an id the import needs.
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (User, Post, Vote))
-        cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(_sql("LOCK TABLE {users}, {posts}, {votes} IN SHARE ROW EXCLUSIVE MODE"))
         totals = source.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts), (SELECT count(*) FROM votes)"
         ).fetchone()
@@ -136,7 +136,7 @@ def run_import(source: psycopg.Connection, *, dry_run: bool, progress: Progress)
         if not dry_run:
             _move_sequences(cursor, top_ids)
             # Fresh statistics, so the first requests after a large import get good plans.
-            cursor.execute(f"ANALYZE {tables}")
+            cursor.execute(_sql("ANALYZE {users}, {posts}, {votes}"))
         cursor.execute(
             "DROP TABLE course_users, course_posts, course_votes, course_skipped_users, course_skipped_posts"
         )
@@ -200,31 +200,35 @@ def _find_conflicts(cursor, result: ImportResult) -> None:
     result.votes.conflicting = cursor.rowcount
 
 
+def _sql(template: str) -> str:
+    """The template with this backend's table names, quoted, in {users}, {posts} and {votes}."""
+    quote = connection.ops.quote_name
+    return template.format(**{name: quote(model._meta.db_table) for name, model in TARGETS.items()})
+
+
 def _refuse_foreign_rows(cursor) -> None:
     """Rows here that share an id or an email with the source but are not the same rows."""
-    user_table = connection.ops.quote_name(User._meta.db_table)
-    post_table = connection.ops.quote_name(Post._meta.db_table)
+    # No ORDER BY: with the LIMIT it can lead the planner into a nested loop over both tables.
     checks = [
         (
-            f"SELECT s.id, t.email, s.email FROM course_users s JOIN {user_table} t ON t.id = s.id"
-            " WHERE t.email <> lower(btrim(s.email)) OR t.date_joined <> s.created_at",
+            "SELECT s.id, t.email, s.email FROM course_users s JOIN {users} t ON t.id = s.id"
+            " WHERE t.email <> lower(btrim(s.email)) OR t.date_joined <> s.created_at LIMIT %s",
             "user {0} here is {1}, but in the source user {0} is {2}",
         ),
         (
-            f"SELECT t.email, t.id, s.id FROM course_users s JOIN {user_table} t"
-            " ON t.email = lower(btrim(s.email)) WHERE t.id <> s.id",
+            "SELECT t.email, t.id, s.id FROM course_users s JOIN {users} t"
+            " ON t.email = lower(btrim(s.email)) WHERE t.id <> s.id LIMIT %s",
             "{0} is user {1} here but user {2} in the source",
         ),
         (
-            f"SELECT s.id FROM course_posts s JOIN {post_table} t ON t.id = s.id"
-            " WHERE t.owner_id <> s.owner_id OR t.created_at <> s.created_at",
+            "SELECT s.id FROM course_posts s JOIN {posts} t ON t.id = s.id"
+            " WHERE t.owner_id <> s.owner_id OR t.created_at <> s.created_at LIMIT %s",
             "post {0} here is not post {0} of the source",
         ),
     ]
     problems = []
     for query, message in checks:
-        # No ORDER BY: with a LIMIT it can lead the planner into a nested loop over both tables.
-        cursor.execute(f"{query} LIMIT {MAX_EXAMPLES}")
+        cursor.execute(_sql(query), [MAX_EXAMPLES])
         problems += [message.format(*row) for row in sorted(cursor.fetchall())]
     if problems:
         raise ImportRefused(
@@ -234,46 +238,45 @@ def _refuse_foreign_rows(cursor) -> None:
         )
 
 
+# Per table: the insert, and for --dry-run the count of staged rows that are here already.
+INSERTS = {
+    "users": (
+        "INSERT INTO {users} (id, email, password, date_joined, is_superuser, is_staff, is_active)"
+        " SELECT id, lower(btrim(email)),"
+        # Django's bcrypt hasher reads "bcrypt$" + the hash; anything else cannot be checked.
+        " CASE WHEN password ~ %(bcrypt)s THEN 'bcrypt$' || password ELSE '!' || md5(random()::text) END,"
+        " created_at, false, false, true FROM course_users ON CONFLICT DO NOTHING",
+        "SELECT count(*) FROM course_users s WHERE EXISTS (SELECT FROM {users} t WHERE t.id = s.id)",
+    ),
+    "posts": (
+        "INSERT INTO {posts} (id, title, content, owner_id, published, created_at)"
+        " SELECT id, title, content, owner_id, published, created_at FROM course_posts"
+        " ON CONFLICT DO NOTHING",
+        "SELECT count(*) FROM course_posts s WHERE EXISTS (SELECT FROM {posts} t WHERE t.id = s.id)",
+    ),
+    "votes": (
+        # The original keeps no vote times: a vote's time here is the import's.
+        "INSERT INTO {votes} (user_id, post_id, created_at)"
+        " SELECT user_id, post_id, now() FROM course_votes ON CONFLICT DO NOTHING",
+        "SELECT count(*) FROM course_votes s"
+        " WHERE EXISTS (SELECT FROM {votes} t WHERE t.user_id = s.user_id AND t.post_id = s.post_id)",
+    ),
+}
+
+
 def _insert(cursor, result: ImportResult, dry_run: bool, progress: Progress) -> None:
-    user_table, post_table, vote_table = (
-        connection.ops.quote_name(m._meta.db_table) for m in (User, Post, Vote)
-    )
     cursor.execute("SELECT count(*) FROM course_users WHERE password !~ %s", [BCRYPT_HASH])
     result.unusable_passwords = cursor.fetchone()[0]
-    inserts = {
-        "users": (
-            f"INSERT INTO {user_table}"
-            " (id, email, password, date_joined, is_superuser, is_staff, is_active)"
-            " SELECT id, lower(btrim(email)),"
-            # Django's bcrypt hasher reads "bcrypt$" + the hash; anything else cannot be checked.
-            " CASE WHEN password ~ %(bcrypt)s THEN 'bcrypt$' || password ELSE '!' || md5(random()::text) END,"
-            " created_at, false, false, true FROM course_users ON CONFLICT DO NOTHING",
-            f"SELECT count(*) FROM course_users s WHERE EXISTS (SELECT FROM {user_table} t WHERE t.id = s.id)",
-        ),
-        "posts": (
-            f"INSERT INTO {post_table} (id, title, content, owner_id, published, created_at)"
-            " SELECT id, title, content, owner_id, published, created_at FROM course_posts"
-            " ON CONFLICT DO NOTHING",
-            f"SELECT count(*) FROM course_posts s WHERE EXISTS (SELECT FROM {post_table} t WHERE t.id = s.id)",
-        ),
-        "votes": (
-            # The original keeps no vote times: a vote's time here is the import's.
-            f"INSERT INTO {vote_table} (user_id, post_id, created_at)"
-            " SELECT user_id, post_id, now() FROM course_votes ON CONFLICT DO NOTHING",
-            f"SELECT count(*) FROM course_votes s WHERE EXISTS"
-            f" (SELECT FROM {vote_table} t WHERE t.user_id = s.user_id AND t.post_id = s.post_id)",
-        ),
-    }
-    for name, (insert, count_present) in inserts.items():
+    for name, (insert, count_present) in INSERTS.items():
         counts: TableCounts = getattr(result, name)
         staged = counts.source - counts.conflicting
         progress(f"{name}: {'counting' if dry_run else 'inserting'} {staged:,} rows")
         if dry_run:
-            cursor.execute(count_present)
+            cursor.execute(_sql(count_present))
             counts.already_here = cursor.fetchone()[0]
             counts.imported = staged - counts.already_here
         else:
-            cursor.execute(insert, {"bcrypt": BCRYPT_HASH} if name == "users" else None)
+            cursor.execute(_sql(insert), {"bcrypt": BCRYPT_HASH})
             counts.imported = cursor.rowcount
             counts.already_here = staged - counts.imported
 
@@ -281,14 +284,8 @@ def _insert(cursor, result: ImportResult, dry_run: bool, progress: Progress) -> 
 def _move_sequences(cursor, top_ids: tuple[int | None, int | None]) -> None:
     """Move the id sequences past every source id, so that new rows never collide."""
     for model, top in zip((User, Post), top_ids, strict=True):
-        table = connection.ops.quote_name(model._meta.db_table)
         cursor.execute(
-            f"""
-            SELECT setval(seq, top) FROM (
-                SELECT seq, GREATEST((SELECT max(id) FROM {table}), %s::bigint) AS top,
-                       pg_sequence_last_value(seq) AS last
-                FROM (SELECT pg_get_serial_sequence(%s, 'id')::regclass AS seq) s
-            ) v WHERE top > COALESCE(last, 0)
-            """,
-            [top, table],
+            "SELECT setval(seq, %(top)s) FROM (SELECT pg_get_serial_sequence(%(table)s, 'id')::regclass AS seq) s"
+            " WHERE %(top)s > COALESCE(pg_sequence_last_value(seq), 0)",
+            {"top": top, "table": connection.ops.quote_name(model._meta.db_table)},
         )

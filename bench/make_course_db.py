@@ -19,7 +19,9 @@ SCHEMA = Path(__file__).resolve().parent.parent / "accounts" / "tests" / "fixtur
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("url", help="the database to create, e.g. postgresql://postgres@127.0.0.1/course_big")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--posts", type=int, default=1_000_000)
@@ -59,7 +61,9 @@ def main() -> None:
         counts = db.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts), (SELECT count(*) FROM votes)"
         ).fetchone()
-    print(f"{dbname}: {counts[0]:,} users, {counts[1]:,} posts, {counts[2]:,} votes in {time.monotonic() - started:.0f} s")
+    print(
+        f"{dbname}: {counts[0]:,} users, {counts[1]:,} posts, {counts[2]:,} votes in {time.monotonic() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":
