@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -120,6 +121,9 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# Users imported from the original course API (manage.py import_course_db) keep its bcrypt
+# hashes until their first login, when Django re-hashes them with the first, preferred hasher.
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "accounts.hashers.PasslibBCryptPasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
