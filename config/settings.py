@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_simplejwt.token_blacklist",
     "accounts",
     "posts",
     "votes",
@@ -153,6 +154,8 @@ WHITENOISE_USE_FINDERS = not _collected
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe /health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
 
 _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*")
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
@@ -168,6 +171,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The client address for rate limits: REMOTE_ADDR, or with N trusted proxies in front, the
+    # address the outermost of them saw (the Nth entry from the right of X-Forwarded-For), so a
+    # client cannot pick its own address by sending the header.
+    "NUM_PROXIES": int(env("NUM_PROXIES", "0")),
 }
 
 SIMPLE_JWT = {
@@ -178,7 +185,20 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
+    # Each refresh hands out a new refresh token and revokes the one used (accounts/tokens.py).
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+
+# Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.
+if redis_url := env("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LOGIN_FAILURE_RATE = env("LOGIN_FAILURE_RATE", "10/minute")
+SIGNUP_RATE = env("SIGNUP_RATE", "30/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social media API",

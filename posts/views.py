@@ -4,6 +4,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.error_docs import error_responses
 from config.exceptions import NotOwner
 from config.fields import parse_path_id, parse_query, request_body
 from config.views import MethodCheckedFirst
@@ -40,7 +41,8 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         posts = with_votes(self.get_queryset())
         if query["search"]:
             posts = posts.filter(title__icontains=query["search"])
-        page = posts.order_by("-created_at", "-id")[query["skip"] : query["skip"] + query["limit"]]
+        order = ("-created_at", "-id") if query["sort"] == "new" else ("-vote_count", "-created_at", "-id")
+        page = posts.order_by(*order)[query["skip"] : query["skip"] + query["limit"]]
         return Response(PostOutSerializer(page, many=True).data)
 
     @extend_schema(responses={201: PostSerializer})
@@ -67,7 +69,9 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         return self._write(request, pk, partial=False)
 
     @extend_schema(
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={200: PostSerializer}
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        responses={200: PostSerializer, **error_responses(401, 403, 404, 422)},
+        summary="Change any of title, content and published (owner only).",
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         return self._write(request, pk, partial=True)
