@@ -9,4 +9,4 @@ class AccountsConfig(AppConfig):
         import config.schema  # noqa: F401
 
         # Registers the system check of the rate-limit settings.
-        import config.ratelimit  # noqa: F401
+        from config import ratelimit  # noqa: F401
