@@ -157,7 +157,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Load balancers probe /health over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
 
-_cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*")
+# Set but empty (as an env file or compose template often leaves it) means the default too.
+_cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_ALLOW_CREDENTIALS = False
