@@ -4,6 +4,7 @@ import contextlib
 import http.client
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ def database_env() -> dict[str, str]:
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator["Server"]:
     """Serve the app on a free port with `workers` processes; stopped on exit, even on failure."""
-    logs = Path(tempfile.mkdtemp(prefix="gunicorn-"))
+    logs = Path(tempfile.mkdtemp(prefix="test-gunicorn-"))
     child_env = {
         **os.environ,
         "SECRET_KEY": settings.SECRET_KEY,
@@ -59,6 +60,7 @@ def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator["Server"]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 def _wait_until_serving(process: subprocess.Popen, error_log: Path, workers: int) -> int:
