@@ -30,6 +30,16 @@ def responses_match_schema(monkeypatch):
     monkeypatch.setattr(Client, "request", request)
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    # Every test client comes from 127.0.0.1, so each test starts with empty rate-limit counts,
+    # in a local-memory cache even when REDIS_URL is set (never clear a real Redis).
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -51,3 +51,12 @@ class LoginSerializer(serializers.Serializer):
 class TokenSerializer(serializers.Serializer):
     access_token = serializers.CharField()
     token_type = serializers.CharField()
+    refresh_token = serializers.CharField(
+        help_text="Exchange at /login/refresh for a new pair; revoke at /logout."
+    )
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = StrictCharField(
+        max_length=4096, allow_blank=True, help_text="A refresh token from /login or /login/refresh."
+    )

@@ -2,17 +2,18 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import parsers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.serializers import LoginSerializer, SignupSerializer, TokenSerializer, UserSerializer
+from accounts.tokens import issue_pair
 from config.exceptions import Conflict
 from config.fields import parse_path_id, request_body
+from config.ratelimit import LOGIN_FAILURES, SignupRateThrottle, client_address
 from config.schema import error_responses
 from config.views import MethodCheckedFirst
 
@@ -22,6 +23,10 @@ INVALID_CREDENTIALS = "Invalid Credentials"
 class UserListView(MethodCheckedFirst, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    throttle_classes = [SignupRateThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise Throttled(wait, detail="Too many signups from this address.")
 
     @extend_schema(
         summary="Sign up",
@@ -29,7 +34,14 @@ class UserListView(MethodCheckedFirst, APIView):
         responses={
             201: UserSerializer,
             **error_responses(
-                409, 415, 422, messages={409: "User with email: alice@example.com already exists"}
+                409,
+                415,
+                422,
+                429,
+                messages={
+                    409: "User with email: alice@example.com already exists",
+                    429: "Too many signups from this address.",
+                },
             ),
         },
         tags=["Users"],
@@ -81,13 +93,20 @@ class LoginView(MethodCheckedFirst, APIView):
         request=LoginSerializer,
         responses={
             200: TokenSerializer,
-            **error_responses(403, 415, 422, messages={403: INVALID_CREDENTIALS}),
+            **error_responses(403, 415, 422, 429, messages={403: INVALID_CREDENTIALS}),
         },
         tags=["Authentication"],
     )
     def post(self, request: Request) -> Response:
+        # Counted before the password is checked and taken back unless it was wrong, so
+        # concurrent guesses cannot get past the limit together.
+        attempt = LOGIN_FAILURES.count(client_address(request))
+        if attempt.over_limit:
+            raise Throttled(attempt.retry_after, detail="Too many failed logins from this address.")
         serializer = LoginSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            LOGIN_FAILURES.uncount(attempt)
+            raise ValidationError(serializer.errors)
         # An unknown email costs one password hash too (ModelBackend does it), so both
         # failures take the same time and give the same answer.
         user = authenticate(
@@ -97,5 +116,13 @@ class LoginView(MethodCheckedFirst, APIView):
         )
         if user is None:
             raise PermissionDenied(INVALID_CREDENTIALS)
-        token = AccessToken.for_user(user)
-        return Response({"access_token": str(token), "token_type": "bearer"})
+        LOGIN_FAILURES.uncount(attempt)
+        return Response(issue_pair(user))
+
+
+class CurrentUserView(MethodCheckedFirst, APIView):
+    @extend_schema(
+        summary="Get the caller", responses={200: UserSerializer, **error_responses(401)}, tags=["Users"]
+    )
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)

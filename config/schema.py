@@ -77,6 +77,7 @@ ERRORS: dict[int, tuple[str, list[str]]] = {
         "Too many requests from this client; retry after `Retry-After` seconds.",
         ["Request was throttled."],
     ),
+    503: ("A dependency (the database) does not answer.", ["Database unavailable"]),
 }
 
 

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_simplejwt.token_blacklist",
     "accounts",
     "posts",
     "votes",
@@ -158,8 +159,11 @@ WHITENOISE_USE_FINDERS = not _collected
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe /health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
 
-_cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*")
+# Set but empty (as an env file or compose template often leaves it) means the default too.
+_cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_ALLOW_CREDENTIALS = False
@@ -176,6 +180,10 @@ REST_FRAMEWORK = {
     # answered by the CORS middleware before any view).
     "DEFAULT_METADATA_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The client address for rate limits: REMOTE_ADDR, or with N trusted proxies in front, the
+    # address the outermost of them saw (the Nth entry from the right of X-Forwarded-For), so a
+    # client cannot pick its own address by sending the header.
+    "NUM_PROXIES": int(env("NUM_PROXIES", "0")),
 }
 
 SIMPLE_JWT = {
@@ -186,7 +194,20 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
+    # Each refresh hands out a new refresh token and revokes the one used (accounts/tokens.py).
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+
+# Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.
+if redis_url := env("REDIS_URL"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LOGIN_FAILURE_RATE = env("LOGIN_FAILURE_RATE", "10/minute")
+SIGNUP_RATE = env("SIGNUP_RATE", "30/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social media API",

@@ -5,7 +5,9 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from accounts.views import LoginView, UserDetailView, UserListView
+from accounts.token_views import LogoutView, RefreshTokenView
+from accounts.views import CurrentUserView, LoginView, UserDetailView, UserListView
+from config.health import HealthView
 from config.views import RootView
 from posts.views import PostViewSet
 from votes.views import VoteView
@@ -17,8 +19,12 @@ router.register("posts", PostViewSet, basename="post")
 urlpatterns = [
     re_path(r"^$", RootView.as_view(), name="root"),
     re_path(r"^users/?$", UserListView.as_view(), name="user-list"),
+    re_path(r"^users/me/?$", CurrentUserView.as_view(), name="user-me"),  # before users/{id}
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
+    re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),
+    re_path(r"^logout/?$", LogoutView.as_view(), name="logout"),
+    re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
     *router.urls,
     re_path(r"^openapi.json$", SpectacularJSONAPIView.as_view(), name="schema"),

@@ -34,6 +34,11 @@ class PostListQuerySerializer(serializers.Serializer):
     limit = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=10)
     skip = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=0)
     search = StrictCharField(max_length=TITLE_MAX_LENGTH, allow_blank=True, default="")
+    sort = serializers.ChoiceField(
+        choices=["new", "top"],
+        default="new",
+        help_text="new: newest first; top: most votes first, then newest.",
+    )
 
     def validate_limit(self, value: int) -> int:
         return min(value, PAGE_MAX)

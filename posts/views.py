@@ -41,8 +41,8 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="List posts",
-        description="Published posts and your own drafts, newest first. `limit` above 100 gives 100; "
-        "`search` matches a part of the title, ignoring case.",
+        description="Published posts and your own drafts, newest first (`sort=top`: most votes first, "
+        "then newest). `limit` above 100 gives 100; `search` matches a part of the title, ignoring case.",
         parameters=[PostListQuerySerializer],
         responses={200: PostOutSerializer(many=True), **error_responses(401, 422)},
     )
@@ -51,7 +51,8 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         posts = with_votes(self.get_queryset())
         if query["search"]:
             posts = posts.filter(title__icontains=query["search"])
-        page = posts.order_by("-created_at", "-id")[query["skip"] : query["skip"] + query["limit"]]
+        order = ("-created_at", "-id") if query["sort"] == "new" else ("-vote_count", "-created_at", "-id")
+        page = posts.order_by(*order)[query["skip"] : query["skip"] + query["limit"]]
         return Response(PostOutSerializer(page, many=True).data)
 
     @extend_schema(

@@ -1,0 +1,40 @@
+"""GET /health for load balancers and orchestrators: one `SELECT 1`, no auth, no rate limit."""
+
+import logging
+
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.schema import error_responses
+from config.views import MethodCheckedFirst
+
+logger = logging.getLogger(__name__)
+
+
+class HealthView(MethodCheckedFirst, APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("Health", {"status": serializers.CharField()}),
+            **error_responses(503, messages={503: "Database unavailable"}),
+        },
+        tags=["Health"],
+        summary="Health check",
+        description="200 when the service and its database answer, 503 when the database does not.",
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError:
+            logger.warning("health check: the database does not answer", exc_info=True)
+            return Response({"detail": "Database unavailable"}, status=503)
+        return Response({"status": "ok"})

@@ -1,0 +1,129 @@
+"""Per-client-address rate limits with fixed windows, counted in Django's default cache.
+
+With ``REDIS_URL`` set the cache is Redis, so every worker process and host shares one count;
+without it each process counts on its own. Counting is an atomic increment (Redis ``INCR``,
+or the local-memory cache's lock), never a read followed by a write, so concurrent requests
+cannot all see the same count and slip through together.
+"""
+
+import hashlib
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.checks import Error, register
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+_RATE = re.compile(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*", re.IGNORECASE)
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    period: int  # seconds
+
+
+@lru_cache
+def parse_rate(value: str) -> Rate:
+    """``"10/minute"`` (also ``second``, ``hour``, ``day``, or their first letter) as a Rate."""
+    match = _RATE.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a rate like '10/minute'")
+    return Rate(int(match[1]), _PERIODS[match[2][0].lower()])
+
+
+def client_address(request: Request) -> str:
+    """REMOTE_ADDR, or the address the outermost of NUM_PROXIES trusted proxies saw."""
+    return BaseThrottle().get_ident(request) or ""
+
+
+class FixedWindowLimit:
+    """At most ``rate.limit`` counted events per client address in each window of the rate's
+    period. A caller counts an event before acting and takes it back (``uncount``) once it knows
+    the event should not count, so concurrent events are never let through past the limit."""
+
+    def __init__(self, scope: str, setting: str) -> None:
+        self.scope = scope
+        self.setting = setting
+
+    @property
+    def rate(self) -> Rate:
+        return parse_rate(getattr(settings, self.setting))
+
+    def _key(self, address: str, window: int) -> str:
+        # Hashed: a forwarded address is client-controlled text, not a safe cache key.
+        digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+        return f"ratelimit:{self.scope}:{digest}:{window}"
+
+    def count(self, address: str) -> "Counted":
+        """Count one event for the address, and say whether it is within the limit."""
+        rate = self.rate
+        now = time.time()
+        window = int(now // rate.period)
+        key = self._key(address, window)
+        try:
+            # The key outlives its window, so it cannot expire between add() and incr().
+            cache.add(key, 0, timeout=2 * rate.period)
+            used = cache.incr(key)
+        except Exception:
+            # A limit must not take the API down with its cache: count nothing, serve the request.
+            logger.exception("rate limit %s: cache unavailable, not limiting", self.scope)
+            return Counted(key=None, retry_after=None)
+        if used <= rate.limit:
+            return Counted(key=key, retry_after=None)
+        return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
+
+    def uncount(self, counted: "Counted") -> None:
+        """Take back an event counted earlier (it turned out not to count)."""
+        if counted.key is None:
+            return
+        try:
+            cache.decr(counted.key)
+        except Exception:  # the key is gone or the cache is down: nothing to take back
+            logger.debug("rate limit %s: nothing to uncount", self.scope)
+
+
+@dataclass(frozen=True)
+class Counted:
+    key: str | None
+    retry_after: int | None  # None when within the limit, else seconds until the window ends
+
+    @property
+    def over_limit(self) -> bool:
+        return self.retry_after is not None
+
+
+LOGIN_FAILURES = FixedWindowLimit("login-failure", "LOGIN_FAILURE_RATE")
+SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
+
+
+class SignupRateThrottle(BaseThrottle):
+    """Every signup attempt counts, so the 409 for a taken email cannot be used to enumerate
+    registered addresses at speed."""
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        self.counted = SIGNUPS.count(client_address(request))
+        return not self.counted.over_limit
+
+    def wait(self) -> int | None:
+        return self.counted.retry_after
+
+
+@register()
+def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
+    errors = []
+    for setting in ("LOGIN_FAILURE_RATE", "SIGNUP_RATE"):
+        try:
+            parse_rate(getattr(settings, setting))
+        except ValueError as exc:
+            errors.append(Error(f"{setting}: {exc}", id="config.E001"))
+    return errors

@@ -1,0 +1,128 @@
+"""Rate limits shared by every worker process through Redis, over real HTTP to gunicorn.
+
+Needs a Redis server (TEST_REDIS_URL, by default database 4 of the local one); skipped when
+there is none, except in CI, where .ci/run starts one and a missing Redis is a failure.
+"""
+
+import json
+import os
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from accounts.models import User
+from config.tests.server import gunicorn
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
+ALLOWED_ORIGIN = "https://app.example.com"
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup):
+    if not redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"no Redis at {REDIS_URL}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    env = {
+        "REDIS_URL": REDIS_URL,
+        # Hourly windows, entered well before their end (see window_with_room), so a test's
+        # requests always fall in one window.
+        "LOGIN_FAILURE_RATE": "4/hour",
+        "SIGNUP_RATE": "3/hour",
+        # The test plays the proxy: it writes the client's address in X-Forwarded-For.
+        "NUM_PROXIES": "1",
+        "CORS_ALLOWED_ORIGINS": f"{ALLOWED_ORIGIN}, https://admin.example.com",
+    }
+    with gunicorn(env, workers=2) as running:
+        # Load both workers before measuring.
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: running.request("GET", "/health"), range(8)))
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def window_with_room():
+    left = 3600 - time.time() % 3600
+    if left < 30:
+        time.sleep(left + 0.1)
+
+
+def client_address() -> str:
+    # A new address per test run: Redis keeps counts for the rest of their window.
+    return f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
+
+
+def at_once(n, call):
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: call(), range(n)))
+
+
+def test_failed_logins_are_counted_across_worker_processes(server):
+    address = client_address()
+    forwarded = {"X-Forwarded-For": address}
+    answers = at_once(
+        12, lambda: server.post_form("/login", {"username": "nobody@example.com", "password": "x"}, forwarded)
+    )
+    assert sorted(status for status, _, _ in answers) == [403] * 4 + [429] * 8
+    # Both processes answered: with per-process counts each would have let 4 through.
+    assert len(server.worker_pids("/login")) == 2
+    _, headers, body = next(answer for answer in answers if answer[0] == 429)
+    assert 0 < int(headers["retry-after"]) <= 3600
+    assert json.loads(body)["detail"].startswith("Too many failed logins")
+
+    # A right password from that address is refused too; from another one it works.
+    right = {"username": "real@example.com", "password": "password123"}
+    signup = json.dumps({"email": right["username"], "password": right["password"]})
+    json_from_elsewhere = {"X-Forwarded-For": client_address(), "Content-Type": "application/json"}
+    assert server.request("POST", "/users/", signup, json_from_elsewhere)[0] == 201
+    assert server.post_form("/login", right, forwarded)[0] == 429
+    # A client cannot pick a new address by sending its own X-Forwarded-For in front.
+    forged = {"X-Forwarded-For": f"{client_address()}, {address}"}
+    assert server.post_form("/login", right, forged)[0] == 429
+    assert server.post_form("/login", right, {"X-Forwarded-For": client_address()})[0] == 200
+
+
+def test_signups_are_counted_across_worker_processes(server):
+    forwarded = {"X-Forwarded-For": client_address(), "Content-Type": "application/json"}
+
+    def signup():
+        body = json.dumps({"email": f"s{secrets.token_hex(6)}@example.com", "password": "password123"})
+        return server.request("POST", "/users/", body, forwarded)
+
+    answers = at_once(8, signup)
+    assert sorted(status for status, _, _ in answers) == [201] * 3 + [429] * 5
+    assert User.objects.count() == 3
+    assert len(server.worker_pids("/users/")) == 2
+
+
+def test_health_is_never_limited(server):
+    assert {server.request("GET", "/health")[0] for _ in range(40)} == {200}
+
+
+def test_cors_allows_only_the_configured_origins(server):
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    status, headers, _ = server.request(
+        "OPTIONS", "/login/refresh", headers={"Origin": ALLOWED_ORIGIN, **preflight}
+    )
+    assert status == 200
+    assert headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert "POST" in headers["access-control-allow-methods"]
+    assert "access-control-allow-credentials" not in headers
+
+    status, headers, _ = server.request(
+        "OPTIONS", "/login/refresh", headers={"Origin": "https://evil.example.com", **preflight}
+    )
+    assert "access-control-allow-origin" not in headers
