@@ -33,8 +33,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
 
 # Worker heartbeats touch a file every second; on a container's disk-backed /tmp that can
 # block a worker, so keep them in memory where there is /dev/shm.
-if os.path.isdir("/dev/shm"):
-    worker_tmp_dir = "/dev/shm"
+if os.path.isdir("/dev/shm"):  # noqa: S108 (a memory-backed mount, not a shared temp file)
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
 # No control socket: it lives in $HOME, which instances of one user would share (and the
 # image's user cannot write). Signals do the same job: TERM to stop, HUP to reload.
 control_socket_disable = True
