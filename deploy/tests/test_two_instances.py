@@ -1,6 +1,8 @@
 """Two gunicorn instances on different ports, one database and one Redis: they behave as one
 service, as instances behind a load balancer must."""
 
+import os
+
 import pytest
 
 from conftest import PASSWORD
@@ -58,7 +60,12 @@ def test_tokens_votes_and_posts_are_shared_between_instances(gunicorn):
 @pytest.fixture
 def clean_redis():
     """Counters left by an earlier run (within the limit's window) would skew the count."""
-    redis_command(TEST_REDIS_URL, "FLUSHDB")
+    try:
+        redis_command(TEST_REDIS_URL, "FLUSHDB")
+    except OSError:
+        if os.environ.get("CI"):  # .ci/run starts Redis; there its absence is a failure
+            raise
+        pytest.skip(f"no Redis at {TEST_REDIS_URL} (CI starts one)")
     yield
     redis_command(TEST_REDIS_URL, "FLUSHDB")
 
