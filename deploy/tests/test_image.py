@@ -92,6 +92,7 @@ def test_compose_runs_migrations_before_web_on_postgres_16_and_redis():
     assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert web["depends_on"]["redis"]["condition"] == "service_healthy"
     assert "command" not in web  # the image's own CMD
+    assert "volumes" not in web and "env_file" not in web  # configured through the environment only
     assert web["ports"][0].endswith(":8000")
     environment = web["environment"]
     assert (
