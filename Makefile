@@ -1,6 +1,6 @@
 # make run   set up, migrate, and serve the API on 127.0.0.1:$PORT (default 8000)
 # make test  set up, then run the whole test suite
-# make lint  ruff, Django's checks, migrations and OpenAPI schema checks
+# make lint  ruff, Django's checks, migrations and OpenAPI schema checks, hadolint on the Dockerfile
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
@@ -41,3 +41,4 @@ lint: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py check
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py makemigrations --check --dry-run
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(VENV)/bin/hadolint Dockerfile

@@ -4,6 +4,7 @@ Every variable is listed in `.env.example` and in the README's configuration tab
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -146,7 +147,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # After `collectstatic` (the image runs it at build time) files get hashed, compressed,
 # cache-forever names; before it (local runs, tests) they are served from the apps' folders.
-_collected = (STATIC_ROOT / "staticfiles.json").exists()
+# `collectstatic` itself must run with the manifest storage, or it never writes that manifest.
+_collected = (STATIC_ROOT / "staticfiles.json").exists() or sys.argv[1:2] == ["collectstatic"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

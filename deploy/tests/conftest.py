@@ -1,0 +1,41 @@
+"""Fixtures for the deployment tests: gunicorn processes on the test database."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from deploy.tests.servers import TEST_REDIS_URL, Server, database_url, runtime_only_pythonpath, start_server
+
+
+@pytest.fixture
+def server_env(transactional_db, tmp_path) -> dict[str, str]:
+    """What the image is given: the test database (the subprocess sees committed rows only,
+    hence transactional_db), this worktree's Redis database and the test run's signing key;
+    and what it has: the runtime requirements only."""
+    return {
+        "PYTHONPATH": runtime_only_pythonpath(tmp_path / "runtime-only"),
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": TEST_REDIS_URL,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "WEB_CONCURRENCY": "2",
+        "DEBUG": "false",
+    }
+
+
+@pytest.fixture
+def gunicorn(server_env, tmp_path) -> Iterator[Callable[..., Server]]:
+    """Start gunicorn as the image does; every server started is stopped afterwards."""
+    started: list[Server] = []
+
+    def start(**env: str) -> Server:
+        server = start_server({**server_env, **env}, tmp_path)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:  # all at once, then wait for each
+        server.send_sigterm()
+    for server in started:
+        server.terminate(timeout=10)
