@@ -3,6 +3,8 @@ so Swagger UI's "Authorize" button takes an email and a password, as in the orig
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+import config.schema_hardening  # noqa: F401  (registers its field extension)
+
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "config.authentication.BearerTokenAuthentication"
