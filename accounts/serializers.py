@@ -1,6 +1,6 @@
 from django.contrib.auth import password_validation
-from django.core.validators import RegexValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import User, UserManager
