@@ -30,7 +30,8 @@ WORKDIR /app
 COPY . .
 # Hashed, compressed static files and their manifest, which switches the settings to
 # whitenoise's manifest storage. Settings need a key and a database to load; neither is used.
-RUN SECRET_KEY=collectstatic-only DATABASE_URL=postgres://collectstatic@localhost/unused \
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    DATABASE_URL=postgres://collectstatic@localhost/unused \
       python manage.py collectstatic --noinput \
  && python -m compileall -q .
 # Numeric, so that runAsNonRoot-style checks can verify it is not root.

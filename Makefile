@@ -42,3 +42,5 @@ lint: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py makemigrations --check --dry-run
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(VENV)/bin/hadolint Dockerfile
+	# Production settings: Django's deployment checklist must be clean.
+	DEBUG=false SECURE_SSL_REDIRECT=true SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" $(PY) manage.py check --deploy --fail-level WARNING

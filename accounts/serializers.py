@@ -1,11 +1,18 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import User, UserManager
 from config.fields import StrictCharField
 
+PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
+# The password rules that a schema can state, so that clients see them in /openapi.json; the
+# others (not too similar to the email) are checked in validate().
+NOT_ONLY_DIGITS = RegexValidator(
+    r"^[^\x00]*[^\x00\d][^\x00]*$", "This password is entirely numeric.", code="password_rules"
+)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -19,13 +26,28 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Django's email rules in a form a schema can carry (dot-atom local part, an ASCII domain), so
+# that what /openapi.json calls an email and what signup accepts are the same set.
+EMAIL_PATTERN = RegexValidator(
+    r"^[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+    "Enter a valid email address.",
+    code="invalid",
+)
+
+
 class EmailField(StrictCharField, serializers.EmailField):
     pass
 
 
 class SignupSerializer(serializers.Serializer):
-    email = EmailField(max_length=254)
-    password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, write_only=True)
+    email = EmailField(max_length=254, validators=[EMAIL_PATTERN])
+    password = StrictCharField(
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+        validators=[NOT_ONLY_DIGITS],
+        write_only=True,
+    )
 
     def validate_email(self, value: str) -> str:
         return UserManager.normalize_email(value)

@@ -8,6 +8,12 @@ Every error is ``{"detail": ...}``. Validation errors are 422 with a list of
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -16,6 +22,8 @@ from rest_framework.views import exception_handler
 from config.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
 
 NOT_AUTHORIZED = "Not authorized to perform requested action"
+# What Django raises for a body past DATA_UPLOAD_MAX_MEMORY_SIZE or its field/file counts.
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
 
 class RequestValidationError(exceptions.ValidationError):
@@ -30,6 +38,11 @@ class RequestValidationError(exceptions.ValidationError):
 
 class NotOwner(exceptions.PermissionDenied):
     default_detail = NOT_AUTHORIZED
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large"
 
 
 class Conflict(exceptions.APIException):
@@ -70,6 +83,12 @@ def contract_exception_handler(exc: Exception, context: dict) -> Response | None
             status=status.HTTP_401_UNAUTHORIZED,
             headers={"WWW-Authenticate": "Bearer"},
         )
+    # Django refuses an oversized or abusive body while DRF parses it; unhandled, that would
+    # be Django's HTML 400 page.
+    if isinstance(exc, TOO_LARGE):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("Bad Request")
     if isinstance(exc, exceptions.MethodNotAllowed):
         exc = exceptions.MethodNotAllowed("", detail="Method Not Allowed")
     elif isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied) and (
@@ -87,6 +106,13 @@ def contract_exception_handler(exc: Exception, context: dict) -> Response | None
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """Django's 404 for paths no route matches."""
     return JsonResponse({"detail": "Not Found"}, status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 400, for a suspicious request refused outside a DRF view."""
+    if isinstance(exception, TOO_LARGE):
+        return JsonResponse({"detail": PayloadTooLarge.default_detail}, status=413)
+    return JsonResponse({"detail": "Bad Request"}, status=400)
 
 
 def server_error(request: HttpRequest) -> JsonResponse:

@@ -65,6 +65,17 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean only: ``"false"``, ``0`` or ``"off"`` are not booleans."""
+
+    default_error_messages = {"bool_type": "Input should be a valid boolean"}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("bool_type")
+        return data
+
+
 def parse_path_id(value: str, name: str = "id") -> int:
     """A path id as an integer, or the contract's 422 with loc ["path", name]."""
     field = StrictIntegerField()
@@ -83,7 +94,8 @@ def request_body(request: Request) -> Any:
 
 def parse_query(serializer_class: type[serializers.Serializer], query: Any) -> dict:
     """Validate query parameters with a serializer; errors are 422 with loc ["query", ...]."""
-    serializer = serializer_class(data=query)
+    # A plain dict: with a QueryDict, DRF reads "?limit=" as "not given" and uses the default.
+    serializer = serializer_class(data={key: query.get(key) for key in query})
     if not serializer.is_valid():
         raise RequestValidationError(serializer.errors, location="query")
     return serializer.validated_data

@@ -15,6 +15,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+import config.schema_hardening  # noqa: F401  (registers its field extension)
 from config.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
 from config.exceptions import NOT_AUTHORIZED
 

@@ -70,6 +70,21 @@ if not SECRET_KEY:
 
     SECRET_KEY = local_secret_key()
 
+# Published example keys: anyone could sign tokens with them.
+_KNOWN_SECRET_KEYS = {
+    "change-me-to-a-long-random-string",
+    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+}
+if not DEBUG and (
+    len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+    or SECRET_KEY in _KNOWN_SECRET_KEYS
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak: use at least 50 random characters, e.g. $(openssl rand -base64 48)."
+    )
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
@@ -90,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -161,8 +177,17 @@ WHITENOISE_USE_FINDERS = not _collected
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Load balancers probe /health over plain HTTP.
+# The load balancer's health check speaks plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SECURE_HSTS_SECONDS = 31_536_000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+# Only the admin uses cookies; in production they travel over HTTPS only.
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+# A request body past this is a 413. The largest valid post (100,000 characters, each of which
+# may be a 12-byte JSON escape such as "\ud83c\udf89") is about 1.2 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Set but empty (as an env file or compose template often leaves it) means the default too.
 _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
@@ -227,6 +252,8 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["config.schema.original_path_spellings"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        # Fills in the error answers a route does not declare itself (413, bounded ids, ...).
+        "config.schema_hardening.document_errors",
         "config.schema.response_fields_required",
     ],
     "TAGS": [
@@ -244,9 +271,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
+# One JSON line per record on stderr, with the request id and without secrets (config/log.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "config.log.JsonLineFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    # Django's own handlers print only when DEBUG is on; its errors come here instead.
+    "loggers": {
+        "django": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING"), "propagate": False}
+    },
 }

@@ -33,5 +33,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "config.exceptions.bad_request"
 handler404 = "config.exceptions.not_found"
 handler500 = "config.exceptions.server_error"

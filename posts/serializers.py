@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
-from config.fields import BIGINT_MAX, StrictCharField, StrictIntegerField
+from config.fields import BIGINT_MAX, StrictBooleanField, StrictCharField, StrictIntegerField
 from posts.models import Post
 
 TITLE_MAX_LENGTH = 300
@@ -14,7 +14,7 @@ class PostSerializer(serializers.ModelSerializer):
 
     title = StrictCharField(max_length=TITLE_MAX_LENGTH, allow_blank=True)
     content = StrictCharField(max_length=CONTENT_MAX_LENGTH, allow_blank=True)
-    published = serializers.BooleanField(default=True)
+    published = StrictBooleanField(default=True)
     owner = UserSerializer(read_only=True)
 
     class Meta:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import runpy
+import secrets
 import subprocess
 import sys
 
@@ -163,7 +164,7 @@ def collectstatic(static_root, tmp_path) -> subprocess.CompletedProcess:
         **os.environ,
         "PYTHONPATH": runtime_only_pythonpath(tmp_path / "runtime-only"),
         "STATIC_ROOT": str(static_root),
-        "SECRET_KEY": "collectstatic-only",
+        "SECRET_KEY": secrets.token_urlsafe(50),  # as the Dockerfile: random, used for nothing
         "DATABASE_URL": "postgres://collectstatic@localhost/unused",
     }
     return subprocess.run(
@@ -190,7 +191,7 @@ def test_collected_static_files_are_served_hashed_and_compressed_by_gunicorn(tmp
         {
             "STATIC_ROOT": str(static_root),
             "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
-            "SECRET_KEY": "s" * 50,
+            "SECRET_KEY": secrets.token_urlsafe(50),
         },
         tmp_path,
     )

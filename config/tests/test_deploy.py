@@ -1,0 +1,63 @@
+"""Production settings: Django's deployment checklist, the secret key, the HTTPS redirect."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DEBUG": "false", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deployment_checklist_is_clean_with_production_settings():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        SECRET_KEY=secrets.token_urlsafe(50), SECURE_SSL_REDIRECT="true",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short-key",
+        "a" * 60,
+        "django-insecure-" + secrets.token_urlsafe(50),
+        "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+    ],
+    ids=["short", "repetitive", "django-insecure", "course-example"],
+)
+def test_weak_secret_key_is_refused_without_debug(key):
+    result = manage("check", SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+def test_weak_secret_key_is_allowed_with_debug():
+    assert manage("check", SECRET_KEY="short-key", DEBUG="true").returncode == 0
+
+
+def test_https_redirect_spares_health(settings, api_client):
+    settings.SECURE_SSL_REDIRECT = True
+    response = api_client.get("/posts/")
+    assert response.status_code == 301 and response["Location"] == "https://testserver/posts/"
+    for path in ("/health", "/health/"):
+        assert api_client.get(path).status_code not in (301, 302, 307, 308), path
+    secure = api_client.get("/", HTTP_X_FORWARDED_PROTO="https")
+    assert secure.status_code == 200
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
