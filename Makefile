@@ -41,3 +41,7 @@ lint: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py check
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py makemigrations --check --dry-run
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# make bench  seed 1k then 1M posts and measure each scenario under wrk (see bench/run.py)
+bench: install
+	$(PY) bench/run.py $(ARGS)
