@@ -40,7 +40,8 @@ READS = ["GET /", "list", "search", "top", "get one"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1k,1M", help="comma-separated, from: " + ",".join(SIZES))
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per scenario; the best is kept")
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
     ensure_wrk()
@@ -96,7 +97,12 @@ def bench_size(server: "Server", size: str, args: argparse.Namespace, probe) -> 
             row["note"] = f"not available (HTTP {status})"
         else:
             # Hashing a password is slow on purpose: a few connections, a longer timeout.
-            row.update(wrk(server, args, env, args.duration, login=name == "login"))
+            rounds = [
+                wrk(server, args, env, args.duration, login=name == "login") for _ in range(args.rounds)
+            ]
+            # Neighbours on a shared machine only ever slow a round down: keep the best one.
+            row.update(max(rounds, key=lambda r: r["rps"]), rss_mib=max(r["rss_mib"] for r in rounds))
+            row["failed"] = sum(r["failed"] for r in rounds)
         row["queries"] = probe.queries(name, env, token, PASSWORD, spare_post=vote_posts[-1])
         print(f"   {name:8} {json.dumps(row)}", flush=True)
         rows.append(row)

@@ -43,16 +43,20 @@ class Command(BaseCommand):
             raise CommandError("--users must be at least 1; --posts and --votes at least 0.")
         password_hash = make_password(password)  # hashing is slow on purpose: once, for everyone
         with transaction.atomic(), connection.cursor() as cursor:
-            # Bulk loading: row triggers (the vote counter) are off, counts are written directly.
+            # Bulk loading: the vote counter's triggers are off while this transaction holds
+            # both tables locked (the change commits or rolls back with it); the loader
+            # writes each post's count itself.
             cursor.execute("SET LOCAL synchronous_commit = off")
             # Foreign keys are checked at the end of each COPY, not all at once at commit.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE votes_vote DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE posts_post DISABLE TRIGGER USER")
             self._remove_seeded(cursor)
             bases = {table: self._max_id(cursor, table) for table in ("accounts_user", "posts_post")}
             loader = _Loader(users, posts, votes, bases["accounts_user"], bases["posts_post"])
             loaded_votes = loader.load(cursor, password_hash)
             cursor.execute("ALTER TABLE votes_vote ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE posts_post ENABLE TRIGGER USER")
             for table in ("accounts_user", "posts_post", "votes_vote"):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
@@ -75,13 +79,12 @@ class Command(BaseCommand):
             [SEEDED_EMAIL, SEEDED_EMAIL],
         )
         cursor.execute(f"DELETE FROM posts_post WHERE owner_id IN ({seeded})", [SEEDED_EMAIL])  # noqa: S608
-        if _has_vote_counter(cursor):
-            # The remaining posts may have lost votes of seeded users while the trigger was off.
-            cursor.execute(
-                "UPDATE posts_post p SET vote_total = c.n FROM (SELECT p2.id, count(v.id) AS n "
-                "FROM posts_post p2 LEFT JOIN votes_vote v ON v.post_id = p2.id GROUP BY p2.id) c "
-                "WHERE c.id = p.id AND p.vote_total <> c.n"
-            )
+        # The remaining posts may have lost votes of seeded users while the triggers were off.
+        cursor.execute(
+            "UPDATE posts_post p SET vote_total = c.n FROM (SELECT p2.id, count(v.id) AS n "
+            "FROM posts_post p2 LEFT JOIN votes_vote v ON v.post_id = p2.id GROUP BY p2.id) c "
+            "WHERE c.id = p.id AND p.vote_total <> c.n"
+        )
         # Through the ORM: it also removes group memberships and admin log entries.
         User.objects.filter(email__regex=SEEDED_EMAIL).delete()
 
@@ -89,14 +92,6 @@ class Command(BaseCommand):
     def _max_id(cursor, table: str) -> int:
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608
         return cursor.fetchone()[0]
-
-
-def _has_vote_counter(cursor) -> bool:
-    cursor.execute(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns "
-        "WHERE table_name = 'posts_post' AND column_name = 'vote_total')"
-    )
-    return cursor.fetchone()[0]
 
 
 class _Loader:
@@ -118,12 +113,7 @@ class _Loader:
                 for n in range(1, self.users + 1)
             ),
         )
-        columns = "id, title, content, published, created_at, owner_id"
-        if _has_vote_counter(cursor):
-            columns += ", vote_total"
-            self.with_counter = True
-        else:
-            self.with_counter = False
+        columns = "id, title, content, published, created_at, owner_id, vote_total"
         self._copy(cursor, f"posts_post ({columns})", self._post_rows())
         self._copy(cursor, "votes_vote (user_id, post_id, created_at)", self._vote_rows())
         return sum(self.vote_counts)
@@ -146,8 +136,7 @@ class _Loader:
             count = min(int(rng.expovariate(1 / scale)), users) if scale else 0
             self.post_times.append(created)
             self.vote_counts.append(count)
-            row = f"{post_id}\t{title}\t{content}\t{published}\t{_iso(created)}\t{self.user_base + owner}"
-            yield f"{row}\t{count}\n" if self.with_counter else f"{row}\n"
+            yield f"{post_id}\t{title}\t{content}\t{published}\t{_iso(created)}\t{self.user_base + owner}\t{count}\n"
 
     def _vote_rows(self) -> Iterator[str]:
         rng, user_ids = self.rng, range(self.user_base + 1, self.user_base + self.users + 1)
