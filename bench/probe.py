@@ -1,6 +1,9 @@
 """The bench's look inside: the database's version, the posts to use, and the queries that one
 request of each scenario runs (counted in-process with Django's test client)."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.test import Client
@@ -17,6 +20,21 @@ def postgres_version() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         return f"PostgreSQL {cursor.fetchone()[0]}"
+
+
+def postmaster_pid() -> int | None:
+    """The embedded database server's process (for its CPU time). A shared server's CPU
+    would count other clients' work too, so there is none for DATABASE_URL."""
+    if not settings.EMBEDDED_DATABASE:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{backend}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def pick_posts(*, user_email: str) -> tuple[int, list[int]]:

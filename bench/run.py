@@ -60,6 +60,7 @@ def main() -> None:
 
     print(machine(probe.postgres_version()), flush=True)
     server = Server()
+    server.database_pid = probe.postmaster_pid()
     results: dict[str, list[dict]] = {}
     try:
         server.start()
@@ -116,14 +117,23 @@ def wrk(server: "Server", args, env: dict, duration: int, login: bool = False) -
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s" if login else "3s"]
     cmd += ["-s", str(ROOT / "bench" / "wrk.lua"), server.url]
     server.sampler.reset()
+    cpu_before = cpu_seconds(server.process.pid), cpu_seconds(server.database_pid)
     out = subprocess.run(
         cmd, env={**os.environ, **env, "BENCH_THREADS": "2"}, capture_output=True, text=True,
         timeout=duration + 30, check=True,
     ).stdout  # fmt: skip
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
     data = json.loads(line[len("BENCH ") :])
+    app_cpu, db_cpu = (
+        cpu_seconds(pid) - before
+        for pid, before in zip((server.process.pid, server.database_pid), cpu_before, strict=True)
+    )
+    requests = max(data["requests"], 1)
     return {
         "rps": data["requests"] / (data["duration_us"] / 1e6),
+        # CPU per request barely moves with the neighbours' load, unlike requests/s.
+        "app_cpu_ms": 1000 * app_cpu / requests,
+        "db_cpu_ms": 1000 * db_cpu / requests if server.database_pid else None,
         "p50_ms": data["p50_us"] / 1000,
         "p99_ms": data["p99_us"] / 1000,
         "failed": data["non2xx"] + data["errors"],
@@ -136,6 +146,7 @@ class Server:
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         self.sampler = RssSampler()
+        self.database_pid: int | None = None  # the PostgreSQL server, when it runs on this machine
 
     def start(self) -> None:
         with socket.socket() as s:
@@ -227,6 +238,22 @@ class RssSampler:
                 table[pid] = max(table.get(pid, 0.0), kib / 1024)
 
 
+def cpu_seconds(root: int | None) -> float:
+    """CPU time used by a process and its children, the running ones and those already reaped."""
+    if root is None:
+        return 0.0
+    ticks = 0
+    for pid in [root, *children(root)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        if pid == root:
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: children that exited
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def children(pid: int) -> list[int]:
     try:
         return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -265,17 +292,19 @@ def machine(pg_version: str) -> str:
 
 def report(results: dict[str, list[dict]]) -> str:
     lines = [
-        "| size | scenario | req/s | p50 ms | p99 ms | failed | queries/request | worker peak RSS MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| size | scenario | req/s | p50 ms | p99 ms | failed | queries/request | app CPU ms/req "
+        "| db CPU ms/req | worker peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size, rows in results.items():
         for r in rows:
             if "note" in r:
-                lines.append(f"| {size} | {r['scenario']} | {r['note']} | | | | {r['queries']} | |")
+                lines.append(f"| {size} | {r['scenario']} | {r['note']} | | | | {r['queries']} | | | |")
                 continue
             lines.append(
                 f"| {size} | {r['scenario']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
-                f"| {r['failed']} | {r['queries']} | {r['rss_mib']:.0f} |"
+                f"| {r['failed']} | {r['queries']} | {r['app_cpu_ms']:.2f} "
+                f"| {'-' if r['db_cpu_ms'] is None else format(r['db_cpu_ms'], '.2f')} | {r['rss_mib']:.0f} |"
             )
     by = {size: {r["scenario"]: r for r in rows} for size, rows in results.items()}
     if "1k" in by and "1M" in by:
