@@ -48,6 +48,10 @@ def pick_posts(*, user_email: str) -> tuple[int, list[int]]:
     return middle.pk, list(free[: VOTE_POSTS + 1])
 
 
+def clear_votes(*, user_email: str, post_ids: list[int]) -> None:
+    Vote.objects.filter(user__email=user_email, post_id__in=post_ids).delete()
+
+
 def queries(scenario: str, env: dict, token: str, password: str, spare_post: int) -> str:
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
     if scenario == "vote":
