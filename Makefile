@@ -44,3 +44,7 @@ lint: install
 	$(VENV)/bin/hadolint Dockerfile
 	# Production settings: Django's deployment checklist must be clean.
 	DEBUG=false SECURE_SSL_REDIRECT=true SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" $(PY) manage.py check --deploy --fail-level WARNING
+
+# make bench  seed 1k then 1M posts and measure each scenario under wrk (see bench/run.py)
+bench: install
+	$(PY) bench/run.py $(ARGS)

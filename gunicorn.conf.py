@@ -10,10 +10,13 @@ def _cores() -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
-# Sync workers: one request at a time each, so this is the number of concurrent requests.
 # Behind a CPU quota (docker --cpus, a Kubernetes limit) set WEB_CONCURRENCY to match it.
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(_cores() * 2, 8))
-worker_class = "sync"
+# Threads let a worker serve other requests (and keep connections alive) while one waits on
+# the database; each thread keeps its own persistent database connection, so the database sees
+# up to workers x threads connections per instance. GUNICORN_THREADS=1 gives sync workers.
+threads = int(os.environ.get("GUNICORN_THREADS") or "4")
+worker_class = "gthread" if threads > 1 else "sync"
 
 accesslog = "-"
 errorlog = "-"

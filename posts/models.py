@@ -10,12 +10,23 @@ class Post(models.Model):
     published = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(db_default=Now())
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="posts")
+    # The number of votes, kept by database triggers in the same transaction as each vote's
+    # insert, delete or move (votes/migrations/0002_vote_counter.py). Writes from anywhere
+    # else are ignored by the database, so a stale value saved with a post cannot stick.
+    vote_total = models.BigIntegerField(db_default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             # The list's order, newest first with ties by id: pages read straight off this index.
             models.Index(models.F("created_at").desc(), models.F("id").desc(), name="post_newest_first"),
+            # sort=top: the most voted first, then the list's order.
+            models.Index(
+                models.F("vote_total").desc(),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="post_most_voted_first",
+            ),
         ]
 
     def __str__(self) -> str:

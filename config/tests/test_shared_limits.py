@@ -45,6 +45,9 @@ def server(django_db_setup):
         # The test plays the proxy: it writes the client's address in X-Forwarded-For.
         "NUM_PROXIES": "1",
         "CORS_ALLOWED_ORIGINS": f"{ALLOWED_ORIGIN}, https://admin.example.com",
+        # One request at a time per worker, so concurrent requests reach both processes (a
+        # threaded worker could take them all, and per-process counts would go unnoticed).
+        "GUNICORN_THREADS": "1",
     }
     with gunicorn(env, workers=2) as running:
         # Load both workers before measuring.

@@ -1,0 +1,76 @@
+"""The bench's look inside: the database's version, the posts to use, and the queries that one
+request of each scenario runs (counted in-process with Django's test client)."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from posts.models import Post
+from votes.models import Vote
+
+VOTE_POSTS = 1_000
+
+
+def postgres_version() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        return f"PostgreSQL {cursor.fetchone()[0]}"
+
+
+def postmaster_pid() -> int | None:
+    """The embedded database server's process (for its CPU time). A shared server's CPU
+    would count other clients' work too, so there is none for DATABASE_URL."""
+    if not settings.EMBEDDED_DATABASE:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        stat = Path(f"/proc/{backend}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def pick_posts(*, user_email: str) -> tuple[int, list[int]]:
+    """A published post from the middle of the table for get-one, and posts the user has not
+    voted on: the last one for counting a vote's queries, the others for the vote cycle."""
+    user = User.objects.get(email=user_email)
+    published = Post.objects.filter(published=True).order_by("id")
+    middle = published[published.count() // 2]
+    voted = Exists(Vote.objects.filter(user=user, post=OuterRef("pk")))
+    free = published.exclude(owner=user).exclude(voted).values_list("id", flat=True)
+    return middle.pk, list(free[: VOTE_POSTS + 1])
+
+
+def clear_votes(*, user_email: str, post_ids: list[int]) -> None:
+    Vote.objects.filter(user__email=user_email, post_id__in=post_ids).delete()
+
+
+def queries(scenario: str, env: dict, token: str, password: str, spare_post: int) -> str:
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    if scenario == "vote":
+        counts = [
+            _count(
+                lambda d=d: client.post(
+                    "/vote/", {"post_id": spare_post, "dir": d}, content_type="application/json"
+                )
+            )
+            for d in (1, 0)
+        ]
+        return " / ".join(map(str, counts)) + " (add / remove)"
+    if scenario == "login":
+        body = {"username": "user2@example.com", "password": password}
+        return str(_count(lambda: Client(HTTP_HOST="127.0.0.1").post("/login", body)))
+    return str(_count(lambda: client.get(env["BENCH_PATH"])))
+
+
+def _count(call) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured.captured_queries)

@@ -1,0 +1,164 @@
+"""`manage.py seed`: demo and benchmark data, loaded with COPY.
+
+Users are user1@example.com ... userU@example.com, all with one password. The data depends
+only on the arguments (a fixed random seed, fixed timestamps), and a new run replaces what an
+earlier run loaded: when the database holds seeded users only, by TRUNCATE (ids restart at 1,
+so the same arguments give the same ids too); otherwise by deleting the seeded users, their
+posts and every vote touching them, leaving everything else as it was.
+"""
+
+import math
+import random
+from array import array
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+
+from accounts.models import User
+
+SEEDED_EMAIL = r"^user[0-9]+@example\.com$"
+BATCH = 50_000
+# Posts are spread evenly over these five years, newest last.
+FIRST_POST = datetime(2021, 1, 1, tzinfo=UTC).timestamp()
+LAST_POST = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+ADJECTIVES = ("quick", "lazy", "curious", "practical", "modern", "gentle", "bold", "simple", "deep", "small")
+NOUNS = ("guide", "notes", "tips", "story", "question", "review", "idea", "trick", "lesson", "thoughts")
+TOPICS = ("Python", "PostgreSQL", "FastAPI", "testing", "Docker", "SQL", "caching", "APIs", "Linux")
+
+
+class Command(BaseCommand):
+    help = "Replace the seeded users, posts and votes with a fresh, repeatable set."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--users", type=int, default=100)
+        parser.add_argument("--posts", type=int, default=1_000)
+        parser.add_argument("--votes", type=int, default=5_000, help="about this many distinct votes")
+        parser.add_argument("--password", default="password123")
+
+    def handle(self, *args, users: int, posts: int, votes: int, password: str, **options) -> None:
+        if users < 1 or posts < 0 or votes < 0:
+            raise CommandError("--users must be at least 1; --posts and --votes at least 0.")
+        password_hash = make_password(password)  # hashing is slow on purpose: once, for everyone
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Bulk loading: the vote counter's triggers are off while this transaction holds
+            # both tables locked (the change commits or rolls back with it); the loader
+            # writes each post's count itself.
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            # Foreign keys are checked at the end of each COPY, not all at once at commit.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE votes_vote DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE posts_post DISABLE TRIGGER USER")
+            self._remove_seeded(cursor)
+            bases = {table: self._max_id(cursor, table) for table in ("accounts_user", "posts_post")}
+            loader = _Loader(users, posts, votes, bases["accounts_user"], bases["posts_post"])
+            loaded_votes = loader.load(cursor, password_hash)
+            cursor.execute("ALTER TABLE votes_vote ENABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE posts_post ENABLE TRIGGER USER")
+            for table in ("accounts_user", "posts_post", "votes_vote"):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE accounts_user, posts_post, votes_vote")
+        self.stdout.write(f"Seeded {users} users, {posts} posts, {loaded_votes} votes.")
+
+    def _remove_seeded(self, cursor) -> None:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM accounts_user WHERE email !~ %s)", [SEEDED_EMAIL])
+        if not cursor.fetchone()[0]:
+            # Only seeded data here: the fast way, and the same ids on every run.
+            cursor.execute("TRUNCATE votes_vote, posts_post, accounts_user RESTART IDENTITY CASCADE")
+            return
+        seeded = "SELECT id FROM accounts_user WHERE email ~ %s"
+        cursor.execute(
+            f"DELETE FROM votes_vote WHERE user_id IN ({seeded}) OR post_id IN "  # noqa: S608
+            f"(SELECT id FROM posts_post WHERE owner_id IN ({seeded}))",
+            [SEEDED_EMAIL, SEEDED_EMAIL],
+        )
+        cursor.execute(f"DELETE FROM posts_post WHERE owner_id IN ({seeded})", [SEEDED_EMAIL])  # noqa: S608
+        # The remaining posts may have lost votes of seeded users while the triggers were off.
+        cursor.execute(
+            "UPDATE posts_post p SET vote_total = c.n FROM (SELECT p2.id, count(v.id) AS n "
+            "FROM posts_post p2 LEFT JOIN votes_vote v ON v.post_id = p2.id GROUP BY p2.id) c "
+            "WHERE c.id = p.id AND p.vote_total <> c.n"
+        )
+        # Through the ORM: it also removes group memberships and admin log entries.
+        User.objects.filter(email__regex=SEEDED_EMAIL).delete()
+
+    @staticmethod
+    def _max_id(cursor, table: str) -> int:
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+class _Loader:
+    """Generates the rows from one seeded random stream and streams them through COPY."""
+
+    def __init__(self, users: int, posts: int, votes: int, user_base: int, post_base: int) -> None:
+        self.users, self.posts, self.votes = users, posts, votes
+        self.user_base, self.post_base = user_base, post_base
+        self.rng = random.Random(f"seed:{users}:{posts}:{votes}")  # noqa: S311 (repeatable on purpose)
+        self.post_times = array("d")
+        self.vote_counts = array("l")
+
+    def load(self, cursor, password_hash: str) -> int:
+        self._copy(
+            cursor,
+            "accounts_user (id, password, is_superuser, is_staff, is_active, email, date_joined)",
+            (
+                f"{self.user_base + n}\t{password_hash}\tf\tf\tt\tuser{n}@example.com\t2020-12-01T00:00:00Z\n"
+                for n in range(1, self.users + 1)
+            ),
+        )
+        columns = "id, title, content, published, created_at, owner_id, vote_total"
+        self._copy(cursor, f"posts_post ({columns})", self._post_rows())
+        self._copy(cursor, "votes_vote (user_id, post_id, created_at)", self._vote_rows())
+        return sum(self.vote_counts)
+
+    def _post_rows(self) -> Iterator[str]:
+        rng, users = self.rng, self.users
+        step = (LAST_POST - FIRST_POST) / max(self.posts, 1)
+        # The number of votes per post is geometric (a few posts get many): its mean gives
+        # about the requested total.
+        per_post = self.votes / self.posts if self.posts else 0
+        scale = 1 / math.log1p(1 / per_post) if per_post else 0
+        for i in range(self.posts):
+            post_id = self.post_base + i + 1
+            owner = rng.randrange(users) + 1
+            topic = "Django" if rng.random() < 0.1 else rng.choice(TOPICS)
+            title = f"{rng.choice(ADJECTIVES).title()} {topic} {rng.choice(NOUNS)} #{i + 1}"
+            content = f"Seeded post {i + 1} by user{owner}: {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}."
+            published = "f" if rng.random() < 0.05 else "t"
+            created = FIRST_POST + i * step + rng.random() * step
+            count = min(int(rng.expovariate(1 / scale)), users) if scale else 0
+            self.post_times.append(created)
+            self.vote_counts.append(count)
+            yield f"{post_id}\t{title}\t{content}\t{published}\t{_iso(created)}\t{self.user_base + owner}\t{count}\n"
+
+    def _vote_rows(self) -> Iterator[str]:
+        rng, user_ids = self.rng, range(self.user_base + 1, self.user_base + self.users + 1)
+        for i, count in enumerate(self.vote_counts):
+            if not count:
+                continue
+            post_id, voted = self.post_base + i + 1, _iso(self.post_times[i] + 3600)
+            for user_id in rng.sample(user_ids, count):
+                yield f"{user_id}\t{post_id}\t{voted}\n"
+
+    @staticmethod
+    def _copy(cursor, target: str, rows: Iterator[str]) -> None:
+        with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+            batch: list[str] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    copy.write("".join(batch))
+                    batch.clear()
+            if batch:
+                copy.write("".join(batch))
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()

@@ -1,0 +1,29 @@
+"""List and get-one build `PostOut` directly; it must stay what the declared serializers give."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from accounts.serializers import UserSerializer
+from posts.queries import visible_posts, with_votes
+from posts.serializers import PostOutSerializer, PostSerializer
+from votes.models import Vote
+
+pytestmark = pytest.mark.django_db
+
+
+def test_fast_post_out_equals_the_declared_serializers(user, other_user, make_post):
+    post = make_post(title='Ünïcode "quoted"', content="x" * 1000, published=False)
+    make_post(created_at=datetime(2024, 2, 29, 23, 59, 59, 123456, tzinfo=timezone(timedelta(hours=5))))
+    Vote.objects.create(user=other_user, post=post)
+    for loaded in with_votes(visible_posts(user)):
+        declared = {"Post": PostSerializer(loaded).data, "votes": loaded.vote_count}
+        assert declared["Post"]["owner"] == UserSerializer(loaded.owner).data
+        assert PostOutSerializer(loaded).data == declared
+        assert list(PostOutSerializer(loaded).data["Post"]) == list(declared["Post"])
+
+
+def test_times_are_utc_with_z(auth_client, make_post):
+    make_post(created_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
+    item = auth_client.get("/posts/").json()[0]
+    assert item["Post"]["created_at"] == "2024-01-02T03:04:05Z"

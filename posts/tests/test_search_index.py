@@ -1,0 +1,51 @@
+"""`search` reads the trigram index where pg_trgm exists, and works without it."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from accounts.models import User
+from posts.extensions import ensure_extension
+from posts.models import Post
+from posts.queries import visible_posts
+
+pytestmark = pytest.mark.django_db
+
+
+def index_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'post_title_trigram')")
+        return cursor.fetchone()[0]
+
+
+def test_a_missing_extension_is_no_error():
+    assert ensure_extension(connection, "no_such_extension_anywhere") is False
+    with connection.cursor() as cursor:  # the caller's transaction is still usable
+        cursor.execute("SELECT 1")
+
+
+def test_search_query_can_use_the_trigram_index(user):
+    if not ensure_extension(connection, "pg_trgm"):
+        pytest.skip("pg_trgm is not available on this server")
+    assert index_exists()
+    query = visible_posts(user).filter(title__icontains="django").order_by("-created_at", "-id")[:10]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")  # leave the bitmap scan as the way in
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "post_title_trigram" in plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_migration_reverses_and_reapplies():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("posts", "0002_post_vote_total")])
+    assert not index_exists()
+    owner = User.objects.create_user(email="a@example.com", password="password123")
+    Post.objects.create(owner=owner, title="Learning Django", content="c")
+    assert Post.objects.filter(title__icontains="DJANGO").count() == 1  # search works without it
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert index_exists() == ensure_extension(connection, "pg_trgm")
