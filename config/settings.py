@@ -194,6 +194,8 @@ _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_ALLOW_CREDENTIALS = False
+# So that a front end on another origin can read when to retry, and quote a request's id.
+CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.BearerTokenAuthentication"],

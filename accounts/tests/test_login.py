@@ -67,3 +67,19 @@ def test_login_missing_fields_is_422(api_client):
         ["body", "username"],
         ["body", "password"],
     ]
+
+
+def test_token_user_id_is_an_integer_as_in_the_original(api_client, user):
+    body = login(api_client, "owner@example.com", "password123").json()
+    for token in (body["access_token"], body["refresh_token"]):
+        claims = jwt.decode(token, settings.SECRET_KEY, algorithms=["HS256"])
+        assert claims["user_id"] == user.pk
+
+
+def test_refreshed_token_keeps_an_integer_user_id(api_client, user):
+    refresh = login(api_client, "owner@example.com", "password123").json()["refresh_token"]
+    body = api_client.post("/login/refresh", {"refresh": refresh}, format="json").json()
+    claims = jwt.decode(body["access_token"], settings.SECRET_KEY, algorithms=["HS256"])
+    assert claims["user_id"] == user.pk
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
+    assert api_client.get("/users/me").json()["id"] == user.pk

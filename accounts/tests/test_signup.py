@@ -84,3 +84,11 @@ def test_staff_flags_in_body_are_ignored(api_client):
     assert response.status_code == 201
     user = User.objects.get(email="x@example.com")
     assert not user.is_staff and not user.is_superuser and user.pk != 999
+
+
+def test_a_bad_email_is_reported_once(api_client):
+    response = api_client.post("/users/", {"email": "notanemail", "password": "password123"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", "email"], "msg": "Enter a valid email address.", "type": "invalid"}
+    ]

@@ -88,3 +88,16 @@ def test_options_is_405_outside_cors_preflight(api_client):
     response = api_client.options("/users/")
     assert response.status_code == 405
     assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_schema_answers_with_and_without_trailing_slash(api_client):
+    for path in ("/openapi.json", "/openapi.json/"):
+        response = api_client.get(path)
+        assert response.status_code == 200
+        assert response.json()["openapi"].startswith("3.")
+
+
+def test_cross_origin_front_end_can_read_retry_after(api_client):
+    response = api_client.get("/", HTTP_ORIGIN="https://front.example.com")
+    exposed = response.headers["Access-Control-Expose-Headers"].lower()
+    assert "retry-after" in exposed and "x-request-id" in exposed
