@@ -1,7 +1,7 @@
 import pytest
 from django.conf import settings
 
-from config.tests.live_server import database_env, gunicorn
+from config.tests.servers import database_env, gunicorn
 
 
 @pytest.fixture(scope="module")

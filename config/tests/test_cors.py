@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from config.tests.server import ROOT
+from config.tests.servers import REPO
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,6 @@ def test_the_variable_is_read_as_documented(value, expected):
     code = "from django.conf import settings as s; print(s.CORS_ALLOW_ALL_ORIGINS, s.CORS_ALLOWED_ORIGINS)"
     env = {**os.environ, "CORS_ALLOWED_ORIGINS": value, "DJANGO_SETTINGS_MODULE": "config.settings"}
     output = subprocess.run(  # noqa: S603 (a fixed command)
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == expected

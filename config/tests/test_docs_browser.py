@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright import sync_api
 
-from config.tests.live import gunicorn_server
+from config.tests.servers import gunicorn
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,7 +48,8 @@ def http(method: str, url: str, body: bytes | None = None, **headers: str) -> di
 @pytest.fixture
 def server() -> str:
     """The app under gunicorn, with a user and one post of theirs, made through the API."""
-    with gunicorn_server() as base_url:
+    with gunicorn({"ALLOWED_HOSTS": "127.0.0.1"}, collectstatic=True) as running:
+        base_url = running.url
         signup = json.dumps({"email": EMAIL, "password": PASSWORD}).encode()
         http("POST", f"{base_url}/users/", signup, **{"Content-Type": "application/json"})
         form = urllib.parse.urlencode({"username": EMAIL, "password": PASSWORD}).encode()

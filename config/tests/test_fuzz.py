@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from config.tests.live_server import database_env, gunicorn
+from config.tests.servers import database_env, gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from deploy.tests.servers import TEST_REDIS_URL, Server, database_url, runtime_only_pythonpath, start_server
+from config.tests.servers import TEST_REDIS_URL, Server, database_url, runtime_only_pythonpath, start_server
 
 
 @pytest.fixture

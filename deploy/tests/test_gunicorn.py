@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from accounts.models import User
-from deploy.tests.servers import REPO
+from config.tests.servers import REPO
 from posts.models import Post
 from votes.models import Vote
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 import yaml
 
-from deploy.tests.servers import (
+from config.tests.servers import (
     REPO,
     dockerfile_instructions,
     free_port,

@@ -2,16 +2,41 @@
 service, as instances behind a load balancer must."""
 
 import os
+import socket
 import time
+import urllib.parse
 
 import pytest
 
+from config.tests.servers import TEST_REDIS_URL
 from conftest import PASSWORD
-from deploy.tests.servers import TEST_REDIS_URL, redis_command
 from posts.models import Post
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def redis_command(url: str, *args: str) -> bytes:
+    """One command to Redis, in its wire protocol (the tests need no Redis client)."""
+    parts = urllib.parse.urlsplit(url)
+    database = parts.path.lstrip("/") or "0"
+
+    def encode(*words: str) -> bytes:
+        out = f"*{len(words)}\r\n".encode()
+        for word in words:
+            data = word.encode()
+            out += b"$%d\r\n%s\r\n" % (len(data), data)
+        return out
+
+    with socket.create_connection((parts.hostname, parts.port or 6379), timeout=5) as sock:
+        sock.sendall(encode("SELECT", database) + encode(*args))
+        reply = b""
+        while reply.count(b"\r\n") < 2:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return reply
 
 
 def login(server, email: str, password: str = PASSWORD) -> str:

@@ -1,6 +1,10 @@
-"""Run the API as the image does (its CMD, with the committed gunicorn.conf.py) and talk to it
-over real HTTP. Used by the deployment tests; every process started here is stopped by the
-`gunicorn` fixture in conftest.py, failures included."""
+"""The one way tests start the app under a real gunicorn and talk to it over real HTTP.
+
+`start_server` runs the image's CMD (the Dockerfile's, with the committed gunicorn.conf.py) on a
+free port; the deployment tests call it through their `gunicorn` fixture, which stops every
+server, failures included. `gunicorn()` wraps it for the other tests: on the test database,
+optionally with collected static files, stopped on leaving the `with` block.
+"""
 
 import contextlib
 import http.client
@@ -15,14 +19,19 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import dj_database_url
+from django.conf import settings
+from django.db import connection
+from django.utils.datastructures import CaseInsensitiveMapping
 
 REPO = Path(__file__).resolve().parents[2]
 # This worktree's own Redis database (the shared machine's rule: database number = issue).
-TEST_REDIS_URL = "redis://127.0.0.1:6379/7"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/7"
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
@@ -121,10 +130,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@dataclass
-class Response:
+class Response(NamedTuple):
+    """Also unpacks as (status, headers, body); header names are case-insensitive."""
+
     status: int
-    headers: dict[str, str]
+    headers: CaseInsensitiveMapping
     body: bytes
 
     def json(self):
@@ -139,10 +149,12 @@ class Server:
     port: int
     log_path: Path
     env: dict[str, str] = field(repr=False)
+    access_log: Path | None = None
+    timeout: float = 15
     sigterm_sent: bool = False
 
     @property
-    def base(self) -> str:
+    def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def log(self) -> str:
@@ -152,15 +164,15 @@ class Server:
         self,
         method: str,
         path: str,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
         *,
         json_body: object = None,
         form: dict | None = None,
         token: str | None = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = 15,
+        timeout: float | None = None,
     ) -> Response:
         headers = dict(headers or {})
-        body = None
         if json_body is not None:
             body = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
@@ -169,24 +181,35 @@ class Server:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout or self.timeout)
         try:
             conn.request(method, path, body=body, headers=headers)
             answer = conn.getresponse()
-            return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
+            return Response(answer.status, CaseInsensitiveMapping(answer.getheaders()), answer.read())
         finally:
             conn.close()
 
-    def wait_until_serving(self, timeout: float = 30) -> None:
+    def post_form(self, path: str, fields: dict, headers: dict | None = None) -> Response:
+        return self.request("POST", path, headers=headers, form=fields)
+
+    def worker_pids(self, path: str) -> set[str]:
+        """The workers that answered requests for the path so far (needs `access_log`)."""
+        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
+        return {line.split()[0] for line in lines if line.split()[-1] == path}
+
+    def wait_until_serving(self, timeout: float = 30, workers: int = 0) -> None:
+        """Until a worker answers over HTTP and `workers` workers have booted."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()}")
             try:
                 self.request("GET", "/", timeout=2)  # any HTTP answer means a worker is up
-                return
+                if self.log().count("Booting worker") >= workers:
+                    return
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.log()}")
 
     def send_sigterm(self) -> None:
@@ -214,9 +237,19 @@ def kill_leftovers(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def start_server(env: dict[str, str], log_dir: Path) -> Server:
-    """Start the image's CMD in the project directory with PORT set to a free port."""
-    env = {**os.environ, "PYTHONPATH": runtime_only_pythonpath(log_dir / "runtime-only"), **env}
+def start_server(
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    runtime_only: bool = True,
+    access_log: bool = False,
+    workers: int = 0,
+) -> Server:
+    """Start the image's CMD in the project directory with PORT set to a free port. With
+    `runtime_only` the development requirements cannot be imported (as in the image); with
+    `access_log` each request's worker pid, status and path go to a file of their own."""
+    blocked = {"PYTHONPATH": runtime_only_pythonpath(log_dir / "runtime-only")} if runtime_only else {}
+    env = {**os.environ, **blocked, **env}
     env.pop("GUNICORN_BIND", None)  # the image binds 0.0.0.0:$PORT
     # The image's PATH puts the virtualenv first; this one is the test run's.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
@@ -225,18 +258,22 @@ def start_server(env: dict[str, str], log_dir: Path) -> Server:
     for _ in range(3):  # another process may take the free port before gunicorn binds it
         env["PORT"] = str(free_port())
         log_path = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log", dir=log_dir)[1])
+        command = image_command()
+        if access_log:
+            pids = log_path.with_suffix(".access")
+            command += ["--access-logfile", str(pids), "--access-logformat", "%(p)s %(s)s %(U)s"]
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 (the Dockerfile's own CMD)
-                image_command(),
+                command,
                 cwd=REPO,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        server = Server(process, int(env["PORT"]), log_path, env)
+        server = Server(process, int(env["PORT"]), log_path, env, pids if access_log else None)
         try:
-            server.wait_until_serving()
+            server.wait_until_serving(workers=workers)
             return server
         except RuntimeError as exc:
             server.terminate(timeout=5)
@@ -246,24 +283,47 @@ def start_server(env: dict[str, str], log_dir: Path) -> Server:
     raise last_error
 
 
-def redis_command(url: str, *args: str) -> bytes:
-    """One command to Redis, in its wire protocol (the tests need no Redis client)."""
-    parts = urllib.parse.urlsplit(url)
-    database = parts.path.lstrip("/") or "0"
+def database_env(settings_dict: dict | None = None) -> dict[str, str]:
+    """The original's DATABASE_* variables for a database, by default the test database (a
+    socket directory works as a host). DATABASE_URL is set and empty, so neither the caller's
+    value nor a .env file applies."""
+    db = settings_dict or connection.settings_dict
+    return {
+        "DATABASE_URL": "",
+        "DATABASE_HOSTNAME": db["HOST"] or "127.0.0.1",
+        "DATABASE_PORT": str(db["PORT"] or 5432),
+        "DATABASE_USERNAME": db["USER"] or "postgres",
+        "DATABASE_PASSWORD": db["PASSWORD"] or "",
+        "DATABASE_NAME": db["NAME"],
+    }
 
-    def encode(*words: str) -> bytes:
-        out = f"*{len(words)}\r\n".encode()
-        for word in words:
-            data = word.encode()
-            out += b"$%d\r\n%s\r\n" % (len(data), data)
-        return out
 
-    with socket.create_connection((parts.hostname, parts.port or 6379), timeout=5) as sock:
-        sock.sendall(encode("SELECT", database) + encode(*args))
-        reply = b""
-        while reply.count(b"\r\n") < 2:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return reply
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], workers: int = 2, *, collectstatic: bool = False) -> Iterator[Server]:
+    """The app on the test database with `workers` processes, all booted before this yields;
+    stopped on exit, even on failure. With `collectstatic` the static files are collected into
+    a temporary STATIC_ROOT first, so whitenoise serves the hashed, compressed files as in the
+    image."""
+    with tempfile.TemporaryDirectory(prefix="test-gunicorn-") as tmp:
+        child_env = {
+            "SECRET_KEY": settings.SECRET_KEY,
+            "DEBUG": "false",
+            "REDIS_URL": "",
+            "WEB_CONCURRENCY": str(workers),
+            **database_env(),
+            **env,
+        }
+        if collectstatic:
+            child_env["STATIC_ROOT"] = str(Path(tmp) / "static")
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+                cwd=REPO,
+                env={**os.environ, **child_env},
+                check=True,
+            )
+        server = start_server(child_env, Path(tmp), runtime_only=False, access_log=True, workers=workers)
+        server.timeout = 60
+        try:
+            yield server
+        finally:
+            server.terminate(timeout=15)
