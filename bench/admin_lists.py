@@ -1,6 +1,6 @@
 """Time the admin's post, vote and user lists on a million posts.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/issue3_bench SECRET_KEY=x \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/admin_bench SECRET_KEY=x \\
         .venv/bin/python bench/admin_lists.py [posts]
 
 Fills the (migrated) database named in DATABASE_URL with that many posts (default 1,000,000),

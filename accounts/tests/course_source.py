@@ -33,7 +33,7 @@ def source_url(dbname: str) -> str:
 @contextmanager
 def course_database(extra_sql: str = "", params: list | None = None) -> Iterator[str]:
     """Create the original's database (schema, sample rows, then extra_sql); yield its URL; drop it."""
-    # Named after the test database (test_issue8 when DATABASE_URL names issue8), plus a random part.
+    # Named after the test database (test_postgres, or test_<name> when DATABASE_URL names <name>), plus a random part.
     dbname = f"{connection.settings_dict['NAME']}_course_{secrets.token_hex(4)}"
     admin = _server_conninfo(connection.settings_dict["NAME"])
     with psycopg.connect(admin, autocommit=True) as server:

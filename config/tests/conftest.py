@@ -11,7 +11,7 @@ def server_without_database():
     It serves the project's routes plus /leak (config/tests/leak_urls.py), whose error
     message quotes the request's password or token, as Python's own errors do.
     """
-    env = database_env({**settings.DATABASES["default"], "NAME": "issue6_no_such_database"})
+    env = database_env({**settings.DATABASES["default"], "NAME": "no_such_database"})
     env["DJANGO_SETTINGS_MODULE"] = "config.tests.leak_settings"
     with gunicorn(env) as server:
         yield server
