@@ -41,10 +41,11 @@ class BearerTokenAuthentication(JWTAuthentication):
         user_id = str(validated_token.get("user_id", ""))
         if not user_id.isascii() or not user_id.isdigit() or int(user_id) > BIGINT_MAX:
             raise CredentialsInvalid()
-        user = User.objects.filter(pk=int(user_id), is_active=True).first()
-        if user is None:
-            raise CredentialsInvalid()
-        return user
+        try:
+            # get() rather than first(): no ORDER BY to build, on every authenticated request.
+            return User.objects.get(pk=int(user_id), is_active=True)
+        except User.DoesNotExist as exc:
+            raise CredentialsInvalid() from exc
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"
