@@ -16,12 +16,12 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from posts.models import Post  # noqa: E402
-from posts.queries import visible_posts, with_votes  # noqa: E402
+from posts.queries import visible_posts  # noqa: E402
 
 
 def main() -> None:
     user = User.objects.get(email="user1@example.com")
-    posts = with_votes(visible_posts(user))
+    posts = visible_posts(user)
     newest = posts.order_by("-created_at", "-id")
     middle = Post.objects.filter(published=True).order_by("id").values_list("id", flat=True)
     queries = {
@@ -29,7 +29,7 @@ def main() -> None:
         "list, skip=1000": newest[1000:1010],
         "search=django": newest.filter(title__icontains="django")[:10],
         "search, a rare term": newest.filter(title__icontains=f"#{Post.objects.count() - 1}")[:10],
-        "sort=top": posts.order_by("-vote_count", "-created_at", "-id")[:10],
+        "sort=top": posts.order_by("-vote_total", "-created_at", "-id")[:10],
         "get one": posts.filter(pk=middle[middle.count() // 2])[:1],
     }
     with connection.cursor() as cursor:

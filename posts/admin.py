@@ -4,12 +4,12 @@ from django.http import HttpRequest
 
 from config.admin_lists import LargeTableAdmin
 from posts.models import Post
-from posts.queries import with_votes
 
 
 @admin.register(Post)
 class PostAdmin(LargeTableAdmin):
     list_display = ("title", "owner", "published", "vote_count", "created_at")
+    list_select_related = ("owner",)
     list_filter = ("published", "created_at")
     search_fields = ("title", "content", "owner__email")
     ordering = ("-created_at", "-id")  # the list's index: pages read straight off it
@@ -18,12 +18,9 @@ class PostAdmin(LargeTableAdmin):
     readonly_fields = ("created_at", "vote_count")
     actions = ("publish", "unpublish")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
-        return with_votes(super().get_queryset(request))
-
-    @admin.display(description="votes", ordering="vote_count")
+    @admin.display(description="votes", ordering="vote_total")
     def vote_count(self, post: Post) -> int:
-        return post.vote_count
+        return post.vote_total
 
     @admin.action(description="Publish the selected posts", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:

@@ -9,7 +9,7 @@ from config.fields import parse_path_id, parse_query, request_body
 from config.schema import error_responses
 from config.views import MethodCheckedFirst
 from posts.models import Post
-from posts.queries import visible_posts, with_votes
+from posts.queries import visible_posts
 from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer
 
 POST_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
@@ -26,15 +26,11 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
     def get_queryset(self):
         return visible_posts(self.request.user)
 
-    def get_post(self, pk: str, missing: str) -> Post:
-        post_id = parse_path_id(pk)
-        post = self.get_queryset().select_related("owner").filter(pk=post_id).first()
-        if post is None:
-            raise NotFound(missing.format(id=post_id))
-        return post
-
     def get_owned_post(self, pk: str) -> Post:
-        post = self.get_post(pk, "post with id: {id} does not exist")
+        post_id = parse_path_id(pk)
+        post = self.get_queryset().filter(pk=post_id).first()
+        if post is None:
+            raise NotFound(f"post with id: {post_id} does not exist")
         if post.owner_id != self.request.user.pk:
             raise NotOwner()
         return post
@@ -48,10 +44,10 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
     )
     def list(self, request: Request) -> Response:
         query = parse_query(PostListQuerySerializer, request.query_params)
-        posts = with_votes(self.get_queryset())
+        posts = self.get_queryset()
         if query["search"]:
             posts = posts.filter(title__icontains=query["search"])
-        order = ("-created_at", "-id") if query["sort"] == "new" else ("-vote_count", "-created_at", "-id")
+        order = ("-created_at", "-id") if query["sort"] == "new" else ("-vote_total", "-created_at", "-id")
         page = posts.order_by(*order)[query["skip"] : query["skip"] + query["limit"]]
         return Response(PostOutSerializer(page, many=True).data)
 
@@ -72,7 +68,7 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, pk: str) -> Response:
         post_id = parse_path_id(pk)
-        post = with_votes(self.get_queryset()).filter(pk=post_id).first()
+        post = self.get_queryset().filter(pk=post_id).first()
         if post is None:
             raise NotFound(f"post with id: {post_id} was not found")
         return Response(PostOutSerializer(post).data)
