@@ -13,45 +13,41 @@ from config.fields import request_body
 from config.schema import error_responses
 from config.views import MethodCheckedFirst
 
-BAD_REFRESH = "`Could not validate credentials`: the refresh token is bad, expired, used or revoked."
+REFUSED = error_responses(401, 422, messages={401: "Could not validate credentials"})
 
 
-class RefreshTokenView(MethodCheckedFirst, APIView):
+class RefreshTokenBodyView(MethodCheckedFirst, APIView):
+    """A route that takes a refresh token in a JSON body, and no bearer header."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    def refresh_token(self, request: Request) -> str:
+        serializer = RefreshSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data["refresh"]
+
+
+class RefreshTokenView(RefreshTokenBodyView):
     @extend_schema(
         request=RefreshSerializer,
-        responses={
-            200: TokenSerializer,
-            **error_responses(401, 422, messages={401: "Could not validate credentials"}),
-        },
+        responses={200: TokenSerializer, **REFUSED},
         tags=["Authentication"],
         summary="Refresh the tokens",
         description="A new access token and a new refresh token; the refresh token given stops working.",
     )
     def post(self, request: Request) -> Response:
-        serializer = RefreshSerializer(data=request_body(request))
-        serializer.is_valid(raise_exception=True)
-        return Response(tokens.rotate(serializer.validated_data["refresh"]))
+        return Response(tokens.rotate(self.refresh_token(request)))
 
 
-class LogoutView(MethodCheckedFirst, APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class LogoutView(RefreshTokenBodyView):
     @extend_schema(
         request=RefreshSerializer,
-        responses={
-            204: OpenApiResponse(description="The refresh token is revoked."),
-            **error_responses(401, 422, messages={401: "Could not validate credentials"}),
-        },
+        responses={204: OpenApiResponse(description="The refresh token is revoked."), **REFUSED},
         tags=["Authentication"],
         summary="Log out",
         description="Revoke a refresh token (this session only).",
     )
     def post(self, request: Request) -> Response:
-        serializer = RefreshSerializer(data=request_body(request))
-        serializer.is_valid(raise_exception=True)
-        tokens.revoke(serializer.validated_data["refresh"])
+        tokens.revoke(self.refresh_token(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
