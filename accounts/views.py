@@ -35,7 +35,6 @@ class UserListView(MethodCheckedFirst, APIView):
             201: UserSerializer,
             **error_responses(
                 409,
-                415,
                 422,
                 429,
                 messages={
@@ -93,7 +92,7 @@ class LoginView(MethodCheckedFirst, APIView):
         request=LoginSerializer,
         responses={
             200: TokenSerializer,
-            **error_responses(403, 415, 422, 429, messages={403: INVALID_CREDENTIALS}),
+            **error_responses(403, 422, 429, messages={403: INVALID_CREDENTIALS}),
         },
         tags=["Authentication"],
     )

@@ -70,10 +70,6 @@ ERRORS: dict[int, tuple[str, list[str]]] = {
     403: ("The caller may not do this.", [NOT_AUTHORIZED]),
     404: ("Not found, or a draft of another user.", ["Not Found"]),
     409: ("Conflicts with what is already there.", ["Conflict"]),
-    415: (
-        "The body is not in a media type this route reads.",
-        ['Unsupported media type "text/plain" in request.'],
-    ),
     429: (
         "Too many requests from this client; retry after `Retry-After` seconds.",
         ["Request was throttled."],

@@ -53,7 +53,7 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Create a post",
-        responses={201: PostSerializer, **error_responses(401, 415, 422)},
+        responses={201: PostSerializer, **error_responses(401, 422)},
     )
     def create(self, request: Request) -> Response:
         serializer = PostSerializer(data=request_body(request))
@@ -77,7 +77,7 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         summary="Replace a post",
         description="Only its owner may; an omitted `published` becomes true.",
         parameters=[POST_ID],
-        responses={200: PostSerializer, **error_responses(401, 403, 404, 415, 422, messages=MISSING)},
+        responses={200: PostSerializer, **error_responses(401, 403, 404, 422, messages=MISSING)},
     )
     def update(self, request: Request, pk: str) -> Response:
         return self._write(request, pk, partial=False)
@@ -86,7 +86,7 @@ class PostViewSet(MethodCheckedFirst, viewsets.GenericViewSet):
         summary="Change some fields of a post",
         description="Only its owner may.",
         parameters=[POST_ID],
-        responses={200: PostSerializer, **error_responses(401, 403, 404, 415, 422, messages=MISSING)},
+        responses={200: PostSerializer, **error_responses(401, 403, 404, 422, messages=MISSING)},
     )
     def partial_update(self, request: Request, pk: str) -> Response:
         return self._write(request, pk, partial=True)

@@ -25,7 +25,6 @@ class VoteView(MethodCheckedFirst, APIView):
                 401,
                 404,
                 409,
-                415,
                 422,
                 messages={
                     404: ["Post with id: 7 does not exist", "Vote does not exist"],
