@@ -67,9 +67,7 @@ def validation_errors(detail: Any, loc: list) -> list[dict]:
 
 
 def unprocessable(errors: list[dict]) -> Response:
-    # Two validators of one field may say the same thing (an email's pattern and its format).
-    unique = [error for i, error in enumerate(errors) if error not in errors[:i]]
-    return Response({"detail": unique}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    return Response({"detail": errors}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 def contract_exception_handler(exc: Exception, context: dict) -> Response | None:
