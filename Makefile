@@ -3,7 +3,6 @@
 # make lint  ruff, Django's checks, migrations and OpenAPI schema checks, hadolint on the Dockerfile
 VENV := .venv
 PY := $(VENV)/bin/python
-PORT ?= 8000
 TEST_SECRET_KEY := only-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH
 
 .PHONY: run test lint install bench
@@ -30,7 +29,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	GUNICORN_BIND=127.0.0.1:$(PORT) $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
+	GUNICORN_HOST=127.0.0.1 $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
 
 test: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(VENV)/bin/pytest $(ARGS)

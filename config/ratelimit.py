@@ -9,10 +9,8 @@ cannot all see the same count and slip through together.
 import hashlib
 import logging
 import math
-import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,25 +18,9 @@ from django.core.checks import Error, register
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from config.env import Rate, parse_rate
+
 logger = logging.getLogger(__name__)
-
-_RATE = re.compile(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*", re.IGNORECASE)
-_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    period: int  # seconds
-
-
-@lru_cache
-def parse_rate(value: str) -> Rate:
-    """``"10/minute"`` (also ``second``, ``hour``, ``day``, or their first letter) as a Rate."""
-    match = _RATE.fullmatch(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not a rate like '10/minute'")
-    return Rate(int(match[1]), _PERIODS[match[2][0].lower()])
 
 
 def client_address(request: Request) -> str:

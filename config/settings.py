@@ -3,35 +3,16 @@
 Every variable is listed in `.env.example` and in the README's configuration table.
 """
 
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.conf import global_settings
-from django.core.exceptions import ImproperlyConfigured
-from dotenv import load_dotenv
+
+from config.env import ConfigurationError, env, env_bool, env_int, env_list, env_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-load_dotenv(Path.cwd() / ".env")
-
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = env(name)
-    if not value:
-        return default
-    return value.lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
-
 
 DEBUG = env_bool("DEBUG")
 
@@ -40,7 +21,14 @@ DEBUG = env_bool("DEBUG")
 # embedded PostgreSQL for local runs and tests.
 def database_from_env() -> tuple[dict, bool]:
     if url := env("DATABASE_URL"):
-        return dj_database_url.parse(url), False
+        if "://" not in url:
+            raise ConfigurationError(
+                "DATABASE_URL has no scheme: write it as postgres://user:password@host:5432/name."
+            )
+        try:
+            return dj_database_url.parse(url), False
+        except ValueError as exc:
+            raise ConfigurationError(f"DATABASE_URL cannot be used: {exc}") from None
     if host := env("DATABASE_HOSTNAME"):
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -64,26 +52,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not (DEBUG or EMBEDDED_DATABASE):
-        raise ImproperlyConfigured("SECRET_KEY must be set (or DEBUG turned on).")
+        raise ConfigurationError(
+            "SECRET_KEY is not set: set it to 50 or more random characters, e.g. $(openssl rand -base64 48)."
+        )
     # A local run on the embedded database keeps a random key beside its data.
     from config.embedded_db import local_secret_key
 
     SECRET_KEY = local_secret_key()
 
 # Published example keys: anyone could sign tokens with them.
-_KNOWN_SECRET_KEYS = {
-    "change-me-to-a-long-random-string",
-    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+_PUBLISHED_SECRET_KEYS = {
+    "change-me-to-a-long-random-string": "the example key of .env.example",
+    # The course's own example (its README and videos): 64 hex characters, but public.
+    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7": (
+        "the course's published example key"
+    ),
 }
-if not DEBUG and (
-    len(SECRET_KEY) < 50
-    or len(set(SECRET_KEY)) < 5
-    or SECRET_KEY.startswith("django-insecure-")
-    or SECRET_KEY in _KNOWN_SECRET_KEYS
-):
-    raise ImproperlyConfigured(
-        "SECRET_KEY is too weak: use at least 50 random characters, e.g. $(openssl rand -base64 48)."
-    )
+if not DEBUG:
+    if SECRET_KEY in _PUBLISHED_SECRET_KEYS:
+        raise ConfigurationError(
+            f"SECRET_KEY is {_PUBLISHED_SECRET_KEYS[SECRET_KEY]}, which anyone can read: replace it "
+            "with 50 or more random characters, e.g. $(openssl rand -base64 48)."
+        )
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        raise ConfigurationError(
+            "SECRET_KEY is too weak: use at least 50 random characters, e.g. $(openssl rand -base64 48)."
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
@@ -182,9 +176,11 @@ SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
 SECURE_HSTS_SECONDS = 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-# Only the admin uses cookies; in production they travel over HTTPS only.
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Only the admin uses cookies; in production they travel over HTTPS only. An admin served over
+# plain HTTP on a private network may turn that off with ADMIN_COOKIES_SECURE=false.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("ADMIN_COOKIES_SECURE", not DEBUG)
+# A refused admin form says what to do about it, not only "CSRF verification failed".
+CSRF_FAILURE_VIEW = "config.csrf.csrf_failure"
 # A request body past this is a 413. The largest valid post (100,000 characters, each of which
 # may be a 12-byte JSON escape such as "\ud83c\udf89") is about 1.2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -212,11 +208,11 @@ REST_FRAMEWORK = {
     # The client address for rate limits: REMOTE_ADDR, or with N trusted proxies in front, the
     # address the outermost of them saw (the Nth entry from the right of X-Forwarded-For), so a
     # client cannot pick its own address by sending the header.
-    "NUM_PROXIES": int(env("NUM_PROXIES", "0")),
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(env("ACCESS_TOKEN_EXPIRE_MINUTES", "30"))),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("ACCESS_TOKEN_EXPIRE_MINUTES", 30, minimum=1)),
     "ALGORITHM": env("ALGORITHM", "HS256"),
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -235,8 +231,8 @@ if redis_url := env("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-LOGIN_FAILURE_RATE = env("LOGIN_FAILURE_RATE", "10/minute")
-SIGNUP_RATE = env("SIGNUP_RATE", "30/minute")
+LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
+SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social media API",

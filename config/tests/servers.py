@@ -278,7 +278,7 @@ def start_server(
         except RuntimeError as exc:
             server.terminate(timeout=5)
             last_error = exc
-            if not re.search(r"Address already in use", server.log()):
+            if not re.search(r"already in use", server.log()):
                 raise
     raise last_error
 

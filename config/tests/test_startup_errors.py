@@ -1,0 +1,152 @@
+"""A configuration mistake is one line on stderr naming the variable and the fix, and a non-zero
+exit, from manage.py and from gunicorn alike (config/env.py, config/startup.py)."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.tests.servers import REPO, database_env, free_port
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+KEY = secrets.token_urlsafe(50)
+
+
+def run(command: list[str], cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        command,
+        cwd=cwd,
+        env={**os.environ, "DEBUG": "false", "SECRET_KEY": KEY, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return run([sys.executable, "manage.py", *args], **env)
+
+
+def gunicorn(**env: str) -> subprocess.CompletedProcess:
+    env = {"GUNICORN_BIND": f"127.0.0.1:{free_port()}", "WEB_CONCURRENCY": "1", **env}
+    return run([GUNICORN, "config.wsgi", "-c", "gunicorn.conf.py"], **env)
+
+
+def error_line(result: subprocess.CompletedProcess) -> str:
+    """The one line a failed start printed (gunicorn's own "Starting gunicorn" may precede it)."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if "[INFO] Starting gunicorn" not in line]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DEBUG", "ture", "DEBUG='ture' is not a boolean: use one of true"),
+        ("DEBUG", "enabled", "DEBUG='enabled' is not a boolean"),
+        ("SECURE_SSL_REDIRECT", "y", "SECURE_SSL_REDIRECT='y' is not a boolean"),
+        ("ADMIN_COOKIES_SECURE", "maybe", "ADMIN_COOKIES_SECURE='maybe' is not a boolean"),
+        ("NUM_PROXIES", "one", "NUM_PROXIES='one' is not a whole number of at least 0"),
+        ("NUM_PROXIES", "-1", "NUM_PROXIES='-1' is not a whole number"),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", "30m", "ACCESS_TOKEN_EXPIRE_MINUTES='30m' is not a whole number"),
+        ("LOGIN_FAILURE_RATE", "lots", "LOGIN_FAILURE_RATE='lots' is not a rate"),
+        ("SIGNUP_RATE", "30 per minute", "SIGNUP_RATE='30 per minute' is not a rate"),
+    ],
+)
+def test_unusable_value_stops_manage_py_with_one_line(name, value, expected):
+    assert expected in error_line(manage("check", **{name: value}))
+
+
+def test_unusable_value_stops_gunicorn_with_one_line():
+    assert "DEBUG='ture' is not a boolean" in error_line(gunicorn(DEBUG="ture", **database_env()))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    # Gunicorn converts WEB_CONCURRENCY itself before it reads its configuration file, so that
+    # case is a value it accepts and this project refuses.
+    [("WEB_CONCURRENCY", "0"), ("GUNICORN_THREADS", "lots"), ("PORT", "lots")],
+)
+def test_unusable_gunicorn_number_is_one_line(name, value):
+    bind = {"GUNICORN_BIND": ""} if name == "PORT" else {}
+    assert f"{name}={value!r} is not a whole number" in error_line(gunicorn(**{name: value}, **bind))
+
+
+def test_missing_secret_key_names_the_variable():
+    line = error_line(
+        manage("check", SECRET_KEY="", DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres")
+    )
+    assert "SECRET_KEY is not set" in line
+
+
+def test_the_courses_published_key_is_named_as_such():
+    key = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"
+    assert "the course's published example key" in error_line(manage("check", SECRET_KEY=key))
+
+
+def test_database_url_without_a_scheme_names_the_variable():
+    line = error_line(manage("check", DATABASE_URL="postgres@127.0.0.1:5432/postgres"))
+    assert "DATABASE_URL has no scheme: write it as postgres://" in line
+
+
+@pytest.mark.django_db
+def test_a_database_that_does_not_exist_is_one_line():
+    env = {**database_env(), "DATABASE_NAME": "no_such_database"}
+    line = error_line(manage("migrate", **env))
+    assert 'database "no_such_database" does not exist' in line
+    assert "DATABASE_HOSTNAME/PORT/USERNAME/PASSWORD/NAME" in line
+
+
+@pytest.mark.django_db
+def test_a_role_that_does_not_exist_is_one_line_from_gunicorn_too():
+    env = {**database_env(), "DATABASE_USERNAME": "no_such_role"}
+    for result in (manage("migrate", **env), gunicorn(**env)):
+        assert 'role "no_such_role" does not exist' in error_line(result)
+
+
+def test_nothing_listening_at_the_port_is_one_line():
+    url = f"postgres://postgres@127.0.0.1:{free_port()}/postgres"
+    line = error_line(manage("migrate", DATABASE_URL=url))
+    assert "nothing listens there. Fix: check the host and port in DATABASE_URL" in line
+
+
+def test_an_unknown_host_is_one_line():
+    line = error_line(manage("migrate", DATABASE_URL="postgres://postgres@no-such-host.invalid/postgres"))
+    assert "the host name is not known. Fix: check the host name in DATABASE_URL" in line
+
+
+@pytest.mark.django_db
+def test_a_taken_port_is_one_line_naming_port():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = error_line(gunicorn(GUNICORN_BIND=f"127.0.0.1:{port}", **database_env()))
+    assert f"Port {port} on 127.0.0.1 is already in use" in line
+    assert f"PORT={port + 1} make run" in line
+
+
+def test_gunicorn_reads_dot_env_like_the_settings(tmp_path):
+    # .env in the working directory, as for manage.py; the process environment leaves them unset.
+    (tmp_path / ".env").write_text(
+        "GUNICORN_BIND=127.0.0.1:9123\nWEB_CONCURRENCY=3\nGUNICORN_THREADS=2\nGUNICORN_LOG_LEVEL=debug\n"
+    )
+    names = ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_LOG_LEVEL", "PORT")
+    environ = {name: value for name, value in os.environ.items() if name not in names}
+    command = [GUNICORN, "--print-config", "-c", str(REPO / "gunicorn.conf.py"), "config.wsgi"]
+    result = subprocess.run(  # noqa: S603 (our own gunicorn and configuration)
+        command, cwd=tmp_path, env={**environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    config = dict(
+        map(str.strip, line.split(" = ", 1)) for line in result.stdout.splitlines() if " = " in line
+    )
+    values = {name: config[name] for name in ("bind", "workers", "threads", "loglevel")}
+    assert values == {"bind": "['127.0.0.1:9123']", "workers": "3", "threads": "2", "loglevel": "debug"}
