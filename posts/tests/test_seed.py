@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from accounts.models import User
@@ -14,8 +15,16 @@ pytestmark = pytest.mark.django_db
 SEED_PASSWORD = "seeded-pass-1"
 
 
-def seed(users: int = 20, posts: int = 2_000, votes: int = 6_000, password: str = SEED_PASSWORD) -> None:
-    call_command("seed", users=users, posts=posts, votes=votes, password=password, stdout=io.StringIO())
+def seed(
+    users: int = 20, posts: int = 2_000, votes: int = 6_000, password: str = SEED_PASSWORD, **options: str
+) -> None:
+    call_command(
+        "seed", users=users, posts=posts, votes=votes, password=password, stdout=io.StringIO(), **options
+    )
+
+
+def this_database() -> str:
+    return connection.settings_dict["NAME"]
 
 
 def snapshot() -> tuple:
@@ -41,7 +50,7 @@ def test_seeded_users_log_in_with_the_password(api_client):
 
 
 def test_posts_and_votes_look_like_the_request(auth_client):
-    seed()
+    seed(allow_existing_data=this_database())  # beside auth_client's user
     assert Post.objects.count() == 2_000
     assert 0.07 < Post.objects.filter(title__icontains="django").count() / 2_000 < 0.13
     assert 0.03 < Post.objects.filter(published=False).count() / 2_000 < 0.07
@@ -79,7 +88,7 @@ def test_other_data_is_kept_and_its_counts_stay_exact(make_user):
     hers = Post.objects.create(owner=alice, title="mine", content="c")
     Vote.objects.create(user=User.objects.get(email="user1@example.com"), post=hers)
     Vote.objects.create(user=alice, post=Post.objects.filter(owner__email="user2@example.com").first())
-    seed(users=5, posts=50, votes=100)
+    seed(users=5, posts=50, votes=100, allow_existing_data=this_database())
     hers.refresh_from_db()
     assert hers.vote_total == 0  # user1's vote went with the old user1
     assert list(Post.objects.filter(owner=alice)) == [hers]
@@ -92,3 +101,28 @@ def test_other_data_is_kept_and_its_counts_stay_exact(make_user):
 def test_bad_arguments_are_refused():
     with pytest.raises(CommandError):
         seed(users=0)
+
+
+def test_a_database_with_other_users_is_refused_and_left_alone(make_user):
+    seed(users=5, posts=50, votes=100)
+    make_user("alice@example.com")
+    before = snapshot()
+    with pytest.raises(
+        CommandError,
+        match=rf"holds 1 user\(s\) that seed did not create.*--allow-existing-data={this_database()}",
+    ):
+        seed(users=5, posts=50, votes=100)
+    with pytest.raises(CommandError, match="names another database"):
+        seed(users=5, posts=50, votes=100, allow_existing_data="someone_elses_db")
+    assert snapshot() == before
+
+
+def test_a_real_account_with_a_seed_like_name_is_never_replaced(make_user):
+    real = make_user("user3@example.com")
+    Post.objects.create(owner=real, title="real", content="a real user's post")
+    before = snapshot()
+    with pytest.raises(CommandError, match=r"user3@example\.com is a real account"):
+        seed(users=5, posts=50, votes=100, allow_existing_data=this_database())
+    assert snapshot() == before
+    real.refresh_from_db()
+    assert real.check_password("password123")

@@ -1,10 +1,14 @@
 """`manage.py seed`: demo and benchmark data, loaded with COPY.
 
-Users are user1@example.com ... userU@example.com, all with one password. The data depends
-only on the arguments (a fixed random seed, fixed timestamps), and a new run replaces what an
-earlier run loaded: when the database holds seeded users only, by TRUNCATE (ids restart at 1,
-so the same arguments give the same ids too); otherwise by deleting the seeded users, their
-posts and every vote touching them, leaving everything else as it was.
+Users are user1@example.com ... userU@example.com, all with one password, and all joined at
+SEEDED_JOINED (no signup can give that instant): that is how a later run tells them from real
+accounts of the same name. The data depends only on the arguments (a fixed random seed, fixed
+timestamps), and a new run replaces what an earlier run loaded: when the database holds seeded
+users only, by TRUNCATE (ids restart at 1, so the same arguments give the same ids too).
+
+A database that holds users seed did not create is refused, unless
+``--allow-existing-data=<database name>`` names it; then only the seeded users, their posts and
+every vote touching them are replaced, and everything else stays as it was.
 """
 
 import math
@@ -20,6 +24,9 @@ from django.db import connection, transaction
 from accounts.models import User
 
 SEEDED_EMAIL = r"^user[0-9]+@example\.com$"
+SEEDED_JOINED = "2020-12-01T00:00:00Z"
+# A seeded user: the name pattern and the instant, both; %s twice, (SEEDED_EMAIL, SEEDED_JOINED).
+SEEDED_USER = "email ~ %s AND date_joined = %s"
 BATCH = 50_000
 # Posts are spread evenly over these five years, newest last.
 FIRST_POST = datetime(2021, 1, 1, tzinfo=UTC).timestamp()
@@ -37,10 +44,17 @@ class Command(BaseCommand):
         parser.add_argument("--posts", type=int, default=1_000)
         parser.add_argument("--votes", type=int, default=5_000, help="about this many distinct votes")
         parser.add_argument("--password", default="password123")
+        parser.add_argument(
+            "--allow-existing-data",
+            metavar="DATABASE_NAME",
+            default="",
+            help="seed a database that also holds other users (named, so it cannot be the wrong one)",
+        )
 
     def handle(self, *args, users: int, posts: int, votes: int, password: str, **options) -> None:
         if users < 1 or posts < 0 or votes < 0:
             raise CommandError("--users must be at least 1; --posts and --votes at least 0.")
+        refuse_foreign_data(options["allow_existing_data"])
         password_hash = make_password(password)  # hashing is slow on purpose: once, for everyone
         with transaction.atomic(), connection.cursor() as cursor:
             # Bulk loading: the vote counter's triggers are off while this transaction holds
@@ -67,18 +81,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Seeded {users} users, {posts} posts, {loaded_votes} votes.")
 
     def _remove_seeded(self, cursor) -> None:
-        cursor.execute("SELECT EXISTS (SELECT 1 FROM accounts_user WHERE email !~ %s)", [SEEDED_EMAIL])
-        if not cursor.fetchone()[0]:
+        if not other_users():
             # Only seeded data here: the fast way, and the same ids on every run.
             cursor.execute("TRUNCATE votes_vote, posts_post, accounts_user RESTART IDENTITY CASCADE")
             return
-        seeded = "SELECT id FROM accounts_user WHERE email ~ %s"
+        seeded = f"SELECT id FROM accounts_user WHERE {SEEDED_USER}"  # noqa: S608 (constants only)
         cursor.execute(
             f"DELETE FROM votes_vote WHERE user_id IN ({seeded}) OR post_id IN "  # noqa: S608
             f"(SELECT id FROM posts_post WHERE owner_id IN ({seeded}))",
-            [SEEDED_EMAIL, SEEDED_EMAIL],
+            [SEEDED_EMAIL, SEEDED_JOINED] * 2,
         )
-        cursor.execute(f"DELETE FROM posts_post WHERE owner_id IN ({seeded})", [SEEDED_EMAIL])  # noqa: S608
+        cursor.execute(f"DELETE FROM posts_post WHERE owner_id IN ({seeded})", [SEEDED_EMAIL, SEEDED_JOINED])  # noqa: S608
         # The remaining posts may have lost votes of seeded users while the triggers were off.
         cursor.execute(
             "UPDATE posts_post p SET vote_total = c.n FROM (SELECT p2.id, count(v.id) AS n "
@@ -86,7 +99,7 @@ class Command(BaseCommand):
             "WHERE c.id = p.id AND p.vote_total <> c.n"
         )
         # Through the ORM: it also removes group memberships and admin log entries.
-        User.objects.filter(email__regex=SEEDED_EMAIL).delete()
+        User.objects.filter(email__regex=SEEDED_EMAIL, date_joined=SEEDED_JOINED).delete()
 
     @staticmethod
     def _max_id(cursor, table: str) -> int:
@@ -109,7 +122,7 @@ class _Loader:
             cursor,
             "accounts_user (id, password, is_superuser, is_staff, is_active, email, date_joined)",
             (
-                f"{self.user_base + n}\t{password_hash}\tf\tf\tt\tuser{n}@example.com\t2020-12-01T00:00:00Z\n"
+                f"{self.user_base + n}\t{password_hash}\tf\tf\tt\tuser{n}@example.com\t{SEEDED_JOINED}\n"
                 for n in range(1, self.users + 1)
             ),
         )
@@ -158,6 +171,34 @@ class _Loader:
                     batch.clear()
             if batch:
                 copy.write("".join(batch))
+
+
+def other_users() -> int:
+    """How many users seed did not create."""
+    return User.objects.exclude(email__regex=SEEDED_EMAIL, date_joined=SEEDED_JOINED).count()
+
+
+def refuse_foreign_data(allowed_database: str) -> None:
+    """Raise CommandError when the database holds users seed did not create, unless
+    ``allowed_database`` is that database's name (``--allow-existing-data``)."""
+    name = connection.settings_dict["NAME"]
+    if allowed_database and allowed_database != name:
+        raise CommandError(
+            f"--allow-existing-data={allowed_database} names another database: this one is {name}."
+        )
+    if allowed_database == name:
+        taken = User.objects.filter(email__regex=SEEDED_EMAIL).exclude(date_joined=SEEDED_JOINED).first()
+        if taken:
+            raise CommandError(
+                f"{taken.email} is a real account (seed did not create it), and seeding would need "
+                "its address: seed a database without such accounts."
+            )
+        return
+    if count := other_users():
+        raise CommandError(
+            f"Database {name} holds {count} user(s) that seed did not create, and seeding replaces "
+            f"data. To seed beside them (only seeded users are replaced), pass --allow-existing-data={name}."
+        )
 
 
 def _iso(timestamp: float) -> str:
