@@ -212,8 +212,15 @@ def _refuse_foreign_rows(cursor) -> None:
     checks = [
         (
             "SELECT s.id, t.email, s.email FROM course_users s JOIN {users} t ON t.id = s.id"
-            " WHERE t.email <> lower(btrim(s.email)) OR t.date_joined <> s.created_at LIMIT %s",
+            " WHERE t.email <> lower(btrim(s.email)) LIMIT %s",
             "user {0} here is {1}, but in the source user {0} is {2}",
+        ),
+        (
+            # Same id and address, another account: made here (e.g. signed up through the API).
+            "SELECT s.id, t.email, t.date_joined, s.created_at FROM course_users s JOIN {users} t"
+            " ON t.id = s.id WHERE t.email = lower(btrim(s.email)) AND t.date_joined <> s.created_at LIMIT %s",
+            "user {0} ({1}) was created here at {2:%Y-%m-%d %H:%M:%S}, not imported from the source"
+            " (where it joined at {3:%Y-%m-%d %H:%M:%S})",
         ),
         (
             "SELECT t.email, t.id, s.id FROM course_users s JOIN {users} t"

@@ -130,6 +130,7 @@ def test_second_run_changes_nothing_and_says_so(api_client, source):
     for table, total in (("users", 2), ("posts", 3), ("votes", 3)):
         assert counts_line(second, table) == [total, 0, total, 0]
     assert "Nothing new to import" in second
+    assert "Import committed" not in second
 
 
 def test_dry_run_reports_and_writes_nothing(source):

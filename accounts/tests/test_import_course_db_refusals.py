@@ -80,6 +80,17 @@ def test_a_user_here_with_a_source_users_id_is_refused(make_user):
     assert nothing_imported()
 
 
+def test_a_user_made_here_with_a_source_users_id_and_email_is_named_as_such(make_user):
+    # Signed up through the API before the import: same id, same address, another account.
+    make_user("alice@example.com", id=1)
+    with course_database() as url:
+        message = refusal(url)
+    assert "user 1 (alice@example.com) was created here at " in message
+    assert "not imported from the source (where it joined at " in message
+    assert "but in the source user 1 is alice@example.com" not in message
+    assert nothing_imported()
+
+
 def test_a_user_here_with_a_source_users_email_is_refused(make_user):
     make_user("bob.smith@example.com", id=40)
     with course_database() as url:

@@ -65,8 +65,8 @@ class Command(BaseCommand):
                 "they cannot log in until an administrator sets a new one (manage.py changepassword EMAIL)."
             )
         if not any(getattr(result, name).imported for name in ("users", "posts", "votes")):
-            write("Nothing new to import: everything in the source is already here.")
-        if result.dry_run:
+            write(f"Nothing new to import: everything in the source is already here ({seconds:.1f} s).")
+        elif result.dry_run:
             write(self.style.WARNING(f"Dry run: nothing was written ({seconds:.1f} s)."))
         else:
             write(self.style.SUCCESS(f"Import committed in {seconds:.1f} s."))
