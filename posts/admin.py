@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import Truncator
 
 from config.admin_lists import LargeTableAdmin
 from posts.models import Post
@@ -8,7 +9,7 @@ from posts.models import Post
 
 @admin.register(Post)
 class PostAdmin(LargeTableAdmin):
-    list_display = ("title", "owner", "published", "vote_count", "created_at")
+    list_display = ("short_title", "owner", "published", "vote_count", "created_at")
     list_select_related = ("owner",)
     list_filter = ("published", "created_at")
     search_fields = ("title", "content", "owner__email")
@@ -17,6 +18,15 @@ class PostAdmin(LargeTableAdmin):
     fields = ("title", "content", "published", "owner", "created_at", "vote_count")
     readonly_fields = ("created_at", "vote_count")
     actions = ("publish", "unpublish")
+
+    def get_fields(self, request: HttpRequest, obj: Post | None = None) -> tuple[str, ...]:
+        # A post being added has no creation time or votes yet (the database sets them).
+        return self.fields if obj else ("title", "content", "published", "owner")
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, post: Post) -> str:
+        # Long titles would wrap each row into many lines and push the dates off the page.
+        return Truncator(post.title).chars(80)
 
     @admin.display(description="votes", ordering="vote_total")
     def vote_count(self, post: Post) -> int:

@@ -12,7 +12,8 @@ class VoteAdmin(LargeTableAdmin):
 
     list_display = ("user", "post", "created_at")
     list_select_related = ("user", "post")
-    search_fields = ("=user__email",)
+    search_fields = ("=user__email",)  # exact: the email's unique index answers it
+    search_help_text = "The voter's whole email address (exact match, any case)."
     ordering = ("-id",)
     fields = ("user", "post", "created_at")
     readonly_fields = fields

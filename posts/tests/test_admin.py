@@ -98,3 +98,21 @@ def test_bulk_publish_and_unpublish(admin_client, make_post, action, before, aft
     assert [p.published for p in Post.objects.filter(pk__in=[p.pk for p in chosen])] == [after, after]
     untouched.refresh_from_db()
     assert untouched.published is before
+
+
+def test_add_page_shows_no_unsaved_database_defaults(admin_client):
+    page = admin_client.get(POSTS + "add/").content.decode()
+    assert "DatabaseDefault" not in page
+    assert 'name="title"' in page
+
+
+def test_long_titles_are_shortened_in_the_list(admin_client, make_post):
+    long_title = "A very long title " * 20
+    post = make_post(title=long_title)
+    page = admin_client.get(POSTS).content.decode()
+    cell = page[page.index('class="field-short_title"') :].split("</th>")[0]
+    assert long_title[:70] in cell
+    assert long_title.strip() not in cell
+    assert len(cell) < 200
+    # The change page still has the whole title.
+    assert long_title.strip() in admin_client.get(f"{POSTS}{post.pk}/change/").content.decode()

@@ -49,3 +49,11 @@ def test_staff_cannot_cast_a_vote(admin_client, votes):
     response = admin_client.post(f"{VOTES}add/", {"user": first.user_id, "post": first.post_id})
     assert response.status_code == 403
     assert Vote.objects.count() == 2
+
+
+def test_vote_search_says_it_needs_the_whole_address(admin_client, votes):
+    page = admin_client.get(VOTES).content.decode()
+    assert "The voter&#x27;s whole email address (exact match, any case)." in page
+    found = admin_client.get(VOTES, {"q": "Other@Example.com"}).content.decode()
+    assert ">first<" in found
+    assert ">first<" not in admin_client.get(VOTES, {"q": "other"}).content.decode()
