@@ -168,6 +168,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not _collected
+if not _collected:
+    # Nothing collected: files come from the apps' folders, and whitenoise must not look for
+    # (and warn, once per worker, about) a folder that does not exist.
+    STATIC_ROOT = None
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -127,17 +127,34 @@ def check_ports_free(addresses: Sequence[object]) -> None:
                 )
 
 
+# Faults that waiting cannot cure: the server answered and refused, or the name is unknown.
+_PERMANENT = ("password", "does not exist", "resolve host", "translate host name")
+
+
 def check_before_serving(addresses: Sequence[object]) -> None:
     """Gunicorn's master, before it binds and forks: the port is free, the settings load, and
-    the database answers. Each failure is one line and exit status 1."""
+    the database accepts these credentials. Each failure is one line and exit status 1.
+
+    A database that does not answer at all (refused, timed out) may be starting or down for a
+    moment: that is one warning line, and the server starts anyway, answering 503 until the
+    database is back (/health says so too), as a running server does in an outage.
+    """
     check_ports_free(addresses)
     with one_line_errors():
         import django
-        from django.db import connections
+        from django.db import OperationalError, connections
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         django.setup()
-        connection = connections["default"]
-        connection.ensure_connection()
-        # Workers open their own connections; none may inherit this one across fork().
-        connections.close_all()
+        try:
+            connections["default"].ensure_connection()
+        except OperationalError as exc:
+            if any(fragment in str(exc).lower() for fragment in _PERMANENT):
+                raise
+            print(
+                f"warning: {explain_database_error(exc)} Serving anyway: 503 until it answers.",
+                file=sys.stderr,
+            )
+        finally:
+            # Workers open their own connections; none may inherit this one across fork().
+            connections.close_all()

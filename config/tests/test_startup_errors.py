@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from config.tests import servers
 from config.tests.servers import REPO, database_env, free_port
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -150,3 +151,24 @@ def test_gunicorn_reads_dot_env_like_the_settings(tmp_path):
     )
     values = {name: config[name] for name in ("bind", "workers", "threads", "loglevel")}
     assert values == {"bind": "['127.0.0.1:9123']", "workers": "3", "threads": "2", "loglevel": "debug"}
+
+
+@pytest.mark.django_db
+def test_a_database_that_does_not_answer_yet_is_a_warning_and_gunicorn_serves():
+    env = {**database_env(), "DATABASE_HOSTNAME": "127.0.0.1", "DATABASE_PORT": str(free_port())}
+    with servers.gunicorn(env, workers=1) as server:
+        assert server.request("GET", "/health")[0] == 503
+        log = server.log()
+    assert "warning: Cannot connect to PostgreSQL at " in log
+    assert "nothing listens there" in log
+    assert "Serving anyway: 503 until it answers." in log
+
+
+@pytest.mark.django_db
+def test_a_local_run_prints_no_static_files_warnings():
+    # Nothing collected: whitenoise serves from the apps' folders without looking for STATIC_ROOT.
+    with servers.gunicorn({}, workers=2) as server:
+        assert server.request("GET", "/static/admin/css/base.css")[0] == 200
+        log = server.log()
+    assert "No directory at" not in log
+    assert "Traceback" not in log
