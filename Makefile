@@ -29,7 +29,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	GUNICORN_HOST=127.0.0.1 $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
+	GUNICORN_HOST=127.0.0.1 GUNICORN_FOREGROUND=true $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py
 
 test: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(VENV)/bin/pytest $(ARGS)

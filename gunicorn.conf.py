@@ -2,9 +2,12 @@
 them). The image and `make run` both use this file."""
 
 import os
+import signal
 import sys
+import threading
+import time
 
-from config.env import ConfigurationError, env, env_int
+from config.env import ConfigurationError, env, env_bool, env_int
 
 
 def _cores() -> int:
@@ -22,6 +25,8 @@ try:
     # the database; each thread keeps its own persistent database connection, so the database
     # sees up to workers x threads connections per instance. GUNICORN_THREADS=1: sync workers.
     threads = env_int("GUNICORN_THREADS", 4, minimum=1)
+    # make run: a server in a terminal, which must not outlive it (see when_ready).
+    foreground = env_bool("GUNICORN_FOREGROUND")
 except ConfigurationError as exc:
     print(f"error: {exc}", file=sys.stderr)
     sys.exit(1)
@@ -58,3 +63,28 @@ def on_starting(server: object) -> None:
     from config.startup import check_before_serving
 
     check_before_serving(server.cfg.address)
+
+
+def when_ready(server: object) -> None:
+    """With GUNICORN_FOREGROUND (``make run``), the server ends with its terminal: SIGHUP (the
+    terminal closed) stops it instead of reloading, and so does the end of the command that
+    started it (``make`` killed), so nothing is left serving, or holding the embedded database,
+    in the background."""
+    if not foreground:
+        return
+    signal.signal(signal.SIGHUP, lambda signum, frame: server.signal(signal.SIGTERM, frame))
+    parent = os.getppid()
+
+    def stop_when_orphaned() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        server.signal(signal.SIGTERM, None)
+
+    threading.Thread(target=stop_when_orphaned, name="stop-when-orphaned", daemon=True).start()
+
+
+def on_exit(server: object) -> None:
+    """Once the master is stopping, a second Ctrl-C (or HUP) is ignored: it would interrupt the
+    clean-up that runs at exit (the embedded database's stop) with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)

