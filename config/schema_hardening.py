@@ -17,7 +17,8 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 from config.fields import BIGINT_MAX, BIGINT_MIN
 
-NO_NUL = "^[^\\x00]+$"  # blank strings, where allowed, are a separate oneOf branch
+NO_NUL = "^[^\\x00]+$"
+NO_NUL_OR_BLANK = "^[^\\x00]*$"  # one schema, not a oneOf that Redoc shows as "string or string"
 INT64 = {"type": "integer", "format": "int64", "minimum": BIGINT_MIN, "maximum": BIGINT_MAX}
 
 # Any route with a body can be answered before its view runs: by Django when the body is too
@@ -37,15 +38,37 @@ class NoNulCharField(OpenApiSerializerFieldExtension):
         # In both directions: one component often serves both, and no stored text holds a NUL.
         # A field with a pattern of its own states the NUL rule in it.
         patterns = [v.regex.pattern for v in self.target.validators if isinstance(v, RegexValidator)]
-        schema["pattern"] = patterns[0] if patterns else NO_NUL
+        if patterns:
+            schema["pattern"] = patterns[0]
+        elif self.target.allow_blank:
+            schema["pattern"] = NO_NUL_OR_BLANK  # document_errors() then drops the blank branch
+        else:
+            schema["pattern"] = NO_NUL
         return schema
+
+
+BLANK_BRANCH = {"type": "string", "maxLength": 0}
+
+
+def without_blank_branch(schema: dict) -> dict:
+    """drf-spectacular writes a blank-allowing field with a pattern as a oneOf of the pattern and
+    an empty string, which Redoc shows as "string or string"; when the pattern itself allows the
+    empty string, the field's own schema says it all."""
+    branches = schema.get("oneOf") or []
+    if len(branches) == 2 and branches[1] == BLANK_BRANCH and branches[0].get("pattern") == NO_NUL_OR_BLANK:
+        rest = {key: value for key, value in schema.items() if key != "oneOf"}
+        return {**branches[0], **rest}
+    return schema
 
 
 def document_errors(result: dict, generator: Any, request: Any, public: bool) -> dict:
     """drf-spectacular postprocessing hook."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     for schema in schemas.values():
-        for prop in schema.get("properties", {}).values():
+        properties = schema.get("properties", {})
+        for name, prop in properties.items():
+            properties[name] = without_blank_branch(prop)
+        for prop in properties.values():
             # Signup's pattern is the exact rule; validators of the "email" format disagree with
             # Django's (local parts over 64 characters), so the format is left out everywhere.
             if prop.get("format") == "email":
@@ -53,6 +76,7 @@ def document_errors(result: dict, generator: Any, request: Any, public: bool) ->
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             for param in operation.get("parameters", []):
+                param["schema"] = without_blank_branch(param.get("schema", {}))
                 if param["in"] == "path" and (param["name"] == "id" or param["name"].endswith("_id")):
                     param["schema"] = {**param.get("schema", {}), **INT64}
                     param["schema"].pop("pattern", None)

@@ -1,6 +1,8 @@
 """The served OpenAPI schema: every route of the contract, its answers, and the check that holds
 every response of the suite to it (config/tests/schema_check.py, wired in conftest.py)."""
 
+import json
+
 import pytest
 from openapi_schema_validator import OAS30Validator
 
@@ -196,3 +198,12 @@ def test_every_test_response_is_checked(api_client, monkeypatch):
     monkeypatch.delitem(responses, "401")
     with pytest.raises(SchemaMismatch, match="status 401 is not documented"):
         api_client.get("/posts/")
+
+
+def test_blank_allowing_text_is_one_string_schema_not_string_or_string(served):
+    # Redoc shows a oneOf of two strings as "string or string".
+    [search] = [p for p in served["paths"]["/posts/"]["get"]["parameters"] if p["name"] == "search"]
+    assert search["schema"] == {"type": "string", "default": "", "pattern": "^[^\\x00]*$", "maxLength": 300}
+    title = served["components"]["schemas"]["PostRequest"]["properties"]["title"]
+    assert title == {"type": "string", "pattern": "^[^\\x00]*$", "maxLength": 300}
+    assert '"oneOf"' not in json.dumps(served)
