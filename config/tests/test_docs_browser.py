@@ -1,7 +1,12 @@
 """The documentation pages in a real browser: headless Chromium against the app under gunicorn.
 
-Set DOCS_SCREENSHOTS to a folder (e.g. ``docs``) to keep the screenshots there; otherwise they
-go to the test's temporary folder.
+The README shows screenshots of both pages (docs/*.png), and docs/screenshots.json records what
+each one shows (the menu, the routes, the parameters). The test fails when the pages now show
+something else, so the pictures never go stale: retake them with
+
+    DOCS_SCREENSHOTS=docs make test ARGS=config/tests/test_docs_browser.py
+
+which writes the screenshots and the record into docs/ instead of the test's temporary folder.
 """
 
 import json
@@ -64,11 +69,27 @@ def server() -> str:
         yield base_url
 
 
+RECORD = Path(__file__).resolve().parents[2] / "docs" / "screenshots.json"
+
+
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("DOCS_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def assert_screenshot_current(screenshots: Path, name: str, shown: dict) -> None:
+    """The README's screenshot `name` shows what the page shows now; when retaking them
+    (DOCS_SCREENSHOTS=docs), record what the new one shows instead."""
+    record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    if screenshots.resolve() == RECORD.parent:
+        RECORD.write_text(json.dumps({**record, name: shown}, indent=2, sort_keys=True) + "\n")
+        return
+    assert record.get(name) == shown, (
+        f"docs/{name} is stale: it shows {record.get(name)}, the page now shows {shown}. Retake it: "
+        "DOCS_SCREENSHOTS=docs make test ARGS=config/tests/test_docs_browser.py"
+    )
 
 
 @pytest.fixture
@@ -149,6 +170,13 @@ def test_swagger_ui_authorizes_and_tries_out_the_post_list(server, browser_page,
         full_page=True,
         clip={"x": 0, "y": 0, "width": 1280, "height": bottom},
     )
+    shown = {
+        "routes": page.locator(".opblock-summary-path").all_inner_texts(),
+        "posts list parameters": operation.locator(".parameters .parameter__name").all_inner_texts(),
+    }
+    assert_screenshot_current(
+        screenshots, "swagger-ui.png", {k: [" ".join(t.split()) for t in v] for k, v in shown.items()}
+    )
     assert_loaded_only_from(page, server)
 
 
@@ -170,4 +198,10 @@ def test_redoc_shows_every_route(server, browser_page, screenshots):
             assert method.lower() in shown.lower().split(), (method, path)
 
     page.screenshot(path=screenshots / "redoc.png")
+    list_posts = page.locator('[id="operation/posts_list"]')
+    shown = {
+        "menu": page.locator(".menu-content > div > ul > li > label").all_inner_texts(),
+        "posts list parameters": list_posts.locator("td[kind='field'] span.property-name").all_inner_texts(),
+    }
+    assert_screenshot_current(screenshots, "redoc.png", shown)
     assert_loaded_only_from(page, server)
