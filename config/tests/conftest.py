@@ -6,7 +6,7 @@ from config.tests.servers import database_env, gunicorn
 
 @pytest.fixture(scope="module")
 def server_without_database():
-    """gunicorn whose database does not exist: every query is an unexpected error (a 500).
+    """gunicorn whose database does not exist: every query fails (a 503, config/outage.py).
 
     It serves the project's routes plus /leak (config/tests/leak_urls.py), whose error
     message quotes the request's password or token, as Python's own errors do.
