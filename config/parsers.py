@@ -15,7 +15,9 @@ from rest_framework.utils import json
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(
+        self, stream: IO[bytes], media_type: str | None = None, parser_context: dict | None = None
+    ) -> Any:
         """The body as Python data; raises ParseError (a 422 at ["body"]) for anything else."""
         encoding = parsers.get_encoding(parser_context or {})
         if codecs.lookup(encoding).name == "utf-8":

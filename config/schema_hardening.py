@@ -17,7 +17,6 @@ from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 from config.fields import BIGINT_MAX, BIGINT_MIN
-
 from config.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 NO_NUL = "^[^\\x00]+$"  # blank strings, where allowed, are a separate oneOf branch

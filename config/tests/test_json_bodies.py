@@ -18,7 +18,9 @@ JSON_INVALID = {"detail": [{"loc": ["body"], "msg": "JSON decode error", "type":
 
 
 def deeply_nested(depth: int = 10_000) -> bytes:
-    return b'{"email": "deep@example.com", "password": "password123", "x": ' + b"[" * depth + b"]" * depth + b"}"
+    return (
+        b'{"email": "deep@example.com", "password": "password123", "x": ' + b"[" * depth + b"]" * depth + b"}"
+    )
 
 
 def json_routes() -> list[tuple[str, str]]:
