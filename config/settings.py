@@ -228,6 +228,10 @@ SIMPLE_JWT = {
     # Each refresh hands out a new refresh token and revokes the one used (accounts/tokens.py).
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    # Clock skew allowed between instances: a token whose `iat` is up to this far in the future
+    # (issued by an instance whose clock runs ahead) is accepted, and `exp` is honoured with
+    # the same margin.
+    "LEEWAY": timedelta(seconds=int(env("JWT_LEEWAY_SECONDS") or "30")),
 }
 
 # Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.
