@@ -108,7 +108,7 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "config.cors.CorsMiddleware",
     # After CORS, so that a 413 for a chunked body is readable by a front end too.
     "config.chunked.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -196,14 +196,21 @@ _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_ALLOW_CREDENTIALS = False
-# So that a front end on another origin can read when to retry, and quote a request's id.
-CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
+# Every response header a front end on another origin may need to read (the CORS-safelisted
+# ones, such as Content-Type, are readable anyway). Add a header here when a route starts
+# sending one.
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",  # 429 and 503: when to try again
+    "WWW-Authenticate",  # 401: which scheme to log in with
+    "X-Request-ID",  # to quote in a bug report
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.IgnoreAcceptNegotiation",
     "EXCEPTION_HANDLER": "config.exceptions.contract_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -49,8 +49,8 @@ def test_chunked_bodies_on_every_route_that_takes_one(server):
     assert login.status == 200
     token = login.json()["access_token"]
     multipart = (
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\n" + EMAIL.encode() + b"\r\n"
-        b"--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" + PASSWORD.encode() + b"\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="username"\r\n\r\n' + EMAIL.encode() + b"\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="password"\r\n\r\n' + PASSWORD.encode() + b"\r\n"
         b"--XyZ--\r\n"
     )
     assert send(server, "POST", "/login/", multipart, "multipart/form-data; boundary=XyZ").status == 200
@@ -58,7 +58,9 @@ def test_chunked_bodies_on_every_route_that_takes_one(server):
     created = send_json(server, "POST", "/posts/", {"title": "t", "content": "c"}, token)
     assert created.status == 201
     post_id = created.json()["id"]
-    assert send_json(server, "PUT", f"/posts/{post_id}", {"title": "t2", "content": "c2"}, token).status == 200
+    assert (
+        send_json(server, "PUT", f"/posts/{post_id}", {"title": "t2", "content": "c2"}, token).status == 200
+    )
     assert send_json(server, "PATCH", f"/posts/{post_id}", {"published": False}, token).status == 200
     post = Post.objects.get(pk=post_id)
     assert (post.title, post.content, post.published) == ("t2", "c2", False)
