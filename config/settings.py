@@ -211,6 +211,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.IgnoreAcceptNegotiation",
+    # ISO 8601 with the numeric offset, as the original wrote datetimes: ...25.512062+00:00
+    # (DRF's default writes "Z", which Python before 3.11 cannot read).
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%f%:z",
     "EXCEPTION_HANDLER": "config.exceptions.contract_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
