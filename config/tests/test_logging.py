@@ -34,6 +34,19 @@ def test_unexpected_error_is_one_line_with_traceback_and_request_id(server_witho
     assert "KeyError" in record["traceback"]
 
 
+def test_json_too_deep_to_parse_in_a_view_is_a_500_with_its_id_and_a_short_log_line(server_without_database):
+    # /leak parses the body itself, as careless code does; the log formatter must not fail
+    # (or write the whole recursion) when it looks at that body again for secrets.
+    body = b'{"password": "x", "y": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    status, headers, _ = server_without_database.request(
+        "POST", "/leak", body, {"Content-Type": "application/json"}
+    )
+    assert status == 500
+    [line] = error_lines(server_without_database.log(), headers["X-Request-ID"])
+    assert len(line) < 10_000
+    assert "RecursionError" in json.loads(line)["traceback"]
+
+
 def test_every_log_line_of_a_request_carries_its_id(server_without_database):
     # Django logs a 4xx after the middleware has answered; the line still names the request.
     status, headers, _ = server_without_database.request("GET", "/users/me")
