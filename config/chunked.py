@@ -35,6 +35,8 @@ def _read_at_most(stream: io.RawIOBase, limit: int) -> bytes:
 
 
 class ChunkedBodyMiddleware:
+    """Reads a chunked body up front (see the module's docstring); 413 past the limit."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 

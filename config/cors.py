@@ -19,6 +19,8 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class CorsMiddleware(middleware.CorsMiddleware):
+    """django-cors-headers' middleware; a preflight is allowed the headers it asks for."""
+
     def add_response_headers(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         """django-cors-headers' answer, with the preflight's requested headers allowed too."""
         response = super().add_response_headers(request, response)

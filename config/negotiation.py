@@ -12,6 +12,8 @@ from rest_framework.request import Request
 
 
 class IgnoreAcceptNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation for parsers; for renderers, always the view's first one."""
+
     def select_renderer(
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:

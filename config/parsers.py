@@ -15,6 +15,8 @@ from rest_framework.utils import json
 
 
 class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser that skips a byte-order mark and refuses nesting it cannot follow."""
+
     def parse(
         self, stream: IO[bytes], media_type: str | None = None, parser_context: dict | None = None
     ) -> Any:
