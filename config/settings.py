@@ -200,6 +200,7 @@ CORS_ALLOW_CREDENTIALS = False
 # ones, such as Content-Type, are readable anyway). Add a header here when a route starts
 # sending one.
 CORS_EXPOSE_HEADERS = [
+    "Allow",  # 405: the methods the route serves
     "Retry-After",  # 429 and 503: when to try again
     "WWW-Authenticate",  # 401: which scheme to log in with
     "X-Request-ID",  # to quote in a bug report

@@ -89,4 +89,25 @@ def test_front_end_can_read_every_header_the_api_sends(api_client):
     response = api_client.get("/users/me", HTTP_ORIGIN=ORIGIN)
     assert response.status_code == 401
     exposed = {name.strip().lower() for name in response["Access-Control-Expose-Headers"].split(",")}
-    assert {"retry-after", "www-authenticate", "x-request-id"} <= exposed
+    assert {"allow", "retry-after", "www-authenticate", "x-request-id"} <= exposed
+    # What a 401 and a 405 send beyond the safelisted headers is all exposed.
+    sent = {*response.headers, *api_client.patch("/", HTTP_ORIGIN=ORIGIN).headers}
+    safelisted = {
+        "content-type",
+        "content-length",
+        "content-language",
+        "cache-control",
+        "expires",
+        "last-modified",
+        "pragma",
+    }
+    not_for_scripts = {
+        "vary",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+        "cross-origin-opener-policy",
+    }
+    assert {
+        name.lower() for name in sent if not name.lower().startswith("access-control-")
+    } - safelisted - not_for_scripts <= exposed
