@@ -15,7 +15,7 @@ from django.db import connection
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from accounts.models import User
+from accounts.models import User, UserManager
 from posts.models import Post
 from votes.models import Vote
 
@@ -128,6 +128,7 @@ def run_import(source: psycopg.Connection, *, dry_run: bool, progress: Progress)
         for (name, columns), total in zip(list(SOURCE_COLUMNS.items())[:3], totals, strict=True):
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGING[name]} ON COMMIT DROP")
             getattr(result, name).source = _copy(source, cursor, name, columns, total, progress)
+        _normalize_emails(cursor)
         progress("checking for conflicts")
         cursor.execute("ANALYZE course_users, course_posts, course_votes")
         _find_conflicts(cursor, result)
@@ -167,6 +168,19 @@ def _copy(
 
 def _copied(name: str, rows: int, total: int) -> str:
     return f"{name}: {rows:,} of {total:,} rows read" + (f" ({100 * rows // total}%)" if total else "")
+
+
+def _normalize_emails(cursor) -> None:
+    """Give staged addresses the form signup and login use (UserManager.normalize_email) where
+    SQL's lower(btrim(email)), applied from here on, would not: addresses with anything but
+    printable ASCII (other whitespace, Unicode) or with an xn-- label."""
+    cursor.execute(r"SELECT id, email FROM course_users WHERE email ~ '[^!-~]' OR email ~* 'xn--'")
+    changed = [
+        (normalized, user_id)
+        for user_id, email in cursor.fetchall()
+        if (normalized := UserManager.normalize_email(email)) != email
+    ]
+    cursor.executemany("UPDATE course_users SET email = %s WHERE id = %s", changed)
 
 
 def _find_conflicts(cursor, result: ImportResult) -> None:

@@ -26,11 +26,14 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# Django's email rules in a form a schema can carry (dot-atom local part, an ASCII domain), so
-# that what /openapi.json calls an email and what signup accepts are the same set.
+# Django's email rules in a form a schema can carry, so that what /openapi.json calls an email
+# and what signup accepts are the same set: a dot-atom local part, and a domain whose labels
+# are letters and digits (of any script: an internationalized domain, as the original
+# accepted, or its xn-- form) with inner hyphens, ending in a name of letters. Surrounding
+# whitespace is allowed and trimmed (UserManager.normalize_email).
 EMAIL_PATTERN = RegexValidator(
-    r"^[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*"
-    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+    r"^\s*[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+)*"
+    r"@([^\W_](([^\W_]|-){0,61}[^\W_])?\.)+([^\W\d_]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59})\s*$",
     "Enter a valid email address.",
     code="invalid",
 )

@@ -5,6 +5,7 @@ Every error is ``{"detail": ...}``. Validation errors are 422 with a list of
 ``path``.
 """
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -20,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from config.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
+from config.outage import database_unavailable, is_database_outage
 
 NOT_AUTHORIZED = "Not authorized to perform requested action"
 # What Django raises for a body past DATA_UPLOAD_MAX_MEMORY_SIZE or its field/file counts.
@@ -116,4 +118,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
+    """Django's 500, for any exception nothing else handled; Django calls it while that
+    exception is being handled, so a database outage can still be told apart (a 503)."""
+    exc = sys.exception()
+    if is_database_outage(exc):
+        return database_unavailable(exc)
     return JsonResponse({"detail": "Internal Server Error"}, status=500)

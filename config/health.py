@@ -1,7 +1,5 @@
 """GET /health for load balancers and orchestrators: one `SELECT 1`, no auth, no rate limit."""
 
-import logging
-
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -10,10 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.outage import database_unavailable
 from config.schema import error_responses
 from config.views import MethodCheckedFirst
-
-logger = logging.getLogger(__name__)
 
 
 class HealthView(MethodCheckedFirst, APIView):
@@ -34,7 +31,6 @@ class HealthView(MethodCheckedFirst, APIView):
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
-        except DatabaseError:
-            logger.warning("health check: the database does not answer", exc_info=True)
-            return Response({"detail": "Database unavailable"}, status=503)
+        except DatabaseError as exc:
+            return database_unavailable(exc)
         return Response({"status": "ok"})

@@ -26,10 +26,10 @@ def _body_fields(request: HttpRequest) -> list[tuple[str, str]]:
     body = getattr(request, "_body", None)  # only what the view has already read
     if not body:
         return []
-    text = body.decode("utf-8", "replace")
+    text = body.decode("utf-8-sig", "replace")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         return parse_qsl(text, keep_blank_values=False)
     if isinstance(data, dict):
         return [(str(key), value) for key, value in data.items() if isinstance(value, str)]
@@ -58,7 +58,11 @@ def redact(text: str, secrets: set[str]) -> str:
 
 class JsonLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        # Django logs each 4xx and 5xx ("Unauthorized: /posts/") after the middleware has
+        # answered, outside the request's context, but names the request in the record.
         request = current_request.get()
+        if request is None and isinstance(getattr(record, "request", None), HttpRequest):
+            request = record.request
         line = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,

@@ -4,7 +4,8 @@ what the API accepts and expects what it answers:
 - text fields refuse NUL characters (PostgreSQL cannot store them): a ``pattern`` says so;
 - ids in paths are 64-bit integers;
 - request bodies are required (a missing body is a 422);
-- every operation with a body documents 413 and 415, which come before its view runs.
+- every operation with a body documents 413 and 415, which come before its view runs;
+- every operation that needs the database documents 503 with ``Retry-After`` (config/outage.py).
 
 The hook only adds what an operation does not already declare; each view declares its own
 error answers (config.schema.error_responses).
@@ -16,6 +17,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 from config.fields import BIGINT_MAX, BIGINT_MIN
+from config.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 NO_NUL = "^[^\\x00]+$"
 NO_NUL_OR_BLANK = "^[^\\x00]*$"  # one schema, not a oneOf that Redoc shows as "string or string"
@@ -27,6 +29,23 @@ BODY_ERRORS = {
     "413": "The body is over DATA_UPLOAD_MAX_MEMORY_SIZE.",
     "415": "The body is not in a media type this route reads.",
 }
+
+
+# The operations that answer without a query.
+NO_DATABASE = {("/", "get")}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "example": RETRY_AFTER_SECONDS},
+    }
+}
+
+
+def _json_error(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+    }
 
 
 class NoNulCharField(OpenApiSerializerFieldExtension):
@@ -73,8 +92,13 @@ def document_errors(result: dict, generator: Any, request: Any, public: bool) ->
             # Django's (local parts over 64 characters), so the format is left out everywhere.
             if prop.get("format") == "email":
                 del prop["format"]
-    for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in result.get("paths", {}).items():
+        for method, operation in path_item.items():
+            if (path, method) not in NO_DATABASE:
+                unavailable = operation["responses"].setdefault(
+                    "503", _json_error(f"The database does not answer (`{DATABASE_UNAVAILABLE}`).")
+                )
+                unavailable["headers"] = {**unavailable.get("headers", {}), **RETRY_AFTER}
             for param in operation.get("parameters", []):
                 param["schema"] = without_blank_branch(param.get("schema", {}))
                 if param["in"] == "path" and (param["name"] == "id" or param["name"].endswith("_id")):
@@ -83,13 +107,5 @@ def document_errors(result: dict, generator: Any, request: Any, public: bool) ->
             if "requestBody" in operation:
                 operation["requestBody"]["required"] = True
                 for status, description in BODY_ERRORS.items():
-                    operation["responses"].setdefault(
-                        status,
-                        {
-                            "description": description,
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}
-                            },
-                        },
-                    )
+                    operation["responses"].setdefault(status, _json_error(description))
     return result

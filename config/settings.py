@@ -102,7 +102,9 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    "config.cors.CorsMiddleware",
+    # After CORS, so that a 413 for a chunked body is readable by a front end too.
+    "config.chunked.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -194,14 +196,25 @@ _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else _cors_origins
 CORS_ALLOW_CREDENTIALS = False
-# So that a front end on another origin can read when to retry, and quote a request's id.
-CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
+# Every response header a front end on another origin may need to read (the CORS-safelisted
+# ones, such as Content-Type, are readable anyway). Add a header here when a route starts
+# sending one.
+CORS_EXPOSE_HEADERS = [
+    "Allow",  # 405: the methods the route serves
+    "Retry-After",  # 429 and 503: when to try again
+    "WWW-Authenticate",  # 401: which scheme to log in with
+    "X-Request-ID",  # to quote in a bug report
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.IgnoreAcceptNegotiation",
+    # ISO 8601 with the numeric offset, as the original wrote datetimes: ...25.512062+00:00
+    # (DRF's default writes "Z", which Python before 3.11 cannot read).
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%f%:z",
     "EXCEPTION_HANDLER": "config.exceptions.contract_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -226,6 +239,10 @@ SIMPLE_JWT = {
     # Each refresh hands out a new refresh token and revokes the one used (accounts/tokens.py).
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    # Clock skew allowed between instances: a token whose `iat` is up to this far in the future
+    # (issued by an instance whose clock runs ahead) is accepted, and `exp` is honoured with
+    # the same margin.
+    "LEEWAY": timedelta(seconds=env_int("JWT_LEEWAY_SECONDS", 30)),
 }
 
 # Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.

@@ -2,13 +2,13 @@
 
 from django.contrib import admin
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import CurrentUserView, LoginView, UserDetailView, UserListView
 from config.health import HealthView
-from config.views import RootView
+from config.views import OpenApiJsonView, RootView
 from posts.views import PostViewSet
 from votes.views import VoteView
 
@@ -27,7 +27,7 @@ urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
     *router.urls,
-    re_path(r"^openapi\.json/?$", SpectacularJSONAPIView.as_view(), name="schema"),
+    re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),

@@ -1,4 +1,6 @@
+from drf_spectacular.renderers import OpenApiJsonRenderer2
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,3 +31,10 @@ class RootView(MethodCheckedFirst, APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"message": "Hello World"})
+
+
+class OpenApiJsonView(SpectacularJSONAPIView):
+    """/openapi.json served as ``application/json``, as the original served it and as the tools
+    that fetch it (code generators, Postman's import) expect, whatever ``Accept`` says."""
+
+    renderer_classes = [OpenApiJsonRenderer2]

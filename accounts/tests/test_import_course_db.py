@@ -194,3 +194,17 @@ def test_fixture_matches_the_shared_schema():
     if not shared.exists():
         pytest.skip(f"no {shared} beside this clone")
     assert ORIGINAL_SCHEMA.read_text() == shared.read_text()
+
+
+def test_emails_get_the_form_signup_gives_them(api_client):
+    extra = """
+        INSERT INTO users (email, password) VALUES (' Pia@XN--BCHER-KVA.example', 'x'),
+            ('ivan@пример.рф', 'y'), ('IVAN@xn--e1afmkfd.xn--p1ai', 'z');
+    """
+    with course_database(extra) as url:
+        output = run(url)
+    assert counts_line(output, "users") == [5, 3, 0, 2]
+    assert "user 4: ivan@пример.рф" in output
+    assert User.objects.get(pk=3).email == "pia@bücher.example"
+    response = api_client.post("/users/", {"email": "pia@bücher.example", "password": "pia-pass-12"})
+    assert response.status_code == 409

@@ -133,7 +133,7 @@ def test_bad_refresh_token_is_401(api_client, user, make_token):
 
 def test_expired_refresh_token_is_401(api_client, user):
     token = RefreshToken.for_user(user)
-    token.set_exp(lifetime=-timedelta(seconds=1))
+    token.set_exp(lifetime=-timedelta(seconds=1) - settings.SIMPLE_JWT["LEEWAY"])
     assert_invalid(refresh(api_client, str(token)))
 
 

@@ -77,6 +77,18 @@ def validate_body(schema: dict, body: Any, where: str) -> None:
         raise SchemaMismatch(f"{where}: body does not match the schema: {messages}")
 
 
+# A datetime written with "Z": the contract writes the numeric offset, as the original did.
+_ZULU_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]+Z$")
+
+
+def _zulu_datetimes(body: Any) -> list[str]:
+    if isinstance(body, dict):
+        return [found for value in body.values() for found in _zulu_datetimes(value)]
+    if isinstance(body, list):
+        return [found for value in body for found in _zulu_datetimes(value)]
+    return [body] if isinstance(body, str) and _ZULU_DATETIME.match(body) else []
+
+
 def check(method: str, path: str, status: int, content_type: str, content: bytes) -> None:
     """Raise SchemaMismatch if a response of a documented operation is not as documented."""
     found = find_operation(method, path)
@@ -99,7 +111,10 @@ def check(method: str, path: str, status: int, content_type: str, content: bytes
         raise SchemaMismatch(f"{where}: content type {media_type!r} is not documented ({sorted(media)})")
     schema = media[media_type].get("schema")
     if schema is not None:
-        validate_body(schema, json.loads(content), where)
+        body = json.loads(content)
+        validate_body(schema, body, where)
+        if zulu := _zulu_datetimes(body):
+            raise SchemaMismatch(f"{where}: datetimes must end in +00:00, not Z: {zulu[:3]}")
 
 
 def check_response(response: HttpResponse) -> None:

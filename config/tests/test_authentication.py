@@ -70,7 +70,7 @@ def test_bad_token_is_could_not_validate(api_client, user, make_token):
 
 def test_expired_access_token_is_refused(api_client, user):
     token = AccessToken.for_user(user)
-    token.set_exp(lifetime=-timedelta(seconds=1))
+    token.set_exp(lifetime=-timedelta(seconds=1) - settings.SIMPLE_JWT["LEEWAY"])
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert_401(api_client.get("/posts/"), INVALID)
 

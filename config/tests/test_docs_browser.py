@@ -11,7 +11,6 @@ which writes the screenshots and the record into docs/ instead of the test's tem
 
 import json
 import os
-import shutil
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -19,29 +18,13 @@ from pathlib import Path
 import pytest
 from playwright import sync_api
 
+from config.tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from config.tests.servers import gunicorn
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EMAIL, PASSWORD = "reader@example.com", "correct horse battery"
 TIMEOUT_MS = 20_000
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # CI installs chromium (.ci/run), so there a missing browser is a failure, not a skip.
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
 
 
 def http(method: str, url: str, body: bytes | None = None, **headers: str) -> dict | list:

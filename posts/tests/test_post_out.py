@@ -23,7 +23,7 @@ def test_fast_post_out_equals_the_declared_serializers(user, other_user, make_po
         assert list(PostOutSerializer(loaded).data["Post"]) == list(declared["Post"])
 
 
-def test_times_are_utc_with_z(auth_client, make_post):
+def test_times_are_utc_with_the_numeric_offset(auth_client, make_post):
     make_post(created_at=datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC))
     item = auth_client.get("/posts/").json()[0]
-    assert item["Post"]["created_at"] == "2024-01-02T03:04:05Z"
+    assert item["Post"]["created_at"] == "2024-01-02T03:04:05.000000+00:00"
