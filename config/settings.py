@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "accounts",
     "posts",
     "votes",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LOGIN_FAILURE_RATE = env("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env("SIGNUP_RATE", "30/minute")
+REPORT_RATE = env("REPORT_RATE", "20/hour")  # reports of posts, per user
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social media API",

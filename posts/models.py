@@ -14,6 +14,9 @@ class Post(models.Model):
     # insert, delete or move (votes/migrations/0002_vote_counter.py). Writes from anywhere
     # else are ignored by the database, so a stale value saved with a post cannot stick.
     vote_total = models.BigIntegerField(db_default=0, editable=False)
+    # Set by staff from the moderation queue (moderation/admin.py): a hidden post is 404 on every
+    # route, for its owner too, and is left exactly as it was, votes included, to be restored.
+    hidden = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
