@@ -30,6 +30,8 @@ class Post(models.Model):
                 models.F("id").desc(),
                 name="post_most_voted_first",
             ),
+            # The few hidden posts, for the moderation queue's "Hidden" list.
+            models.Index(fields=["id"], name="post_hidden", condition=models.Q(hidden=True)),
         ]
 
     def __str__(self) -> str:
