@@ -16,6 +16,7 @@ class Post(models.Model):
     vote_total = models.BigIntegerField(db_default=0, editable=False)
     # Set by staff from the moderation queue (moderation/admin.py): a hidden post is 404 on every
     # route, for its owner too, and is left exactly as it was, votes included, to be restored.
+    # Only those actions change it: a database trigger keeps it for any other writer.
     hidden = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:

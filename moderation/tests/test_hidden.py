@@ -86,3 +86,20 @@ def test_restore_brings_the_post_back_exactly_as_it_was(make_post, user, other_u
     assert client_for(other_user).post("/vote/", {"post_id": post.pk, "dir": 0}).status_code == 201
     actions = list(ModerationAction.objects.order_by("id").values_list("action", "reason"))
     assert actions == [("hide", "checking"), ("restore", "")]
+
+
+def test_a_stale_save_of_the_post_does_not_bring_it_back(make_post, moderator, auth_client):
+    # An owner's PUT (or a staff edit) that read the post just before it was hidden saves the
+    # whole row, `hidden` included, with what it read.
+    post = make_post(title="racing")
+    stale = Post.objects.get(pk=post.pk)
+    services.hide(moderator=moderator, posts=[post], reason="spam")
+    stale.title = "edited meanwhile"
+    stale.save()
+    assert Post.objects.get(pk=post.pk).hidden
+    assert auth_client.get(f"/posts/{post.pk}").status_code == 404
+    # Nor does a hand-written UPDATE; only the moderation actions change it.
+    Post.objects.filter(pk=post.pk).update(hidden=False)
+    assert Post.objects.get(pk=post.pk).hidden
+    services.restore(moderator=moderator, posts=[post])
+    assert not Post.objects.get(pk=post.pk).hidden

@@ -232,13 +232,15 @@ def fill(make_user, make_post, count: int) -> None:
 
 
 @pytest.mark.parametrize("query", [{}, {"o": "-3"}, {"state": "hidden"}, {"state": "all"}])
-def test_the_queue_runs_the_same_queries_for_one_row_or_a_full_page(mod_client, make_user, make_post, query):
+def test_the_queue_runs_the_same_queries_for_one_row_or_a_full_page(
+    mod_client, moderator, make_user, make_post, query
+):
     fill(make_user, make_post, 1)
-    Post.objects.update(hidden=True)
+    services.hide(moderator=moderator, posts=Post.objects.all(), reason="test")
     with CaptureQueriesContext(connection) as few:
         assert mod_client.get(QUEUE, query).status_code == 200
     fill(make_user, make_post, 12)
-    Post.objects.update(hidden=True)
+    services.hide(moderator=moderator, posts=Post.objects.all(), reason="test")
     with CaptureQueriesContext(connection) as many:
         assert mod_client.get(QUEUE, query).status_code == 200
     assert len(many) == len(few), [q["sql"] for q in many]

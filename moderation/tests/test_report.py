@@ -10,8 +10,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from config.tests import schema_check
 from config.tests.servers import TEST_REDIS_URL, gunicorn
+from moderation import services
 from moderation.models import Report, ReportedPost
-from posts.models import Post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +72,7 @@ def test_a_report_is_received_once(server, user, other_user, make_post):
 def test_a_post_the_caller_cannot_see_is_404(server, user, other_user, make_post):
     draft = make_post(title="draft", published=False)
     hidden = make_post(title="hidden")
-    Post.objects.filter(pk=hidden.pk).update(hidden=True)
+    services.hide(moderator=user, posts=[hidden], reason="test")
     for post_id in (draft.pk, hidden.pk, 999_999):
         response = send(server, other_user, post_id, {"reason": "spam"})
         assert (response.status, response.json()) == (

@@ -3,6 +3,27 @@
 from django.conf import settings
 from django.db import migrations, models
 
+# Only the moderation actions (moderation/services.py), which say so for their transaction,
+# change `hidden`: any other writer, such as an owner's edit or a staff edit that read the post
+# before it was hidden and saves the whole row, keeps the value the row has.
+GUARD = """
+CREATE FUNCTION posts_post_guard_hidden() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('moderation.acting', true) IS DISTINCT FROM 'on' THEN
+        NEW.hidden := OLD.hidden;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER post_hidden_guard BEFORE UPDATE OF hidden ON posts_post
+    FOR EACH ROW WHEN (OLD.hidden IS DISTINCT FROM NEW.hidden) EXECUTE FUNCTION posts_post_guard_hidden();
+"""
+
+UNGUARD = """
+DROP TRIGGER post_hidden_guard ON posts_post;
+DROP FUNCTION posts_post_guard_hidden();
+"""
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -20,4 +41,5 @@ class Migration(migrations.Migration):
             model_name="post",
             index=models.Index(condition=models.Q(("hidden", True)), fields=["id"], name="post_hidden"),
         ),
+        migrations.RunSQL(GUARD, UNGUARD),
     ]
