@@ -15,7 +15,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import CharField, Count, OuterRef, QuerySet, Value
 from django.db.models.functions import Cast, Concat
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -86,6 +86,9 @@ class ReportedPostAdmin(LargeTableAdmin):
             .defer("post__content")
             .annotate(reason_counts=ArraySubquery(by_reason), latest_notes=ArraySubquery(notes))
         )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Moderation queue", **(extra_context or {})})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -170,6 +173,9 @@ class ModerationActionAdmin(LargeTableAdmin):
     ordering = ("-created_at", "-id")
     fields = ("created_at", "moderator", "action", "post", "author", "subject", "reason", "reports_closed")
     readonly_fields = fields
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Moderation record", **(extra_context or {})})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
