@@ -6,15 +6,15 @@ an index, whatever the number of posts and reports. Its actions need the ``moder
 permission, which the "Moderators" group has (moderation/migrations/0002_moderators_group.py).
 """
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import CharField, Count, OuterRef, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -55,8 +55,34 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(open_reports__gt=0)
 
 
-def _open_reports() -> QuerySet[Report]:
-    return Report.objects.filter(post=OuterRef("post"), resolved_at__isnull=True)
+class QueueChangeList(ChangeList):
+    """Adds each row's open-report reasons and latest notes, for the page's rows only: two
+    queries per page, whatever the page number or the number of reports."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        entries = list(self.result_list)  # the page, evaluated once; the template reuses it
+        ids = [entry.post_id for entry in entries]
+        open_reports = Report.objects.filter(post_id__in=ids, resolved_at__isnull=True)
+        reasons, notes = defaultdict(list), defaultdict(list)
+        by_reason = (
+            open_reports.values("post_id", "reason")
+            .annotate(n=Count("*"))
+            .order_by("post_id", "-n", "reason")
+        )
+        for row in by_reason:
+            reasons[row["post_id"]].append(f"{row['reason']} ({row['n']})")
+        latest = (
+            open_reports.exclude(note="")
+            .annotate(rank=Window(RowNumber(), partition_by="post_id", order_by=F("created_at").desc()))
+            .filter(rank__lte=NOTES_SHOWN)
+            .order_by("post_id", "rank")
+            .values_list("post_id", "note")
+        )
+        for post_id, note in latest:
+            notes[post_id].append(note)
+        for entry in entries:
+            entry.reason_counts, entry.latest_notes = reasons[entry.post_id], notes[entry.post_id]
 
 
 @admin.register(ReportedPost)
@@ -70,22 +96,10 @@ class ReportedPostAdmin(LargeTableAdmin):
     actions = ("hide", "restore", "dismiss", "deactivate_author")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReportedPost]:
-        # Both computed only for the rows of the page (the order is an indexed column).
-        by_reason = (
-            _open_reports()
-            .order_by()
-            .values("reason")
-            .annotate(n=Count("*"))
-            .order_by("-n", "reason")
-            .values(label=Concat("reason", Value(" ("), Cast("n", CharField()), Value(")")))
-        )
-        notes = _open_reports().exclude(note="").order_by("-created_at").values("note")[:NOTES_SHOWN]
-        return (
-            super()
-            .get_queryset(request)
-            .defer("post__content")
-            .annotate(reason_counts=ArraySubquery(by_reason), latest_notes=ArraySubquery(notes))
-        )
+        return super().get_queryset(request).defer("post__content")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
+        return QueueChangeList
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         return super().changelist_view(request, {"title": "Moderation queue", **(extra_context or {})})

@@ -60,18 +60,17 @@ class ReportedPost(models.Model):
         verbose_name = "reported post"
         permissions = [("moderate", "Can hide, restore and dismiss reported posts, and deactivate authors")]
         indexes = [
-            # The queue's two orders (the admin adds the primary key, descending, to each).
+            # The queue's two orders, as the admin sorts (it adds the primary key, descending).
+            # Rows without open reports sort last in both, so the open queue reads the first
+            # entries, and "ever reported" the whole index, in order.
             models.Index(
-                models.F("first_reported_at"),
-                models.F("post").desc(),
-                name="queue_oldest_first",
-                condition=models.Q(open_reports__gt=0),
+                models.F("first_reported_at").asc(), models.F("post").desc(), name="queue_oldest_first"
             ),
             models.Index(
                 models.F("open_reports").desc(),
+                models.F("first_reported_at").asc(),
                 models.F("post").desc(),
                 name="queue_most_reported_first",
-                condition=models.Q(open_reports__gt=0),
             ),
         ]
 
