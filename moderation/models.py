@@ -46,8 +46,9 @@ class Report(models.Model):
 class ReportedPost(models.Model):
     """The queue: one row for each post ever reported, with the number of its open reports and
     when the oldest of them was made. Kept by moderation/services.py in the same transaction as
-    each report and each action, so the admin's queue reads one page of an index, however many
-    posts and reports there are."""
+    each report and each action, and by a database trigger when a report is deleted (with its
+    reporter's account; migrations/0001_initial.py), so the admin's queue reads one page of an
+    index, however many posts and reports there are."""
 
     post = models.OneToOneField(
         "posts.Post", primary_key=True, on_delete=models.DB_CASCADE, related_name="moderation"

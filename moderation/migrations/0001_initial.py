@@ -5,6 +5,33 @@ import django.db.models.functions.datetime
 from django.conf import settings
 from django.db import migrations, models
 
+# A report deleted by any means (its reporter's account deleted, by the admin or by the user)
+# leaves the queue's count of open reports, in the same transaction. Reports are created and
+# resolved only by moderation/services.py, which keeps the count itself.
+REPORT_DELETED = """
+CREATE FUNCTION moderation_report_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.resolved_at IS NULL THEN
+        UPDATE moderation_reportedpost q
+        SET open_reports = GREATEST(q.open_reports - 1, 0),
+            first_reported_at = (
+                SELECT min(r.created_at) FROM moderation_report r
+                WHERE r.post_id = OLD.post_id AND r.resolved_at IS NULL
+            )
+        WHERE q.post_id = OLD.post_id;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER report_deleted AFTER DELETE ON moderation_report
+    FOR EACH ROW EXECUTE FUNCTION moderation_report_deleted();
+"""
+
+REPORT_DELETED_REVERSE = """
+DROP TRIGGER report_deleted ON moderation_report;
+DROP FUNCTION moderation_report_deleted();
+"""
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -168,4 +195,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunSQL(REPORT_DELETED, REPORT_DELETED_REVERSE),
     ]

@@ -245,3 +245,33 @@ def test_the_queue_runs_the_same_queries_for_one_row_or_a_full_page(
         assert mod_client.get(QUEUE, query).status_code == 200
     assert len(many) == len(few), [q["sql"] for q in many]
     assert len(many) <= 8
+
+
+def test_a_deleted_reporter_takes_their_open_reports_out_of_the_count(mod_client, make_user, make_post):
+    post = make_post(title="counted")
+    first, second = make_user(), make_user()
+    report(post, first, note="first note")
+    report(post, second, reason="abuse", note="second note")
+    first_at = Report.objects.get(reporter=first).created_at
+    second_at = Report.objects.get(reporter=second).created_at
+    assert ReportedPost.objects.get(post=post).first_reported_at == first_at
+    first.delete()
+    entry = ReportedPost.objects.get(post=post)
+    assert (entry.open_reports, entry.first_reported_at) == (1, second_at)
+    page = mod_client.get(QUEUE).content.decode()
+    assert "abuse (1)" in page and "first note" not in page
+    second.delete()
+    assert ReportedPost.objects.get(post=post).open_reports == 0
+    assert ">counted<" not in mod_client.get(QUEUE).content.decode()
+
+
+def test_deleting_a_reported_post_or_its_author_leaves_the_record(mod_client, make_user, make_post):
+    author = make_user()
+    post, other = make_post(owner=author, title="one"), make_post(owner=author, title="two")
+    report(post, make_user())
+    report(other, make_user())
+    act(mod_client, "dismiss", post, reason="fine")
+    post.delete()
+    author.delete()
+    assert not ReportedPost.objects.exists() and not Report.objects.exists()
+    assert ModerationAction.objects.get().reason == "fine"
