@@ -1,11 +1,13 @@
-"""Time the admin's post, vote and user lists on a million posts.
+"""Time the admin's post, vote and user lists, and the moderation queue, on a million posts.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/admin_bench SECRET_KEY=x \\
         .venv/bin/python bench/admin_lists.py [posts]
 
 Fills the (migrated) database named in DATABASE_URL with that many posts (default 1,000,000),
-a vote on each of the first 100,000, and 1,000 users, unless it holds them already; then loads
-each list as a superuser and prints its time and query count.
+a vote on each of the first 100,000, and 1,000 users, unless it holds them already; then
+100,000 open reports (two on each of the newest 40,000 posts, a third on half of them; each
+with a note) and 1,000 hidden posts, unless there are reports already. Then loads each list as
+a superuser and prints its time and query count.
 """
 
 import os
@@ -21,11 +23,12 @@ import django
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from moderation.models import Report  # noqa: E402
 from posts.models import Post  # noqa: E402
 
 
@@ -50,12 +53,42 @@ def fill(posts: int) -> None:
         cursor.execute("ANALYZE")
 
 
+def fill_reports() -> None:
+    if Report.objects.exists():
+        return
+    with connection.cursor() as cursor:
+        # Reporters are the 1,000 users after each post's owner, so never the owner.
+        cursor.execute(
+            "INSERT INTO moderation_report (post_id, reporter_id, reason, note, created_at) "
+            "SELECT p.id, m.u0 + (p.owner_id - m.u0 + k) % 1000, "
+            "(ARRAY['spam', 'abuse', 'off-topic', 'other'])[1 + (p.id + k) % 4], 'note ' || p.id, "
+            "now() - (p.id % 100000) * interval '1 second' - k * interval '1 minute' "
+            "FROM (SELECT id, owner_id FROM posts_post ORDER BY id DESC LIMIT 40000) p "
+            "CROSS JOIN generate_series(1, 3) k CROSS JOIN (SELECT min(id) AS u0 FROM accounts_user) m "
+            "WHERE k < 3 OR p.id % 2 = 0"
+        )
+        cursor.execute(
+            "INSERT INTO moderation_reportedpost (post_id, open_reports, first_reported_at, last_reported_at) "
+            "SELECT post_id, count(*), min(created_at), max(created_at) FROM moderation_report GROUP BY post_id"
+        )
+    # Hidden as the moderation actions hide them: the trigger lets no other writer.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('moderation.acting', 'on', true)")
+        cursor.execute(
+            "UPDATE posts_post SET hidden = true WHERE id IN "
+            "(SELECT post_id FROM moderation_reportedpost ORDER BY post_id LIMIT 1000)"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def main() -> None:
     fill(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    fill_reports()
     boss, _ = User.objects.get_or_create(email="bench-admin@example.com", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(boss)
-    print(f"{Post.objects.count():,} posts")
+    print(f"{Post.objects.count():,} posts, {Report.objects.count():,} reports")
     for url in (
         "/admin/posts/post/",
         "/admin/posts/post/?p=100",
@@ -63,6 +96,12 @@ def main() -> None:
         "/admin/posts/post/?q=post+12345",
         "/admin/votes/vote/",
         "/admin/accounts/user/",
+        "/admin/moderation/reportedpost/",
+        "/admin/moderation/reportedpost/?o=-3",
+        "/admin/moderation/reportedpost/?p=100",
+        "/admin/moderation/reportedpost/?state=hidden",
+        "/admin/moderation/reportedpost/?state=all",
+        "/admin/moderation/moderationaction/",
     ):
         client.get(url)  # warm the cache
         with CaptureQueriesContext(connection) as queries:

@@ -1,4 +1,5 @@
-"""Per-client-address rate limits with fixed windows, counted in Django's default cache.
+"""Rate limits per client address (or per user) with fixed windows, counted in Django's
+default cache.
 
 With ``REDIS_URL`` set the cache is Redis, so every worker process and host shares one count;
 without it each process counts on its own. Counting is an atomic increment (Redis ``INCR``,
@@ -86,6 +87,8 @@ class Counted:
 
 LOGIN_FAILURES = FixedWindowLimit("login-failure", "LOGIN_FAILURE_RATE")
 SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
+# Counted per user, not per address: the key is the user's id.
+REPORTS = FixedWindowLimit("report", "REPORT_RATE")
 
 
 class SignupRateThrottle(BaseThrottle):
@@ -100,10 +103,22 @@ class SignupRateThrottle(BaseThrottle):
         return self.counted.retry_after
 
 
+class ReportRateThrottle(BaseThrottle):
+    """Every report attempt of an authenticated user counts against REPORT_RATE, whatever its
+    answer, so a user cannot flood the queue or probe which posts exist at speed."""
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        self.counted = REPORTS.count(f"user:{request.user.pk}")
+        return not self.counted.over_limit
+
+    def wait(self) -> int | None:
+        return self.counted.retry_after
+
+
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
     errors = []
-    for setting in ("LOGIN_FAILURE_RATE", "SIGNUP_RATE"):
+    for setting in ("LOGIN_FAILURE_RATE", "SIGNUP_RATE", "REPORT_RATE"):
         try:
             parse_rate(getattr(settings, setting))
         except ValueError as exc:

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "accounts",
     "posts",
     "votes",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
+REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social media API",

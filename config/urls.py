@@ -9,6 +9,7 @@ from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import CurrentUserView, LoginView, UserDetailView, UserListView
 from config.health import HealthView
 from config.views import OpenApiJsonView, RootView
+from moderation.views import ReportView
 from posts.views import PostViewSet
 from votes.views import VoteView
 
@@ -26,6 +27,7 @@ urlpatterns = [
     re_path(r"^logout/?$", LogoutView.as_view(), name="logout"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
+    re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

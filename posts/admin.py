@@ -11,12 +11,13 @@ from posts.models import Post
 class PostAdmin(LargeTableAdmin):
     list_display = ("short_title", "owner", "published", "vote_count", "created_at")
     list_select_related = ("owner",)
-    list_filter = ("published", "created_at")
+    list_filter = ("published", "hidden", "created_at")
     search_fields = ("title", "content", "owner__email")
     ordering = ("-created_at", "-id")  # the list's index: pages read straight off it
     autocomplete_fields = ("owner",)
-    fields = ("title", "content", "published", "owner", "created_at", "vote_count")
-    readonly_fields = ("created_at", "vote_count")
+    fields = ("title", "content", "published", "hidden", "owner", "created_at", "vote_count")
+    # Hidden and restored only from the moderation queue, where the action is recorded.
+    readonly_fields = ("hidden", "created_at", "vote_count")
     actions = ("publish", "unpublish")
 
     def get_fields(self, request: HttpRequest, obj: Post | None = None) -> tuple[str, ...]:

@@ -14,6 +14,10 @@ class Post(models.Model):
     # insert, delete or move (votes/migrations/0002_vote_counter.py). Writes from anywhere
     # else are ignored by the database, so a stale value saved with a post cannot stick.
     vote_total = models.BigIntegerField(db_default=0, editable=False)
+    # Set by staff from the moderation queue (moderation/admin.py): a hidden post is 404 on every
+    # route, for its owner too, and is left exactly as it was, votes included, to be restored.
+    # Only those actions change it: a database trigger keeps it for any other writer.
+    hidden = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -27,6 +31,8 @@ class Post(models.Model):
                 models.F("id").desc(),
                 name="post_most_voted_first",
             ),
+            # The few hidden posts, for the moderation queue's "Hidden" list.
+            models.Index(fields=["id"], name="post_hidden", condition=models.Q(hidden=True)),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,8 @@ from posts.models import Post
 
 
 def visible_posts(user: User) -> QuerySet[Post]:
-    """Published posts, and the user's own drafts (a draft exists only for its owner), each with
+    """Published posts, and the user's own drafts (a draft exists only for its owner), but no post
+    that staff have hidden (CONTRACT.md §7.3: 404 for everyone, the owner included), each with
     its owner in the same query. A post's vote count is its own `vote_total` column, kept exact by
     database triggers on every vote write (votes/migrations/0002_vote_counter.py)."""
-    return Post.objects.select_related("owner").filter(Q(published=True) | Q(owner=user))
+    return Post.objects.select_related("owner").filter(Q(published=True) | Q(owner=user), hidden=False)

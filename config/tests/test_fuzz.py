@@ -22,9 +22,10 @@ EXAMPLES_PER_OPERATION = 100
 def test_schemathesis_finds_nothing(tmp_path):
     env = {
         **database_env(connection.settings_dict),
-        # Rate limits would turn the fuzzer's many failed logins into 429s.
+        # Rate limits would turn the fuzzer's many failed logins (and reports) into 429s.
         "LOGIN_FAILURE_RATE": "100000/minute",
         "SIGNUP_RATE": "100000/minute",
+        "REPORT_RATE": "100000/minute",
     }
     with gunicorn(env) as server:
         signup = json.dumps({"email": "fuzzer@example.com", "password": "fuzzer-password-1"})

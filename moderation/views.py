@@ -1,0 +1,64 @@
+"""POST /posts/{id}/report: a user asks staff to look at a post (CONTRACT.md §7.3)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import Conflict
+from config.fields import parse_path_id, request_body
+from config.ratelimit import ReportRateThrottle
+from config.schema import error_responses
+from config.views import MethodCheckedFirst
+from moderation import services
+from moderation.serializers import ReportSerializer
+from posts.queries import visible_posts
+from votes.serializers import MessageSerializer
+
+
+class ReportView(MethodCheckedFirst, APIView):
+    throttle_classes = [ReportRateThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise Throttled(wait, detail="Too many reports.")
+
+    @extend_schema(
+        summary="Report a post",
+        description="Ask the moderators to look at a post. Once per post and user (409 after that); "
+        "a post you cannot see is 404. Limited per user (`REPORT_RATE`, 429 past it).",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        request=ReportSerializer,
+        responses={
+            201: MessageSerializer,
+            **error_responses(
+                401,
+                404,
+                409,
+                422,
+                429,
+                messages={
+                    404: "post with id: 7 does not exist",
+                    409: "post 7 already reported",
+                    429: "Too many reports. Expected available in 60 seconds.",
+                },
+            ),
+        },
+        tags=["Posts"],
+    )
+    def post(self, request: Request, id: str) -> Response:
+        post_id = parse_path_id(id)
+        # As for PUT and PATCH: the post first (404), then the body (422).
+        missing = NotFound(f"post with id: {post_id} does not exist")
+        if not visible_posts(request.user).filter(pk=post_id).exists():
+            raise missing
+        serializer = ReportSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.report_post(user=request.user, post_id=post_id, **serializer.validated_data)
+        except services.AlreadyReported as exc:
+            raise Conflict(f"post {post_id} already reported") from exc
+        except services.PostGone as exc:
+            raise missing from exc
+        return Response({"message": "report received"}, status=status.HTTP_201_CREATED)
