@@ -11,7 +11,9 @@ def _cores() -> int:
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT') or '8000'}"
 # Behind a CPU quota (docker --cpus, a Kubernetes limit) set WEB_CONCURRENCY to match it.
-workers = int(os.environ.get("WEB_CONCURRENCY") or min(_cores() * 2, 8))
+# 0 means the default, 2 x cores: gunicorn itself converts WEB_CONCURRENCY with int() when it
+# is imported, before it reads this file, so an empty value stops it; the compose file passes 0.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 0) or min(_cores() * 2, 8)
 # Threads let a worker serve other requests (and keep connections alive) while one waits on
 # the database; each thread keeps its own persistent database connection, so the database sees
 # up to workers x threads connections per instance. GUNICORN_THREADS=1 gives sync workers.

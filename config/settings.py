@@ -62,6 +62,12 @@ DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY and (key_file := env("SECRET_KEY_FILE")):
+    # The key kept in a file, e.g. made once by deploy/secret_key.py (docker-compose.yml).
+    try:
+        SECRET_KEY = Path(key_file).read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE {key_file}: {exc.strerror}; set SECRET_KEY.") from exc
 if not SECRET_KEY:
     if not (DEBUG or EMBEDDED_DATABASE):
         raise ImproperlyConfigured("SECRET_KEY must be set (or DEBUG turned on).")
@@ -74,6 +80,8 @@ if not SECRET_KEY:
 _KNOWN_SECRET_KEYS = {
     "change-me-to-a-long-random-string",
     "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+    # docker-compose.yml's default before it made a key of its own.
+    "local-trial-only-insecure-key-set-SECRET_KEY-in-.env",
 }
 if not DEBUG and (
     len(SECRET_KEY) < 50
