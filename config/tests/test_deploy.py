@@ -39,13 +39,35 @@ def test_deployment_checklist_is_clean_with_production_settings():
         "a" * 60,
         "django-insecure-" + secrets.token_urlsafe(50),
         "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+        "local-trial-only-insecure-key-set-SECRET_KEY-in-.env",
     ],
-    ids=["short", "repetitive", "django-insecure", "course-example"],
+    ids=["short", "repetitive", "django-insecure", "course-example", "old-compose-default"],
 )
 def test_weak_secret_key_is_refused_without_debug(key):
     result = manage("check", SECRET_KEY=key)
     assert result.returncode != 0
     assert "SECRET_KEY is too weak" in result.stderr
+
+
+def test_secret_key_file_is_read_when_secret_key_is_empty(tmp_path):
+    key = secrets.token_urlsafe(50)
+    (tmp_path / "key").write_text(key + "\n")
+    shown = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
+        SECRET_KEY="", SECRET_KEY_FILE=str(tmp_path / "key"),
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == key
+    # A weak key in the file is refused like any other.
+    (tmp_path / "weak").write_text("local-trial-only-insecure-key-set-SECRET_KEY-in-.env")
+    refused = manage("check", SECRET_KEY="", SECRET_KEY_FILE=str(tmp_path / "weak"))
+    assert refused.returncode != 0 and "SECRET_KEY is too weak" in refused.stderr
+
+
+def test_missing_secret_key_file_is_named(tmp_path):
+    missing = manage("check", SECRET_KEY="", SECRET_KEY_FILE=str(tmp_path / "absent"))
+    assert missing.returncode != 0
+    assert f"SECRET_KEY_FILE {tmp_path / 'absent'}: No such file or directory" in missing.stderr
 
 
 def test_weak_secret_key_is_allowed_with_debug():

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from config.tests.servers import REPO
+from config.tests.servers import REPO, http_request
 
 STAND_INS = ("python:3.13-slim-trixie", "postgres:16", "redis:7-alpine", "nginx:stable")
 STAND_IN_SCRIPT = "../shared/tools/container-stand-ins.sh"
@@ -141,6 +141,14 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.5):
             return last
         time.sleep(interval)
     raise AssertionError(f"{what}: not within {timeout} s (last: {last!r})")
+
+
+def status_of(port: int, path: str, timeout: float = 3) -> int | None:
+    """The status of GET `path` on the published port; None when nothing answers in time."""
+    try:
+        return http_request(port, "GET", path, timeout=timeout).status
+    except OSError:
+        return None
 
 
 def healthy(container: str) -> bool:

@@ -133,7 +133,7 @@ def stack(image) -> Iterator[Stack]:
         run_web(image, env, network, web, port)
         yield Stack(network, db, web, port, env)
     finally:
-        podman("rm", "--force", "--time", "0", web, db)
+        podman("rm", "--force", "--volumes", "--time", "0", web, db)
         podman("network", "rm", "--force", network)
 
 
@@ -215,4 +215,4 @@ def test_sigterm_lets_the_request_in_flight_finish(image, stack):
         titles = ok("exec", stack.db, "psql", "-U", "social", "-d", "social", "-tAc", "SELECT title FROM posts_post")  # fmt: skip
         assert "in flight" in titles.splitlines()
     finally:
-        podman("rm", "--force", "--time", "0", name)
+        podman("rm", "--force", "--volumes", "--time", "0", name)
