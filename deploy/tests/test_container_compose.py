@@ -207,3 +207,11 @@ def test_body_over_the_app_limit_is_refused_by_the_proxy_in_the_api_shape(projec
     assert refused.status == 413
     assert refused.json() == {"detail": "Request body too large"}
     assert refused.headers["content-type"] == "application/json"
+
+
+def test_proxy_answers_in_the_api_shape_while_web_is_down(project):
+    # Last in this module: it stops web.
+    ok("stop", "--time", "10", project.started["web"])
+    down = http_request(project.port, "GET", "/health", timeout=15)
+    assert (down.status, down.json()) == (503, {"detail": "Service Unavailable"})
+    assert down.headers["content-type"] == "application/json"
