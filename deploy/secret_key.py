@@ -24,15 +24,16 @@ def ensure_key(path: Path) -> bool:
 
     Raises OSError when the directory cannot be written (e.g. the volume is read-only).
     """
-    if path.exists() and path.read_text().strip():
-        return False
+    if path.exists():
+        if path.read_text().strip():
+            return False
+        # Empty, so not made here (a key made here appears whole): replace it.
+        path.unlink()
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
     try:
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_urlsafe(48) + "\n")
         os.chmod(temporary, 0o400)
-        if path.exists():  # an empty file left by an interrupted run of something else
-            path.unlink()
         try:
             os.link(temporary, path)
         except FileExistsError:

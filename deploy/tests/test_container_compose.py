@@ -195,7 +195,7 @@ def test_stalled_clients_leave_health_answering(project):
     stalled = containers.stall(project.port, 40)
     try:
         for _ in range(5):
-            assert http_request(project.port, "GET", "/health", timeout=2).status == 200
+            assert http_request(project.port, "GET", "/health", timeout=5).status == 200
     finally:
         for sock in stalled:
             sock.close()

@@ -44,3 +44,10 @@ def test_unwritable_directory_fails_loudly(tmp_path):
     failed = make_key(tmp_path / "absent-directory" / "secret_key")
     assert failed.returncode != 0
     assert "No such file or directory" in failed.stderr
+
+
+def test_an_empty_file_is_replaced(tmp_path):
+    path = tmp_path / "secret_key"
+    path.write_text("")
+    assert "made a new signing key" in make_key(path).stdout
+    assert len(path.read_text().strip()) == 64
