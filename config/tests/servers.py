@@ -192,10 +192,17 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def request(self, method: str, path: str, body: str | bytes | None = None, **options) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        **options,
+    ) -> Response:
         """`http_request` to this server; the server's timeout unless one is given."""
         options["timeout"] = options.get("timeout") or self.timeout
-        return http_request(self.port, method, path, body, **options)
+        return http_request(self.port, method, path, body, headers, **options)
 
     def post_form(self, path: str, fields: dict, headers: dict | None = None) -> Response:
         return self.request("POST", path, headers=headers, form=fields)

@@ -86,6 +86,7 @@ class Image:
     size_bytes: int
 
     def inspect(self) -> dict:
+        """`podman image inspect`: Config (User, Cmd, ...), Healthcheck, Size and the rest."""
         return json.loads(ok("image", "inspect", self.tag))[0]
 
 
@@ -122,13 +123,8 @@ def stand_in_description() -> str:
 
 
 def remove_image(image: Image) -> None:
+    """Untag the run's image (its layers stay in podman's cache for the next build)."""
     podman("rmi", "--force", image.tag)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check, timeout: float, what: str, interval: float = 0.5):
@@ -162,6 +158,7 @@ def exit_code(container: str, timeout: float = 120) -> int:
 
 
 def logs(container: str) -> str:
+    """The container's output so far, stdout and stderr together."""
     result = podman("logs", container)
     return result.stdout + result.stderr
 

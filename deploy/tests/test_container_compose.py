@@ -16,9 +16,9 @@ import jwt
 import pytest
 
 from config.tests.schema_check import check
-from config.tests.servers import REPO, Response, http_request
+from config.tests.servers import REPO, Response, free_port, http_request
 from deploy.tests import containers
-from deploy.tests.containers import exit_code, free_port, healthy, ok, podman, unique, wait_until
+from deploy.tests.containers import exit_code, healthy, ok, podman, unique, wait_until
 
 pytestmark = pytest.mark.container
 
@@ -75,6 +75,7 @@ class Project:
         return response
 
     def remove(self) -> None:
+        """Down with the volumes; then anything of the project's that is left, by its label."""
         self.compose("down", "--volumes", "--timeout", "0")
         label = f"label=io.podman.compose.project={self.name}"
         for kind in ("container", "volume"):
@@ -109,6 +110,7 @@ def project(image, tmp_path_factory) -> Iterator[Project]:
 
 
 def env_of(container: str) -> dict[str, str]:
+    """The container's environment, as compose handed it over."""
     pairs = json.loads(ok("inspect", "--format", "{{json .Config.Env}}", container))
     return dict(pair.split("=", 1) for pair in pairs)
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 
 from config.tests.schema_check import check
-from config.tests.servers import Response, http_request
+from config.tests.servers import Response, free_port, http_request
 from deploy.tests import containers
-from deploy.tests.containers import free_port, healthy, ok, podman, unique, wait_until
+from deploy.tests.containers import healthy, ok, podman, unique, wait_until
 
 pytestmark = pytest.mark.container
 
