@@ -34,7 +34,9 @@ report: list[str] = []
 def require_podman() -> None:
     """Skip the calling test (fail it in CI) unless podman and every stand-in image are here."""
     if os.environ.get("CONTAINER_TESTS") == "0":
-        pytest.skip("CONTAINER_TESTS=0: container tests switched off (.ci/run runs them in its first suite pass only)")
+        pytest.skip(
+            "CONTAINER_TESTS=0: container tests switched off (.ci/run runs them in its first suite pass only)"
+        )
     missing = ""
     if shutil.which("podman") is None:
         missing = "podman is not installed"
