@@ -21,9 +21,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PORT=8000
+# The app's user, and the one directory it may write: the compose file keeps the signing key
+# it makes on first start there, in a volume (deploy/secret_key.py).
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin app
+      --shell /usr/sbin/nologin app \
+ && install -d -o app -g app -m 0700 /var/lib/social-api
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The code and the collected static files belong to root: the app can read them, not change them.

@@ -20,7 +20,9 @@ try:
     # GUNICORN_HOST: where to listen when GUNICORN_BIND is unset (make run sets 127.0.0.1).
     bind = env("GUNICORN_BIND") or f"{env('GUNICORN_HOST', '0.0.0.0')}:{env_int('PORT', 8000, minimum=1)}"  # noqa: S104
     # Behind a CPU quota (docker --cpus, a Kubernetes limit) set WEB_CONCURRENCY to match it.
-    workers = env_int("WEB_CONCURRENCY", min(_cores() * 2, 8), minimum=1)
+    # 0 means the default, 2 x cores: gunicorn itself converts WEB_CONCURRENCY with int() when
+    # it is imported, before it reads this file, so an empty value stops it; compose passes 0.
+    workers = env_int("WEB_CONCURRENCY", 0) or min(_cores() * 2, 8)
     # Threads let a worker serve other requests (and keep connections alive) while one waits on
     # the database; each thread keeps its own persistent database connection, so the database
     # sees up to workers x threads connections per instance. GUNICORN_THREADS=1: sync workers.

@@ -50,6 +50,15 @@ DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY and (key_file := env("SECRET_KEY_FILE")):
+    # The key kept in a file, e.g. made once by deploy/secret_key.py (docker-compose.yml).
+    try:
+        SECRET_KEY = Path(key_file).read_text().strip()
+    except OSError as exc:
+        raise ConfigurationError(
+            f"SECRET_KEY_FILE={key_file!r} cannot be read ({exc.strerror}): set SECRET_KEY, or point "
+            "SECRET_KEY_FILE at the file that holds the key."
+        ) from None
 if not SECRET_KEY:
     if not (DEBUG or EMBEDDED_DATABASE):
         raise ConfigurationError(
@@ -67,6 +76,8 @@ _PUBLISHED_SECRET_KEYS = {
     "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7": (
         "the course's published example key"
     ),
+    # docker-compose.yml's default before it made a key of its own.
+    "local-trial-only-insecure-key-set-SECRET_KEY-in-.env": "docker-compose.yml's former default key",
 }
 if not DEBUG:
     if SECRET_KEY in _PUBLISHED_SECRET_KEYS:

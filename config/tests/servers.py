@@ -141,6 +141,38 @@ class Response(NamedTuple):
         return json.loads(self.body)
 
 
+def http_request(
+    port: int,
+    method: str,
+    path: str,
+    body: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    json_body: object = None,
+    form: dict | None = None,
+    token: str | None = None,
+    timeout: float | None = 15,
+) -> Response:
+    """One request over a new connection to 127.0.0.1:`port`: a JSON body, a form or raw bytes,
+    and a bearer token if given. Raises OSError (a timeout included) when no answer comes."""
+    headers = dict(headers or {})
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        headers["Content-Type"] = "application/json"
+    elif form is not None:
+        body = urllib.parse.urlencode(form).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        answer = conn.getresponse()
+        return Response(answer.status, CaseInsensitiveMapping(answer.getheaders()), answer.read())
+    finally:
+        conn.close()
+
+
 @dataclass
 class Server:
     """One gunicorn master (and its workers) in its own process group."""
@@ -166,28 +198,11 @@ class Server:
         path: str,
         body: str | bytes | None = None,
         headers: dict[str, str] | None = None,
-        *,
-        json_body: object = None,
-        form: dict | None = None,
-        token: str | None = None,
-        timeout: float | None = None,
+        **options,
     ) -> Response:
-        headers = dict(headers or {})
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
-        elif form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout or self.timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            answer = conn.getresponse()
-            return Response(answer.status, CaseInsensitiveMapping(answer.getheaders()), answer.read())
-        finally:
-            conn.close()
+        """`http_request` to this server; the server's timeout unless one is given."""
+        options["timeout"] = options.get("timeout") or self.timeout
+        return http_request(self.port, method, path, body, headers, **options)
 
     def post_form(self, path: str, fields: dict, headers: dict | None = None) -> Response:
         return self.request("POST", path, headers=headers, form=fields)

@@ -47,6 +47,32 @@ def test_weak_secret_key_is_refused_without_debug(key):
     assert "SECRET_KEY is too weak" in result.stderr
 
 
+def test_secret_key_file_is_read_when_secret_key_is_empty(tmp_path):
+    key = secrets.token_urlsafe(50)
+    (tmp_path / "key").write_text(key + "\n")
+    shown = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
+        SECRET_KEY="", SECRET_KEY_FILE=str(tmp_path / "key"),
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == key
+    # A weak key in the file is refused like any other.
+    (tmp_path / "weak").write_text("local-trial-only-insecure-key-set-SECRET_KEY-in-.env")
+    refused = manage("check", SECRET_KEY="", SECRET_KEY_FILE=str(tmp_path / "weak"))
+    assert (
+        refused.returncode != 0 and "SECRET_KEY is docker-compose.yml's former default key" in refused.stderr
+    )
+
+
+def test_missing_secret_key_file_is_named(tmp_path):
+    missing = manage("check", SECRET_KEY="", SECRET_KEY_FILE=str(tmp_path / "absent"))
+    assert missing.returncode != 0
+    assert (
+        f"SECRET_KEY_FILE='{tmp_path / 'absent'}' cannot be read (No such file or directory)"
+        in missing.stderr
+    )
+
+
 def test_weak_secret_key_is_allowed_with_debug():
     assert manage("check", SECRET_KEY="short-key", DEBUG="true").returncode == 0
 

@@ -73,7 +73,7 @@ def test_unusable_value_stops_gunicorn_with_one_line():
     ("name", "value"),
     # Gunicorn converts WEB_CONCURRENCY itself before it reads its configuration file, so that
     # case is a value it accepts and this project refuses.
-    [("WEB_CONCURRENCY", "0"), ("GUNICORN_THREADS", "lots"), ("PORT", "lots")],
+    [("WEB_CONCURRENCY", "-1"), ("GUNICORN_THREADS", "lots"), ("PORT", "lots")],
 )
 def test_unusable_gunicorn_number_is_one_line(name, value):
     bind = {"GUNICORN_BIND": ""} if name == "PORT" else {}
@@ -87,9 +87,19 @@ def test_missing_secret_key_names_the_variable():
     assert "SECRET_KEY is not set" in line
 
 
-def test_the_courses_published_key_is_named_as_such():
-    key = "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7"
-    assert "the course's published example key" in error_line(manage("check", SECRET_KEY=key))
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        (
+            "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7",
+            "the course's published example key",
+        ),
+        ("local-trial-only-insecure-key-set-SECRET_KEY-in-.env", "docker-compose.yml's former default key"),
+        ("change-me-to-a-long-random-string", "the example key of .env.example"),
+    ],
+)
+def test_a_published_key_is_named_as_such(key, named):
+    assert f"SECRET_KEY is {named}, which anyone can read" in error_line(manage("check", SECRET_KEY=key))
 
 
 def test_database_url_without_a_scheme_names_the_variable():

@@ -1,4 +1,5 @@
-"""Fixtures for the deployment tests: gunicorn processes on the test database."""
+"""Fixtures for the deployment tests: gunicorn processes on the test database, and the image
+built with podman (deploy/tests/containers.py)."""
 
 from collections.abc import Callable, Iterator
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.tests.servers import TEST_REDIS_URL, Server, database_url, runtime_only_pythonpath, start_server
+from deploy.tests import containers
 
 
 @pytest.fixture
@@ -39,3 +41,21 @@ def gunicorn(server_env, tmp_path) -> Iterator[Callable[..., Server]]:
         server.send_sigterm()
     for server in started:
         server.terminate(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def image() -> Iterator[containers.Image]:
+    """The image built once for the run from the Dockerfile as it is; removed at the end.
+    Skipped (failed in CI) where podman or the stand-in base images are missing."""
+    containers.require_podman()
+    built = containers.build_image()
+    yield built
+    containers.remove_image(built)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say what the container tests ran on: stand-ins or the official images, and podman."""
+    if containers.report:
+        terminalreporter.section("container tests")
+        for line in containers.report:
+            terminalreporter.write_line(line)

@@ -1,6 +1,6 @@
-"""What the Dockerfile and the compose file promise, checked without a Docker engine: their
-text, and the commands they run (collectstatic, the health probe, gunicorn's settings) run
-here as they run in the image."""
+"""What the compose file promises, read from it, and the commands the image runs
+(collectstatic, the health probe, gunicorn's settings) run here as they run in the image. The
+built image itself is tested with podman: test_container_image.py and test_container_compose.py."""
 
 import json
 import os
@@ -9,92 +9,47 @@ import runpy
 import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from config.tests.servers import (
-    REPO,
-    dockerfile_instructions,
-    free_port,
-    image_command,
-    runtime_only_pythonpath,
-    start_server,
-)
-
-COMPILERS = ("gcc", "g++", "build-essential", "clang", "cc ")
+from config.tests.servers import REPO, free_port, runtime_only_pythonpath, start_server
 
 
-def stages() -> list[list[tuple[str, str]]]:
-    result: list[list[tuple[str, str]]] = []
-    for keyword, args in dockerfile_instructions():
-        if keyword == "FROM":
-            result.append([])
-        if result:
-            result[-1].append((keyword, args))
-    return result
+def compose_file() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
 
 
-def test_dockerfile_builds_in_two_stages_onto_slim_python_313():
-    build, runtime = stages()
-    arg_defaults = dict(a.split("=", 1) for k, a in dockerfile_instructions() if k == "ARG" and "=" in a)
-    base = re.sub(r"\$\{(\w+)\}", lambda m: arg_defaults[m.group(1)], runtime[0][1].split()[0])
-    assert re.fullmatch(r"python:3\.13-slim(-\w+)?", base), base
-    runtime_text = " ".join(args for _, args in runtime)
-    assert not any(compiler in runtime_text for compiler in COMPILERS)
-    assert "apt-get" not in runtime_text
-    # Only the runtime requirements are installed, in the build stage, then copied over.
-    build_text = " ".join(args for _, args in build)
-    assert "-r /tmp/requirements.txt" in build_text
-    assert "requirements-dev" not in build_text + runtime_text
-    assert ("COPY", "--from=build /opt/venv /opt/venv") in runtime
+def interpolated(value: str, env: dict[str, str]) -> str:
+    """Compose's interpolation of `${NAME}`, `${NAME:-default}` and `$$`, from `env` alone."""
 
+    def one(match: re.Match) -> str:
+        name, default = match[1], match[3] or ""
+        return env.get(name) or default if match[2] else env.get(name, "")
 
-def test_image_runs_gunicorn_as_a_non_root_user_with_a_health_probe():
-    runtime = stages()[-1]
-    users = [args for keyword, args in runtime if keyword == "USER"]
-    assert users, "the image must switch to an unprivileged user"
-    assert users[-1].split(":")[0] not in {"root", "0"}
-    keywords = [keyword for keyword, _ in runtime]
-    assert keywords.index("USER") < keywords.index("CMD")
-
-    assert image_command() == ["gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"]
-    healthcheck = next(args for keyword, args in runtime if keyword == "HEALTHCHECK")
-    probe = json.loads(healthcheck.split(" CMD ", 1)[1])
-    assert probe == ["python", "deploy/healthcheck.py"]
-    assert "curl" not in healthcheck and "wget" not in healthcheck
-    collect = next(args for keyword, args in runtime if keyword == "RUN" and "collectstatic" in args)
-    assert "manage.py collectstatic --noinput" in collect
-
-
-def test_dockerignore_keeps_secrets_local_state_and_tests_out_of_the_image():
-    ignored = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()}
-    for entry in (".env", ".local/", ".venv/", ".git/", "staticfiles/", "**/tests/"):
-        assert entry in ignored
-    # ...but not what the image runs.
-    for needed in ("deploy/", "gunicorn.conf.py", "requirements.txt", "manage.py", "config/"):
-        assert needed not in ignored
+    return re.sub(r"\$\{([A-Z0-9_]+)(:-([^}]*))?\}", one, value).replace("$$", "$")
 
 
 def test_compose_runs_migrations_before_web_on_postgres_16_and_redis():
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    compose = compose_file()
     services = compose["services"]
     db, redis, migrate, web = (services[name] for name in ("db", "redis", "migrate", "web"))
 
     assert db["image"].startswith("postgres:16")
     volume = db["volumes"][0].split(":")[0]
     assert volume in compose["volumes"]  # a named volume, not a bind mount
-    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert "pg_isready -h 127.0.0.1" in " ".join(db["healthcheck"]["test"])
     assert "ping" in redis["healthcheck"]["test"]
 
     assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    assert migrate["depends_on"]["secret-key"]["condition"] == "service_completed_successfully"
     assert migrate["image"] == web["image"] and migrate["build"] == web["build"] == "."
     assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert web["depends_on"]["redis"]["condition"] == "service_healthy"
     assert "command" not in web  # the image's own CMD
-    assert "volumes" not in web and "env_file" not in web  # configured through the environment only
-    assert web["ports"][0].endswith(":8000")
+    assert "env_file" not in web  # configured through the environment only
     environment = web["environment"]
     assert (
         environment["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in environment["DATABASE_URL"]
@@ -102,11 +57,71 @@ def test_compose_runs_migrations_before_web_on_postgres_16_and_redis():
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
 
 
+def test_compose_publishes_only_the_buffering_proxy_and_tells_the_app_about_it():
+    services = compose_file()["services"]
+    proxy, web = services["proxy"], services["web"]
+    published = [name for name, service in services.items() if service.get("ports")]
+    assert published == ["proxy"]
+    assert proxy["ports"] == ["${WEB_PUBLISH:-127.0.0.1:8000}:80"]
+    assert proxy["volumes"] == ["./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro"]
+    assert proxy["depends_on"]["web"]["restart"] is True
+    nginx = (REPO / "deploy" / "nginx.conf").read_text()
+    assert "server web:8000;" in nginx
+    # One proxy: the app takes the client address from the last X-Forwarded-For entry.
+    assert interpolated(web["environment"]["NUM_PROXIES"], {}) == "1"
+    assert "$proxy_add_x_forwarded_for" in nginx
+    assert interpolated(web["environment"]["FORWARDED_ALLOW_IPS"], {}) == "*"
+
+
+def test_compose_hands_the_app_every_setting_it_reads():
+    # Those it need not: DATABASE_URL replaces the DATABASE_* variables, and the image sets the rest.
+    not_for_compose = {"DATABASE_HOSTNAME", "DATABASE_PORT", "DATABASE_USERNAME", "DATABASE_PASSWORD"}
+    not_for_compose |= {"DATABASE_NAME", "PORT", "GUNICORN_BIND", "STATIC_ROOT"}
+    environment = compose_file()["services"]["web"]["environment"]
+    assert app_variables() - not_for_compose - set(environment) == set()
+
+
+@pytest.mark.parametrize("dotenv", [{}, {"WEB_CONCURRENCY": "", "GUNICORN_THREADS": "", "NUM_PROXIES": ""}])
+def test_gunicorn_starts_with_the_compose_environment(dotenv, tmp_path):
+    """With no .env, or one with empty values, gunicorn itself (not only gunicorn.conf.py)
+    accepts what compose gives it: gunicorn reads WEB_CONCURRENCY before its settings file."""
+    environment = compose_file()["services"]["web"]["environment"]
+    given = {name: interpolated(str(value), dotenv) for name, value in environment.items()}
+    assert given["WEB_CONCURRENCY"] != ""
+    # The key the secret-key service makes, here in a file of the test's own.
+    assert given["SECRET_KEY"] == ""
+    given["SECRET_KEY_FILE"] = str(tmp_path / "secret_key")
+    made = subprocess.run(  # noqa: S603 (the compose file's secret-key command)
+        [sys.executable, "deploy/secret_key.py", given["SECRET_KEY_FILE"]], cwd=REPO, check=False
+    )
+    assert made.returncode == 0
+    printed = subprocess.run(  # noqa: S603 (the image's gunicorn, as its CMD runs it)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--print-config",
+            "config.wsgi",
+            "-c",
+            "gunicorn.conf.py",
+        ],
+        cwd=REPO,
+        env={"PATH": os.environ["PATH"], **given},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert printed.returncode == 0, printed.stderr
+    config = dict(re.findall(r"^(\w+)\s+= (.*)$", printed.stdout, re.MULTILINE))
+    assert 1 <= int(config["workers"]) <= 8
+    assert (config["threads"], config["worker_class"]) == ("4", "gthread")
+
+
 def env_example_names() -> set[str]:
     return set(re.findall(r"^# ?([A-Z][A-Z0-9_]*)=", (REPO / ".env.example").read_text(), re.MULTILINE))
 
 
-def test_env_example_lists_every_variable_the_app_and_compose_read():
+def app_variables() -> set[str]:
+    """The environment variables settings.py and gunicorn.conf.py read."""
     read = set()
     for path in (REPO / "config" / "settings.py", REPO / "gunicorn.conf.py"):
         read |= set(
@@ -115,6 +130,11 @@ def test_env_example_lists_every_variable_the_app_and_compose_read():
                 path.read_text(),
             )
         )
+    return read
+
+
+def test_env_example_lists_every_variable_the_app_and_compose_read():
+    read = app_variables()
     read |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (REPO / "docker-compose.yml").read_text()))
     assert {"SECRET_KEY", "DATABASE_URL", "WEB_CONCURRENCY", "POSTGRES_PASSWORD"} <= read
     assert read - env_example_names() == set()
@@ -152,6 +172,7 @@ def test_gunicorn_conf_takes_port_and_workers_from_the_environment(monkeypatch):
     defaults = gunicorn_settings(monkeypatch, WEB_CONCURRENCY="")
     assert defaults["bind"] == "0.0.0.0:8000"
     assert 1 <= defaults["workers"] <= 8
+    assert gunicorn_settings(monkeypatch, WEB_CONCURRENCY="0")["workers"] == defaults["workers"]
 
     assert (
         gunicorn_settings(monkeypatch, GUNICORN_BIND="127.0.0.1:7000", PORT="9")["bind"] == "127.0.0.1:7000"
