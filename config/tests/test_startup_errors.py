@@ -71,9 +71,8 @@ def test_unusable_value_stops_gunicorn_with_one_line():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    # Gunicorn converts WEB_CONCURRENCY itself before it reads its configuration file, so that
-    # case is a value it accepts and this project refuses.
-    [("WEB_CONCURRENCY", "-1"), ("GUNICORN_THREADS", "lots"), ("PORT", "lots")],
+    # (WEB_CONCURRENCY is gunicorn's own: it checks it before it reads its configuration file.)
+    [("GUNICORN_THREADS", "lots"), ("PORT", "lots")],
 )
 def test_unusable_gunicorn_number_is_one_line(name, value):
     bind = {"GUNICORN_BIND": ""} if name == "PORT" else {}

@@ -77,6 +77,8 @@ def test_compose_hands_the_app_every_setting_it_reads():
     # Those it need not: DATABASE_URL replaces the DATABASE_* variables, and the image sets the rest.
     not_for_compose = {"DATABASE_HOSTNAME", "DATABASE_PORT", "DATABASE_USERNAME", "DATABASE_PASSWORD"}
     not_for_compose |= {"DATABASE_NAME", "PORT", "GUNICORN_BIND", "STATIC_ROOT"}
+    # make run's own: where to listen, and stopping with its terminal.
+    not_for_compose |= {"GUNICORN_HOST", "GUNICORN_FOREGROUND"}
     environment = compose_file()["services"]["web"]["environment"]
     assert app_variables() - not_for_compose - set(environment) == set()
 
@@ -126,7 +128,7 @@ def app_variables() -> set[str]:
     for path in (REPO / "config" / "settings.py", REPO / "gunicorn.conf.py"):
         read |= set(
             re.findall(
-                r"""(?:env(?:_bool|_list)?|os\.environ\.get)\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+                r"""(?:env(?:_[a-z]+)?|os\.environ\.get)\(\s*["']([A-Z][A-Z0-9_]*)["']""",
                 path.read_text(),
             )
         )
