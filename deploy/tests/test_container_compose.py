@@ -68,8 +68,9 @@ class Project:
         return names[0]
 
     def call(self, method: str, path: str, **options) -> Response:
-        """A request to the published port, its answer checked against the served schema."""
-        response = http_request(self.port, method, path, **options)
+        """A request to the published port, its answer checked against the served schema. A
+        minute to answer: a fresh worker on a loaded machine may take a while (a signup hashes)."""
+        response = http_request(self.port, method, path, **{"timeout": 60, **options})
         content_type = response.headers.get("content-type", "")
         check(method, path.split("?")[0], response.status, content_type, response.body)
         return response
