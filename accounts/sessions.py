@@ -13,11 +13,14 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import User
 
 
+def still_valid(tokens: QuerySet[OutstandingToken]) -> QuerySet[OutstandingToken]:
+    """Those of the refresh tokens that are neither used, revoked nor expired."""
+    return tokens.filter(blacklistedtoken__isnull=True, expires_at__gt=timezone.now())
+
+
 def active_sessions(user: User) -> QuerySet[OutstandingToken]:
-    """The user's refresh tokens that would still refresh (apart from the stamp check)."""
-    return OutstandingToken.objects.filter(
-        user=user, blacklistedtoken__isnull=True, expires_at__gt=timezone.now()
-    ).order_by("-created_at")
+    """The user's refresh tokens that still refresh, newest first."""
+    return still_valid(OutstandingToken.objects.filter(user=user)).order_by("-created_at")
 
 
 def blacklist_outstanding(user: User) -> int:

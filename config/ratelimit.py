@@ -104,6 +104,9 @@ class Counted:
 
 LOGIN_FAILURES = FixedWindowLimit("login-failure", "LOGIN_FAILURE_RATE")
 SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
+PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
+# Keyed by the email address asked about rather than the client's.
+PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
 
 class SignupRateThrottle(BaseThrottle):
@@ -121,7 +124,7 @@ class SignupRateThrottle(BaseThrottle):
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
     errors = []
-    for setting in ("LOGIN_FAILURE_RATE", "SIGNUP_RATE"):
+    for setting in ("LOGIN_FAILURE_RATE", "SIGNUP_RATE", "PASSWORD_RESET_RATE", "PASSWORD_RESET_EMAIL_RATE"):
         try:
             parse_rate(getattr(settings, setting))
         except ValueError as exc:

@@ -88,7 +88,8 @@ if not DEBUG and (
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site whose login counts failures with POST /login (config/admin_site.py).
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -237,6 +238,27 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LOGIN_FAILURE_RATE = env("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env("SIGNUP_RATE", "30/minute")
+# Password-reset requests: per client address, and per email address asked about.
+PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", "10/hour")
+PASSWORD_RESET_EMAIL_RATE = env("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+
+# Password-reset mail. Without EMAIL_HOST, mail is written to the process's output (the log).
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = 10  # seconds: a stuck mail server must not hold a worker's mail thread forever
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", global_settings.DEFAULT_FROM_EMAIL)
+# Seconds a reset token stays valid (Django's PasswordResetTokenGenerator reads this).
+PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", "3600"))
+# A front end's reset page, with {uid} and {token}; without it the mail gives both values.
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social media API",
