@@ -74,7 +74,7 @@ def request_reset(email: str) -> None:
     user = User.objects.filter(email=email, is_active=True).first()
     real = user is not None and user.has_usable_password()
     message = reset_message(user if real else User(pk=0, email=email, password="", last_login=None))
-    sent = _mailer.submit(message.send if real else _nothing)
+    sent = _mailer.submit(message.send, using="default") if real else _mailer.submit(_nothing)
     sent.add_done_callback(_log_failure)
 
 
