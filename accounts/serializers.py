@@ -108,7 +108,8 @@ class PasswordSerializer(serializers.Serializer):
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = StrictCharField(max_length=254, validators=[EMAIL_PATTERN])
+    # Surrounding whitespace is trimmed (CONTRACT §1).
+    email = StrictCharField(max_length=254, trim_whitespace=True, validators=[EMAIL_PATTERN])
 
     def validate_email(self, value: str) -> str:
         return UserManager.normalize_email(value)
@@ -118,8 +119,11 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     """The ``uid`` and ``token`` from the reset mail, and the new password (its rules that
     depend on the user are checked once the token names one)."""
 
-    uid = StrictCharField(max_length=64, help_text="The `uid` from the reset mail.")
-    token = StrictCharField(max_length=128, write_only=True, help_text="The `token` from the reset mail.")
+    # Blank is allowed so that an empty one is refused as every wrong one is: at `token`.
+    uid = StrictCharField(max_length=64, allow_blank=True, help_text="The `uid` from the reset mail.")
+    token = StrictCharField(
+        max_length=128, allow_blank=True, write_only=True, help_text="The `token` from the reset mail."
+    )
     new_password = password_field()
 
 

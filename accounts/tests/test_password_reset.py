@@ -1,0 +1,137 @@
+"""POST /password-reset and /password-reset/confirm over real HTTP, the mail through a real SMTP
+server."""
+
+import re
+import threading
+import time
+
+import pytest
+
+from accounts.tests.conftest import assert_revoked, assert_works, session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SENT = {"message": "If that address has an account, a reset link has been sent"}
+NEW_PASSWORD = "a brand new pass phrase"
+
+
+def ask(server, email):
+    return server.request("POST", "/password-reset", json_body={"email": email})
+
+
+def confirm(server, uid, token, new_password=NEW_PASSWORD):
+    body = {"uid": uid, "token": token, "new_password": new_password}
+    return server.request("POST", "/password-reset/confirm", json_body=body)
+
+
+def uid_and_token(message) -> tuple[str, str]:
+    text = message.get_content()
+    return re.search(r"uid: (\S+)", text)[1], re.search(r"token: (\S+)", text)[1]
+
+
+def token_error(answer) -> bool:
+    return answer.status == 422 and [e["loc"] for e in answer.json()["detail"]] == [["body", "token"]]
+
+
+def test_reset_mail_token_sets_a_new_password_once_and_ends_every_session(server, mailbox, account):
+    tokens = session(account)
+    answer = ask(server, " Owner@Example.com ")
+    assert (answer.status, answer.json()) == (202, SENT)
+    [message] = mailbox.wait_for(1)
+    assert message["To"] == "owner@example.com"
+    assert message["From"] == "accounts@example.com"
+    assert message["Subject"] == "Reset your password"
+    uid, token = uid_and_token(message)
+
+    done = confirm(server, uid, token)
+
+    assert (done.status, done.body) == (204, b"")
+    assert_revoked(server, tokens)
+    login = server.request("POST", "/login", form={"username": "owner@example.com", "password": NEW_PASSWORD})
+    assert login.status == 200
+    assert_works(server, login.json())
+    assert token_error(confirm(server, uid, token, "yet another pass phrase"))  # used
+
+
+def test_unknown_address_gets_the_same_answer_and_no_mail(server, mailbox, account):
+    unknown = ask(server, "nobody@example.com")
+    known = ask(server, "owner@example.com")
+    assert (unknown.status, unknown.body) == (known.status, known.body) == (202, known.body)
+    mailbox.wait_for(1)
+    time.sleep(0.5)  # the unknown address's request came first; a mail for it would be here
+    assert [message["To"] for message in mailbox.messages] == ["owner@example.com"]
+
+
+def test_inactive_user_gets_no_mail(server, mailbox, account, make_user):
+    make_user("gone@example.com", is_active=False)
+    assert ask(server, "gone@example.com").status == 202
+    assert ask(server, "owner@example.com").status == 202
+    mailbox.wait_for(1)
+    time.sleep(0.5)
+    assert [message["To"] for message in mailbox.messages] == ["owner@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("uid", "token"),
+    [("wrong", "token"), ("MQ", "4x9-0123456789abcdef"), ("", ""), ("OTIyMzM3MjAzNjg1NDc3NTgwOA", "x-y")],
+    ids=["garbage", "wrong-token", "empty", "uid-past-64-bits"],
+)
+def test_wrong_token_is_422_at_token(server, account, uid, token):
+    before = account.password
+    answer = confirm(server, uid, token)
+    assert token_error(answer), answer.body
+    assert answer.json()["detail"][0]["msg"] == "Invalid or expired token"
+    account.refresh_from_db()
+    assert account.password == before
+
+
+def test_weak_password_is_422_and_the_token_still_works(server, mailbox, account):
+    ask(server, "owner@example.com")
+    uid, token = uid_and_token(mailbox.wait_for(1)[0])
+    for weak in ("short", "98765432109", "owner@example.com"):
+        answer = confirm(server, uid, token, weak)
+        assert answer.status == 422
+        assert [e["loc"] for e in answer.json()["detail"]] == [["body", "new_password"]]
+    assert confirm(server, uid, token).status == 204
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        ("/password-reset", {}, ["body", "email"]),
+        ("/password-reset", {"email": "not an address"}, ["body", "email"]),
+        ("/password-reset", {"email": 5}, ["body", "email"]),
+        ("/password-reset/confirm", {"uid": "MQ", "new_password": NEW_PASSWORD}, ["body", "token"]),
+        ("/password-reset/confirm", None, ["body"]),
+    ],
+)
+def test_bad_bodies_are_422(server, path, body, loc):
+    answer = (
+        server.request("POST", path, json_body=body) if body is not None else server.request("POST", path)
+    )
+    assert answer.status == 422
+    assert answer.json()["detail"][0]["loc"] == loc
+
+
+def test_concurrent_uses_of_one_token_give_exactly_one_204(server, mailbox, account):
+    ask(server, "owner@example.com")
+    uid, token = uid_and_token(mailbox.wait_for(1)[0])
+    barrier, answers = threading.Barrier(6), {}
+
+    def use(n: int) -> None:
+        barrier.wait()
+        answers[n] = confirm(server, uid, token, f"{NEW_PASSWORD} {n}")
+
+    threads = [threading.Thread(target=use, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answer.status for answer in answers.values()) == [204] + [422] * 5
+    assert all(token_error(answer) for answer in answers.values() if answer.status == 422)
+    [winner] = [n for n, answer in answers.items() if answer.status == 204]
+    login = server.request(
+        "POST", "/login", form={"username": "owner@example.com", "password": f"{NEW_PASSWORD} {winner}"}
+    )
+    assert login.status == 200, "the password is the one the 204 set"
