@@ -287,8 +287,11 @@ SPECTACULAR_SETTINGS = {
     ],
     "TAGS": [
         {"name": "Posts", "description": "Posts, newest first, each with its vote count."},
-        {"name": "Users", "description": "Sign up, and look up a user."},
-        {"name": "Authentication", "description": "Log in for a bearer token."},
+        {"name": "Users", "description": "Sign up, look up a user, manage your own account."},
+        {
+            "name": "Authentication",
+            "description": "Log in for a bearer token, refresh it, log out, reset a forgotten password.",
+        },
         {"name": "Vote", "description": "Add or remove your vote on a post."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,
