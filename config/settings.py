@@ -242,13 +242,16 @@ SIGNUP_RATE = env("SIGNUP_RATE", "30/minute")
 PASSWORD_RESET_RATE = env("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env("PASSWORD_RESET_EMAIL_RATE", "3/hour")
 
+
 # Password-reset mail through Django's SMTP backend, from the EMAIL_* variables. Without
-# EMAIL_HOST, mail is written to the process's output (the log), so a local run needs nothing.
-if _email_host := env("EMAIL_HOST"):
-    _mailer = {
+# EMAIL_HOST, mail is written to the log (config/mail.py), so a local run needs nothing.
+def mailer_from_env() -> dict:
+    if not (host := env("EMAIL_HOST")):
+        return {"BACKEND": "config.mail.LogEmailBackend"}
+    return {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "OPTIONS": {
-            "host": _email_host,
+            "host": host,
             "port": int(env("EMAIL_PORT", "587" if env_bool("EMAIL_USE_TLS") else "25")),
             "username": env("EMAIL_HOST_USER"),
             "password": env("EMAIL_HOST_PASSWORD"),
@@ -256,9 +259,9 @@ if _email_host := env("EMAIL_HOST"):
             "timeout": 10,  # seconds: a stuck mail server must not hold the mail thread for ever
         },
     }
-else:
-    _mailer = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
-MAILERS = {"default": _mailer}
+
+
+MAILERS = {"default": mailer_from_env()}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", global_settings.DEFAULT_FROM_EMAIL)
 # Seconds a reset token stays valid (Django's PasswordResetTokenGenerator reads this).
 PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", "3600"))

@@ -103,3 +103,17 @@ def test_known_and_unknown_addresses_take_the_same_time(
         f"unknown address {statistics.median(unknown) * 1000:.2f} ms, "
         f"known address {statistics.median(known) * 1000:.2f} ms"
     )
+
+
+def test_without_an_smtp_server_the_mail_goes_to_the_log(settings, api_client, caplog, user, high_limits):
+    settings.MAILERS = {"default": {"BACKEND": "config.mail.LogEmailBackend"}}  # EMAIL_HOST unset
+    assert ask(api_client, "owner@example.com").status_code == 202
+    deadline = time.monotonic() + 10
+    while not any(r.name == "config.mail" for r in caplog.records) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [record] = [r for r in caplog.records if r.name == "config.mail"]
+    assert record.levelname == "WARNING"
+    text = record.getMessage()
+    assert "To: owner@example.com" in text
+    token = re.search(r"token: (\S+)", text)[1]
+    assert default_token_generator.check_token(user, token)
