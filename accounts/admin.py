@@ -66,12 +66,14 @@ class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
     )
     readonly_fields = ("last_login", "date_joined")
-    inlines = [ActiveSessionInline]
     actions = ["end_all_sessions"]
     list_display = ("email", "is_staff", "date_joined", "post_count")
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("email",)
     ordering = ("email",)
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        return [ActiveSessionInline] if obj is not None else []  # a new user has no sessions
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # A correlated subquery: counted only for the users on the page, through the owner index.

@@ -6,11 +6,13 @@ which is also what makes it single-use. Concurrent confirmations of one token qu
 user's row lock, so exactly one of them changes the password.
 
 A request must not tell whether an address has an account, by its answer or by its time: the
-same work is done for an unknown address, and the mail is handed to a background thread, so
-that a slow mail server shows in no response time.
+same work is done for an unknown address, and the mail is handed to a background thread once
+the response has been sent (the response's ``close()``), so that neither the mail server nor
+the thread sending to it shows in any response time.
 """
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
@@ -67,15 +69,20 @@ def _nothing() -> None:
     """The background job for an address with no account, so both cost the same."""
 
 
-def request_reset(email: str) -> None:
-    """Mail a reset token to the active account with this (normalized) email, if there is one.
-    Returns at once; the mail goes out in the background. Users whose password login staff
-    turned off get none, as Django's own reset form does."""
+def request_reset(email: str) -> Callable[[], None]:
+    """Prepare the reset mail for the active account with this (normalized) email, if there is
+    one, and return what sends it: a call that queues it for the background thread (for an
+    unknown address, a job that does nothing). Users whose password login staff turned off get
+    none, as Django's own reset form does."""
     user = User.objects.filter(email=email, is_active=True).first()
     real = user is not None and user.has_usable_password()
     message = reset_message(user if real else User(pk=0, email=email, password="", last_login=None))
-    sent = _mailer.submit(message.send, using="default") if real else _mailer.submit(_nothing)
-    sent.add_done_callback(_log_failure)
+
+    def send() -> None:
+        sent = _mailer.submit(message.send, using="default") if real else _mailer.submit(_nothing)
+        sent.add_done_callback(_log_failure)
+
+    return send
 
 
 def confirm_reset(uid: str, token: str, new_password: str, check_rules) -> User:

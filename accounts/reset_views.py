@@ -1,5 +1,7 @@
 """POST /password-reset and POST /password-reset/confirm (CONTRACT §7.1)."""
 
+from collections.abc import Callable
+
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail, Throttled
@@ -25,6 +27,19 @@ SENT = "If that address has an account, a reset link has been sent"
 TOO_MANY_FROM_ADDRESS = "Too many password resets from this address."
 TOO_MANY_FOR_EMAIL = "Too many password resets for this email address."
 TOKEN_REFUSED = "Invalid or expired token"  # noqa: S105 (a message, not a secret)
+
+
+class ThenResponse(Response):
+    """A response that runs ``then()`` once it has been sent: the WSGI server calls ``close()``
+    after writing the body."""
+
+    def __init__(self, *args, then: Callable[[], None], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.then = then
+
+    def close(self) -> None:
+        super().close()
+        self.then()
 
 
 class PasswordResetView(MethodCheckedFirst, APIView):
@@ -56,8 +71,9 @@ class PasswordResetView(MethodCheckedFirst, APIView):
         per_email = PASSWORD_RESET_EMAILS.count(email)
         if per_email.over_limit:
             raise Throttled(per_email.retry_after, detail=TOO_MANY_FOR_EMAIL)
-        password_reset.request_reset(email)
-        return Response({"message": SENT}, status=status.HTTP_202_ACCEPTED)
+        return ThenResponse(
+            {"message": SENT}, status=status.HTTP_202_ACCEPTED, then=password_reset.request_reset(email)
+        )
 
 
 def _rules(password: str, user) -> None:
