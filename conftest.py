@@ -3,9 +3,9 @@
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from accounts.tokens import AccessToken
 from config.tests.schema_check import check_response
 from posts.models import Post
 

@@ -1,11 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User, UserManager
+from accounts.sessions import still_valid
 from config.admin_lists import LargeTableAdmin
 from posts.models import Post
 
@@ -32,6 +34,25 @@ class UserEditForm(UserChangeForm):
         return UserManager.normalize_email(self.cleaned_data.get("email"))
 
 
+class ActiveSessionInline(admin.TabularInline):
+    """The user's active sessions: refresh tokens neither used, revoked nor expired."""
+
+    model = OutstandingToken
+    verbose_name = "active session"
+    verbose_name_plural = "active sessions (refresh tokens still valid)"
+    fields = ("jti", "created_at", "expires_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutstandingToken]:
+        return still_valid(super().get_queryset(request)).order_by("-created_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
     form = UserEditForm
@@ -45,10 +66,14 @@ class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    actions = ["end_all_sessions"]
     list_display = ("email", "is_staff", "date_joined", "post_count")
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("email",)
     ordering = ("email",)
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        return [ActiveSessionInline] if obj is not None else []  # a new user has no sessions
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # A correlated subquery: counted only for the users on the page, through the owner index.
@@ -68,3 +93,11 @@ class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
     @admin.display(description="posts", ordering="post_count")
     def post_count(self, user: User) -> int:
         return user.post_count
+
+    @admin.action(description="End all sessions of the selected users", permissions=["change"])
+    def end_all_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Log the users out everywhere: every access and refresh token they hold stops working."""
+        users = list(queryset)
+        for user in users:
+            user.end_all_sessions()
+        self.message_user(request, f"Ended every session of {len(users)} user(s).", messages.SUCCESS)

@@ -1,8 +1,17 @@
+import secrets
 import unicodedata
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
-from django.db.models.functions import Lower, Now
+from django.db.models.functions import MD5, Cast, Lower, Now, Substr
+
+SECURITY_STAMP_LENGTH = 22
+
+
+def new_security_stamp() -> str:
+    """A fresh random stamp: 16 random bytes, URL-safe base64 (22 characters)."""
+    return secrets.token_urlsafe(16)
 
 
 def _unicode_label(label: str) -> str:
@@ -61,6 +70,16 @@ class User(AbstractUser):
     email = models.EmailField("email address", max_length=254, unique=True)
     # Set by the database's clock; shown to API clients as `created_at`.
     date_joined = models.DateTimeField("date joined", db_default=Now())
+    # Copied into every token issued to the user and compared on every use (the "security
+    # stamp" of ASP.NET Identity): replacing it ends every session at once, on every instance.
+    # The database default covers rows written without the ORM (manage.py import_course_db).
+    security_stamp = models.CharField(
+        "security stamp",
+        max_length=SECURITY_STAMP_LENGTH,
+        default=new_security_stamp,
+        db_default=Substr(MD5(Cast(RandomUUID(), models.TextField())), 1, SECURITY_STAMP_LENGTH),
+        editable=False,
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -79,3 +98,30 @@ class User(AbstractUser):
     def clean(self) -> None:
         super().clean()
         self.email = UserManager.normalize_email(self.email)
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._sessions_end = True  # staff turned password login off: no session may outlive it
+
+    def save(self, **kwargs) -> None:
+        """Save, and end every session of the user when the password changed (whoever changed
+        it: the API, a reset, the admin's form, ``manage.py changepassword``) or the user is
+        inactive. Django's hash upgrade at login is not a change (``_password`` stays None)."""
+        ending = not self._state.adding and (
+            self._password is not None or getattr(self, "_sessions_end", False) or not self.is_active
+        )
+        if ending:
+            self.security_stamp = new_security_stamp()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "security_stamp"}
+        super().save(**kwargs)
+        self._sessions_end = False
+        if ending:
+            from accounts.sessions import blacklist_outstanding  # the token app loads after this one
+
+            blacklist_outstanding(self)
+
+    def end_all_sessions(self) -> None:
+        """Log out everywhere: every access and refresh token issued so far stops working."""
+        self._sessions_end = True
+        self.save(update_fields=["security_stamp"])

@@ -39,27 +39,36 @@ EMAIL_PATTERN = RegexValidator(
 )
 
 
-class SignupSerializer(serializers.Serializer):
-    # The pattern alone: Django's EmailValidator on top would report each bad address twice.
-    email = StrictCharField(max_length=254, validators=[EMAIL_PATTERN])
-    password = StrictCharField(
+def check_password_rules(password: str, user: User, field: str) -> None:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS: length, digits, similarity to
+    the email) for a user's new password; a 422 at ``["body", field]`` when it breaks one."""
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({field: list(exc.messages)}, code="password_rules") from exc
+
+
+def password_field(**kwargs) -> StrictCharField:
+    """A new password: the rules a schema can state (the rest: ``check_password_rules``)."""
+    return StrictCharField(
         min_length=PASSWORD_MIN_LENGTH,
         max_length=PASSWORD_MAX_LENGTH,
         validators=[NOT_ONLY_DIGITS],
         write_only=True,
+        **kwargs,
     )
+
+
+class SignupSerializer(serializers.Serializer):
+    # The pattern alone: Django's EmailValidator on top would report each bad address twice.
+    email = StrictCharField(max_length=254, validators=[EMAIL_PATTERN])
+    password = password_field()
 
     def validate_email(self, value: str) -> str:
         return UserManager.normalize_email(value)
 
     def validate(self, attrs: dict) -> dict:
-        candidate = User(email=attrs["email"])
-        try:
-            password_validation.validate_password(attrs["password"], candidate)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(
-                {"password": list(exc.messages)}, code="password_rules"
-            ) from exc
+        check_password_rules(attrs["password"], User(email=attrs["email"]), "password")
         return attrs
 
 
@@ -82,3 +91,46 @@ class RefreshSerializer(serializers.Serializer):
     refresh = StrictCharField(
         max_length=4096, allow_blank=True, help_text="A refresh token from /login or /login/refresh."
     )
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    """``POST /users/me/password``; the user is ``context["user"]``."""
+
+    current_password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, write_only=True)
+    new_password = password_field()
+
+    def validate(self, attrs: dict) -> dict:
+        check_password_rules(attrs["new_password"], self.context["user"], "new_password")
+        return attrs
+
+
+class PasswordSerializer(serializers.Serializer):
+    """``DELETE /users/me``: the password confirms it is the user."""
+
+    password = StrictCharField(max_length=PASSWORD_MAX_LENGTH, write_only=True)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    # Surrounding whitespace is trimmed (CONTRACT §1).
+    email = StrictCharField(max_length=254, trim_whitespace=True, validators=[EMAIL_PATTERN])
+
+    def validate_email(self, value: str) -> str:
+        return UserManager.normalize_email(value)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    """The ``uid`` and ``token`` from the reset mail, and the new password (its rules that
+    depend on the user are checked once the token names one)."""
+
+    # Blank is allowed so that an empty one is refused as every wrong one is: at `token`.
+    uid = StrictCharField(max_length=64, allow_blank=True, help_text="The `uid` from the reset mail.")
+    token = StrictCharField(
+        max_length=128, allow_blank=True, write_only=True, help_text="The `token` from the reset mail."
+    )
+    new_password = password_field()
+
+
+class ResetRequestedSerializer(serializers.Serializer):
+    """The answer to a password-reset request, the same whether or not the address has an account."""
+
+    message = serializers.CharField()

@@ -6,25 +6,48 @@ SimpleJWT's blacklist app keeps the records (every refresh token issued is an
 token can all pass. Here the insert alone decides: ``BlacklistedToken.token`` is unique, so of
 any number of concurrent uses of one refresh token exactly one insert commits and the others
 get an ``IntegrityError``.
+
+Every token carries the user's security stamp (``User.security_stamp``); authentication
+refuses a token whose stamp is no longer the user's (config/authentication.py).
 """
 
 from django.db import IntegrityError, transaction
+from rest_framework_simplejwt import tokens as simplejwt_tokens
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from config.authentication import BearerTokenAuthentication, CredentialsInvalid
+from config.authentication import SECURITY_STAMP_CLAIM, BearerTokenAuthentication, CredentialsInvalid
+
+
+class StampedTokenMixin:
+    """``for_user`` writes the user id as an integer, as the original API did (SimpleJWT writes
+    a string: a front end comparing it with a post's ``owner_id`` would break), and the user's
+    security stamp."""
+
+    @classmethod
+    def for_user(cls, user: User):
+        token = super().for_user(user)
+        token[api_settings.USER_ID_CLAIM] = user.pk
+        token[SECURITY_STAMP_CLAIM] = user.security_stamp
+        return token
+
+
+class AccessToken(StampedTokenMixin, simplejwt_tokens.AccessToken):
+    """An access token for a user, with the claims above."""
+
+
+class RefreshToken(StampedTokenMixin, simplejwt_tokens.RefreshToken):
+    """A refresh token (recorded as outstanding), with the claims above; its ``access_token``
+    copies them."""
+
+    access_token_class = AccessToken
 
 
 def issue_pair(user: User) -> dict[str, str]:
     """The token answer: a new access token and a new refresh token for the user."""
     refresh = RefreshToken.for_user(user)
-    # An integer, as the original API wrote it (SimpleJWT writes a string): a front end that
-    # compares the token's user_id with a post's owner_id keeps working. The access token
-    # below copies it.
-    refresh[api_settings.USER_ID_CLAIM] = user.pk
     return {
         "access_token": str(refresh.access_token),
         "token_type": "bearer",

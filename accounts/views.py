@@ -117,11 +117,3 @@ class LoginView(MethodCheckedFirst, APIView):
             raise PermissionDenied(INVALID_CREDENTIALS)
         LOGIN_FAILURES.uncount(attempt)
         return Response(issue_pair(user))
-
-
-class CurrentUserView(MethodCheckedFirst, APIView):
-    @extend_schema(
-        summary="Get the caller", responses={200: UserSerializer, **error_responses(401)}, tags=["Users"]
-    )
-    def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)

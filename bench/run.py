@@ -62,7 +62,7 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from bench import probe
+    from bench import probe, revocation
 
     print(machine(probe.postgres_version()), flush=True)
     server = Server()
@@ -71,13 +71,13 @@ def main() -> None:
     try:
         server.start()
         for size in args.sizes.split(","):
-            results[size] = bench_size(server, size, args, probe)
+            results[size] = bench_size(server, size, args, probe, revocation)
     finally:
         server.stop()
     print(report(results), flush=True)
 
 
-def bench_size(server: "Server", size: str, args: argparse.Namespace, probe) -> list[dict]:
+def bench_size(server: "Server", size: str, args: argparse.Namespace, probe, revocation) -> list[dict]:
     counts = SIZES[size]
     started = time.monotonic()
     options = [f"--{k}={v}" for k, v in counts.items()] + [f"--password={PASSWORD}"]
@@ -94,6 +94,7 @@ def bench_size(server: "Server", size: str, args: argparse.Namespace, probe) -> 
         ("search", {"BENCH_PATH": "/posts/?limit=10&search=django"}),
         ("top", {"BENCH_PATH": "/posts/?limit=10&sort=top"}),
         ("get one", {"BENCH_PATH": f"/posts/{post_id}"}),
+        ("me", {"BENCH_PATH": "/users/me"}),
         ("vote", {"BENCH_MODE": "vote", "BENCH_VOTE_POSTS": ",".join(map(str, vote_posts[:-1]))}),
         ("login", {"BENCH_MODE": "login", "BENCH_LOGIN_BODY": login_body}),
     ]
@@ -120,6 +121,13 @@ def bench_size(server: "Server", size: str, args: argparse.Namespace, probe) -> 
         rows.append(row)
     workers = server.sampler.take_all()
     print(f"   worker peak RSS (MiB): {sorted(round(v) for v in workers.values())}", flush=True)
+    check = revocation.measure(token)
+    me = next((r for r in rows if r["scenario"] == "me" and "app_cpu_ms" in r), None)
+    if me:  # the check's share of the whole request's CPU, GET /users/me being the cheapest
+        check["check_share_of_me_request_cpu"] = (
+            f"{100 * check['stamp_check_us'] / (1000 * me['app_cpu_ms']):.3f}%"
+        )
+    print(f"   revocation check: {json.dumps(check)}", flush=True)
     return rows
 
 

@@ -1,11 +1,13 @@
 """Bearer-token authentication with the contract's two 401 answers.
 
 No usable ``Authorization: Bearer`` header means "Not authenticated"; a token that is bad,
-expired, tampered with, of the wrong type, or whose user is gone or inactive means
+expired, tampered with, of the wrong type, or whose user is gone or inactive, or issued before
+the user's sessions were ended (its security stamp is no longer the user's) means
 "Could not validate credentials". The exception handler writes both with
 ``WWW-Authenticate: Bearer``.
 """
 
+from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -17,6 +19,8 @@ from accounts.models import User
 NOT_AUTHENTICATED = "Not authenticated"
 INVALID_CREDENTIALS = "Could not validate credentials"
 BIGINT_MAX = 2**63 - 1
+# The claim holding the user's security stamp when the token was issued (accounts/tokens.py).
+SECURITY_STAMP_CLAIM = "security_stamp"
 
 
 class CredentialsInvalid(exceptions.AuthenticationFailed):
@@ -43,9 +47,14 @@ class BearerTokenAuthentication(JWTAuthentication):
             raise CredentialsInvalid()
         try:
             # get() rather than first(): no ORDER BY to build, on every authenticated request.
-            return User.objects.get(pk=int(user_id), is_active=True)
+            user = User.objects.get(pk=int(user_id), is_active=True)
         except User.DoesNotExist as exc:
             raise CredentialsInvalid() from exc
+        # Revocation: compared with the row just read, so it costs no query and holds at once
+        # on every instance.
+        if not constant_time_compare(str(validated_token.get(SECURITY_STAMP_CLAIM, "")), user.security_stamp):
+            raise CredentialsInvalid()
+        return user
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"

@@ -89,6 +89,9 @@ LOGIN_FAILURES = FixedWindowLimit("login-failure", "LOGIN_FAILURE_RATE")
 SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
 # Counted per user, not per address: the key is the user's id.
 REPORTS = FixedWindowLimit("report", "REPORT_RATE")
+PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
+# Keyed by the email address asked about rather than the client's.
+PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
 
 class SignupRateThrottle(BaseThrottle):
@@ -118,7 +121,13 @@ class ReportRateThrottle(BaseThrottle):
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
     errors = []
-    for setting in ("LOGIN_FAILURE_RATE", "SIGNUP_RATE", "REPORT_RATE"):
+    for setting in (
+        "LOGIN_FAILURE_RATE",
+        "SIGNUP_RATE",
+        "REPORT_RATE",
+        "PASSWORD_RESET_RATE",
+        "PASSWORD_RESET_EMAIL_RATE",
+    ):
         try:
             parse_rate(getattr(settings, setting))
         except ValueError as exc:

@@ -93,7 +93,8 @@ if not DEBUG:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site whose login counts failures with POST /login (config/admin_site.py).
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -267,6 +268,35 @@ else:
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
 REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
+# Password-reset requests: per client address, and per email address asked about.
+PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
+PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+
+
+# Password-reset mail through Django's SMTP backend, from the EMAIL_* variables. Without
+# EMAIL_HOST, mail is written to the log (config/mail.py), so a local run needs nothing.
+def mailer_from_env() -> dict:
+    if not (host := env("EMAIL_HOST")):
+        return {"BACKEND": "config.mail.LogEmailBackend"}
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": host,
+            "port": env_int("EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS") else 25, minimum=1),
+            "username": env("EMAIL_HOST_USER"),
+            "password": env("EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("EMAIL_USE_TLS"),
+            "timeout": 10,  # seconds: a stuck mail server must not hold the mail thread for ever
+        },
+    }
+
+
+MAILERS = {"default": mailer_from_env()}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", global_settings.DEFAULT_FROM_EMAIL)
+# Seconds a reset token stays valid (Django's PasswordResetTokenGenerator reads this).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=1)
+# A front end's reset page, with {uid} and {token}; without it the mail gives both values.
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Social media API",
@@ -290,8 +320,11 @@ SPECTACULAR_SETTINGS = {
     ],
     "TAGS": [
         {"name": "Posts", "description": "Posts, newest first, each with its vote count."},
-        {"name": "Users", "description": "Sign up, and look up a user."},
-        {"name": "Authentication", "description": "Log in for a bearer token."},
+        {"name": "Users", "description": "Sign up, look up a user, manage your own account."},
+        {
+            "name": "Authentication",
+            "description": "Log in for a bearer token, refresh it, log out, reset a forgotten password.",
+        },
         {"name": "Vote", "description": "Add or remove your vote on a post."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,

@@ -5,8 +5,10 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChangeView
+from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
-from accounts.views import CurrentUserView, LoginView, UserDetailView, UserListView
+from accounts.views import LoginView, UserDetailView, UserListView
 from config.health import HealthView
 from config.views import OpenApiJsonView, RootView
 from moderation.views import ReportView
@@ -21,10 +23,14 @@ urlpatterns = [
     re_path(r"^$", RootView.as_view(), name="root"),
     re_path(r"^users/?$", UserListView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", CurrentUserView.as_view(), name="user-me"),  # before users/{id}
+    re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),
     re_path(r"^logout/?$", LogoutView.as_view(), name="logout"),
+    re_path(r"^logout/all/?$", LogoutAllView.as_view(), name="logout-all"),
+    re_path(r"^password-reset/?$", PasswordResetView.as_view(), name="password-reset"),
+    re_path(r"^password-reset/confirm/?$", PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),

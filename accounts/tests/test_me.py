@@ -38,6 +38,7 @@ def test_user_ids_still_route_to_users_by_id(api_client, user):
         assert response.json()["detail"][0]["loc"] == ["path", "id"]
 
 
-def test_me_is_read_only(auth_client):
-    response = auth_client.delete("/users/me")
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_me_cannot_be_replaced_or_patched(auth_client, method):
+    response = getattr(auth_client, method)("/users/me")
     assert response.status_code == 405

@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.tokens import RefreshToken
 from votes.tests.test_races import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)

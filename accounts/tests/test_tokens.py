@@ -7,7 +7,8 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.tokens import RefreshToken
 
 pytestmark = pytest.mark.django_db
 

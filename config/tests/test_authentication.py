@@ -3,7 +3,8 @@ from datetime import timedelta
 import jwt
 import pytest
 from django.conf import settings
-from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.tokens import AccessToken
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 import pytest
 
-from config.settings import database_from_env
+from config.settings import database_from_env, mailer_from_env
 
 
 @pytest.fixture
@@ -46,3 +46,32 @@ def test_the_originals_database_variables_work(clean_env):
         "password123",
         "fastapi",
     )
+
+
+def test_mail_goes_through_smtp_from_the_email_variables(monkeypatch):
+    for name, value in {
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "secret",
+        "EMAIL_USE_TLS": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("EMAIL_PORT", raising=False)
+    assert mailer_from_env() == {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": "smtp.example.com",
+            "port": 587,
+            "username": "mailer",
+            "password": "secret",
+            "use_tls": True,
+            "timeout": 10,
+        },
+    }
+    monkeypatch.setenv("EMAIL_PORT", "2525")
+    assert mailer_from_env()["OPTIONS"]["port"] == 2525
+
+
+def test_without_email_host_mail_goes_to_the_log(monkeypatch):
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
+    assert mailer_from_env() == {"BACKEND": "config.mail.LogEmailBackend"}

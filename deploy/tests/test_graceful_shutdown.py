@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.tokens import AccessToken
 from posts.models import Post
 from votes.models import Vote
 

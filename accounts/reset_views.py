@@ -1,0 +1,107 @@
+"""POST /password-reset and POST /password-reset/confirm (CONTRACT §7.1)."""
+
+from collections.abc import Callable
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ErrorDetail, Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import password_reset
+from accounts.serializers import (
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    ResetRequestedSerializer,
+    check_password_rules,
+)
+from config.exceptions import RequestValidationError
+from config.fields import request_body
+from config.ratelimit import PASSWORD_RESET_EMAILS, PASSWORD_RESETS, client_address
+from config.schema import error_responses
+from config.views import MethodCheckedFirst
+
+SENT = "If that address has an account, a reset link has been sent"
+TOO_MANY_FROM_ADDRESS = "Too many password resets from this address."
+TOO_MANY_FOR_EMAIL = "Too many password resets for this email address."
+TOKEN_REFUSED = "Invalid or expired token"  # noqa: S105 (a message, not a secret)
+
+
+class ThenResponse(Response):
+    """A response that runs ``then()`` once it has been sent: the WSGI server calls ``close()``
+    after writing the body."""
+
+    def __init__(self, *args, then: Callable[[], None], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.then = then
+
+    def close(self) -> None:
+        super().close()
+        self.then()
+
+
+class PasswordResetView(MethodCheckedFirst, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Ask for a password reset",
+        description="Mails a one-time reset token to the address if it has an account. The answer "
+        "is the same, in about the same time, whether or not it has one.",
+        request=PasswordResetSerializer,
+        responses={
+            202: OpenApiResponse(
+                ResetRequestedSerializer, examples=[OpenApiExample("Sent", value={"message": SENT})]
+            ),
+            **error_responses(422, 429, messages={429: [TOO_MANY_FROM_ADDRESS, TOO_MANY_FOR_EMAIL]}),
+        },
+        tags=["Authentication"],
+    )
+    def post(self, request: Request) -> Response:
+        # Every request counts, like a signup, so addresses cannot be tried at speed.
+        attempt = PASSWORD_RESETS.count(client_address(request))
+        if attempt.over_limit:
+            raise Throttled(attempt.retry_after, detail=TOO_MANY_FROM_ADDRESS)
+        serializer = PasswordResetSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        # Counted for every address alike, so a 429 says nothing about an account either.
+        per_email = PASSWORD_RESET_EMAILS.count(email)
+        if per_email.over_limit:
+            raise Throttled(per_email.retry_after, detail=TOO_MANY_FOR_EMAIL)
+        return ThenResponse(
+            {"message": SENT}, status=status.HTTP_202_ACCEPTED, then=password_reset.request_reset(email)
+        )
+
+
+def _rules(password: str, user) -> None:
+    check_password_rules(password, user, "new_password")
+
+
+class PasswordResetConfirmView(MethodCheckedFirst, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Set a new password with a reset token",
+        description="The token works once. Every access and refresh token issued to the user so far "
+        "stops working.",
+        request=PasswordResetConfirmSerializer,
+        responses={204: OpenApiResponse(description="The password is changed."), **error_responses(422)},
+        tags=["Authentication"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmSerializer(data=request_body(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            password_reset.confirm_reset(data["uid"], data["token"], data["new_password"], _rules)
+        except password_reset.InvalidResetToken as exc:
+            raise RequestValidationError(
+                {"token": [ErrorDetail(TOKEN_REFUSED, code="invalid_token")]}
+            ) from exc
+        except serializers.ValidationError as exc:
+            raise RequestValidationError(exc.detail) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

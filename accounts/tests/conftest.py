@@ -1,0 +1,123 @@
+"""Fixtures for the account tests: a real SMTP server, and the app under gunicorn sending its
+mail there."""
+
+import email
+import email.policy
+import functools
+import threading
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.utils.crypto import get_random_string
+
+from accounts.models import User
+from accounts.tokens import issue_pair
+from config.tests.servers import Server, free_port, gunicorn
+from conftest import PASSWORD
+
+
+class Mailbox:
+    """What the SMTP server received: one parsed message per mail, in order of arrival."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.arrived:
+            self.messages.append(message)
+            self.arrived.notify_all()
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 15) -> list[EmailMessage]:
+        """The first `count` messages, once they have arrived; fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self.arrived:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{len(self.messages)} mail(s) arrived, not {count}"
+                self.arrived.wait(left)
+            return list(self.messages[:count])
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[Controller]:
+    """An SMTP server on a free port of 127.0.0.1 (aiosmtpd), for the module's tests."""
+    controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server) -> Mailbox:
+    """The SMTP server's mailbox, emptied for this test."""
+    smtp_server.handler.messages.clear()
+    return smtp_server.handler
+
+
+@pytest.fixture
+def mail_settings(settings, smtp_server) -> None:
+    """This process sends its mail to the test's SMTP server too."""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": smtp_server.hostname, "port": smtp_server.port, "timeout": 10},
+        }
+    }
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, smtp_server) -> Iterator[Server]:
+    """The app under gunicorn on the test database, mailing through the SMTP server. Failed
+    logins are not limited here (the limits have tests of their own)."""
+    env = {
+        "EMAIL_HOST": smtp_server.hostname,
+        "EMAIL_PORT": str(smtp_server.port),
+        "DEFAULT_FROM_EMAIL": "accounts@example.com",
+        "LOGIN_FAILURE_RATE": "1000/minute",
+        "PASSWORD_RESET_RATE": "1000/minute",
+        "PASSWORD_RESET_EMAIL_RATE": "1000/minute",
+    }
+    with gunicorn(env, workers=3) as running:
+        yield running
+
+
+@functools.cache
+def server_hash(password: str) -> str:
+    """The password hashed as the server hashes it (this process's tests use a fast hasher)."""
+    return PBKDF2PasswordHasher().encode(password, get_random_string(12))
+
+
+@pytest.fixture
+def account(transactional_db) -> User:
+    """A user whose password the server can check, committed so the server sees it."""
+    user = User.objects.create_user(email="owner@example.com")
+    user.password = server_hash(PASSWORD)
+    user.save(update_fields=["password"])
+    return user
+
+
+def session(user: User) -> dict[str, str]:
+    """A fresh login's tokens (`access_token`, `refresh_token`), issued as POST /login does."""
+    return issue_pair(user)
+
+
+def assert_revoked(server: Server, tokens: dict[str, str]) -> None:
+    """Both tokens of a login are refused: the access token, and the refresh token."""
+    me = server.request("GET", "/users/me", token=tokens["access_token"])
+    assert (me.status, me.json()) == (401, {"detail": "Could not validate credentials"})
+    assert me.headers["WWW-Authenticate"] == "Bearer"
+    refreshed = server.request("POST", "/login/refresh", json_body={"refresh": tokens["refresh_token"]})
+    assert (refreshed.status, refreshed.json()) == (401, {"detail": "Could not validate credentials"})
+
+
+def assert_works(server: Server, tokens: dict[str, str]) -> None:
+    """The access token reads /users/me (the refresh token is left unused)."""
+    me = server.request("GET", "/users/me", token=tokens["access_token"])
+    assert me.status == 200, me.body
