@@ -32,4 +32,3 @@ def call(server: Server) -> Callable[..., Response]:
         return answer
 
     return request
-

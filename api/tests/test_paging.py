@@ -95,7 +95,9 @@ def test_top_walk_follows_votes_then_newest(call, make_user):
             Vote.objects.create(user=voter, post=post)
     pages = walk(call, user, "/posts/?limit=2&sort=top")
     assert sum(pages, []) == [posts[i].pk for i in (2, 3, 1, 5, 4, 0)]
-    assert all("sort=top" in url for url in links(call("GET", "/posts/?limit=2&sort=top", user=user)).values())
+    assert all(
+        "sort=top" in url for url in links(call("GET", "/posts/?limit=2&sort=top", user=user)).values()
+    )
 
 
 def test_cursor_keeps_search_and_limit(call, make_user):
@@ -130,7 +132,9 @@ def test_others_drafts_are_never_paged_to(call, make_user):
         "not-a-cursor",
         "eyJvIjoibmV3In0:1tAAAA:forged",
         signing.dumps({"o": "new", "d": "next", "p": ["2026-01-01T00:00:00+00:00", 1]}, salt="another.salt"),
-        signing.dumps({"o": "new", "d": "next", "p": ["2026-01-01T00:00:00+00:00", 1]}, key="x" * 50, salt=SALT),
+        signing.dumps(
+            {"o": "new", "d": "next", "p": ["2026-01-01T00:00:00+00:00", 1]}, key="x" * 50, salt=SALT
+        ),
         signing.dumps({"o": "new", "d": "sideways", "p": ["2026-01-01T00:00:00+00:00", 1]}, salt=SALT),
         signing.dumps({"o": "new", "d": "next", "p": ["yesterday", 1]}, salt=SALT),
         signing.dumps({"o": "new", "d": "next", "p": [1]}, salt=SALT),
@@ -168,7 +172,9 @@ def test_exact_count_only_when_asked(call, make_user):
     assert counted.body == plain.body
     searched = call("GET", "/posts/?search=NEEDLE", user=user, headers={"Prefer": "count=exact"})
     assert searched.headers["X-Total-Count"] == "1"
-    assert call("GET", "/posts/", user=other, headers={"Prefer": "count=exact"}).headers["X-Total-Count"] == "10"
+    assert (
+        call("GET", "/posts/", user=other, headers={"Prefer": "count=exact"}).headers["X-Total-Count"] == "10"
+    )
 
 
 def test_headers_are_exposed_to_cors_front_ends(call, make_user):
