@@ -37,14 +37,17 @@ def etag_of_data(data: Any) -> str:
     return etag_of(JSONRenderer().render(data))
 
 
+def has_if_match(request: Request) -> bool:
+    """Whether the request carries an `If-Match` condition. An empty or unparsable header is
+    none, as Django's own conditional-view tools read it."""
+    return bool(parse_etags(request.META.get("HTTP_IF_MATCH", "")))
+
+
 def require_if_match(request: Request, current_etag: str) -> None:
     """Raise PreconditionFailed (412) unless `If-Match` is absent, ``*``, or lists
     `current_etag`. Strong comparison, as RFC 9110 §13.1.1 requires: a weak ETag never matches."""
-    header = request.META.get("HTTP_IF_MATCH")
-    if header is None:
-        return
-    etags = parse_etags(header)
-    if etags == ["*"]:
+    etags = parse_etags(request.META.get("HTTP_IF_MATCH", ""))
+    if not etags or etags == ["*"]:
         return
     if current_etag not in etags:
         raise PreconditionFailed()

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import schema as http_schema
-from api.conditional import ConditionalReads, etag_of_data, require_if_match
+from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
 from api.idempotency import idempotent
 from api.paging import keyset_page, link_header, prefers_exact_count
 from config.exceptions import NotOwner
@@ -142,25 +142,34 @@ class PostViewSet(ConditionalReads, MethodCheckedFirst, viewsets.GenericViewSet)
         responses={204: None, **WRITE_ANSWERS},
     )
     def destroy(self, request: Request, pk: str) -> Response:
-        with self._precondition(request, pk) as post:
+        with self._conditional(request) as conditional:
+            post = self.get_owned_post(pk, lock=conditional)
+            self._check_if_match(request, post, conditional)
             post.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _write(self, request: Request, pk: str, *, partial: bool) -> Response:
-        with self._precondition(request, pk) as post:
+        with self._conditional(request) as conditional:
+            post = self.get_owned_post(pk, lock=conditional)
             serializer = PostSerializer(post, data=request_body(request), partial=partial)
             serializer.is_valid(raise_exception=True)
+            self._check_if_match(request, post, conditional)
             serializer.save()
         return Response(serializer.data)
 
+    @staticmethod
     @contextmanager
-    def _precondition(self, request: Request, pk: str) -> Iterator[Post]:
-        """The caller's post for a write in the ``with`` block: 404, then 403, then with
-        `If-Match` the 412 check against the post as `GET` would show it now, made on the locked
-        row in the same transaction as the write. Without `If-Match`: no transaction, no lock."""
-        conditional = "HTTP_IF_MATCH" in request.META
+    def _conditional(request: Request) -> Iterator[bool]:
+        """Whether the write carries `If-Match`; if so, the ``with`` block is one transaction,
+        in which the post is read locked (FOR UPDATE), compared and written: the check and the
+        write are one atomic step. Without `If-Match` a write runs as before: no lock."""
+        conditional = has_if_match(request)
         with transaction.atomic() if conditional else nullcontext():
-            post = self.get_owned_post(pk, lock=conditional)
-            if conditional:
-                require_if_match(request, etag_of_data(PostOutSerializer(post).data))
-            yield post
+            yield conditional
+
+    @staticmethod
+    def _check_if_match(request: Request, post: Post, conditional: bool) -> None:
+        """412 unless `If-Match` holds the ETag `GET /posts/{id}` would give now. After 404, 403
+        and 422, so a bad request hears what is wrong with it whatever its ETag."""
+        if conditional:
+            require_if_match(request, etag_of_data(PostOutSerializer(post).data))

@@ -134,6 +134,21 @@ def test_404_then_403_come_before_412(call, owner, make_user, post):
     assert (answer.status, answer.json()) == (403, {"detail": "Not authorized to perform requested action"})
 
 
+def test_a_bad_body_is_422_whatever_its_if_match(call, owner, post):
+    answer = call(
+        "PATCH", f"/posts/{post.pk}", user=owner, json_body={"title": 7}, headers={"If-Match": '"stale"'}
+    )
+    assert answer.status == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "title"]
+
+
+def test_an_empty_if_match_is_no_condition(call, owner, post):
+    answer = call(
+        "PATCH", f"/posts/{post.pk}", user=owner, json_body={"title": "new"}, headers={"If-Match": ""}
+    )
+    assert answer.status == 200
+
+
 def test_of_writers_holding_one_etag_exactly_one_wins(call, owner, post):
     held = etag(call, owner, f"/posts/{post.pk}")
 

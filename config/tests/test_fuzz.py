@@ -17,6 +17,7 @@ from config.tests.servers import database_env, gunicorn
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES_PER_OPERATION = 100
+HERE = Path(__file__).resolve().parent
 
 
 def test_schemathesis_finds_nothing(tmp_path):
@@ -41,6 +42,7 @@ def test_schemathesis_finds_nothing(tmp_path):
         result = subprocess.run(  # noqa: S603 (our own executable and arguments)
             [
                 str(Path(sys.executable).parent / "schemathesis"),
+                f"--config-file={HERE / 'schemathesis.toml'}",
                 "run",
                 f"{server.url}/openapi.json",
                 "--checks=all",
@@ -51,6 +53,7 @@ def test_schemathesis_finds_nothing(tmp_path):
                 f"--header=Authorization: Bearer {token}",
             ],
             cwd=tmp_path,  # schemathesis keeps its example database in the working directory
+            env={**os.environ, "SCHEMATHESIS_HOOKS": str(HERE / "fuzz_hooks.py")},
             capture_output=True,
             text=True,
             timeout=900,
