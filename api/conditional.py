@@ -57,7 +57,10 @@ def mark_private(request: Request, response: Response) -> None:
     """An answer that depends on who asks: `Cache-Control: private` (no shared cache keeps it)
     and `Vary: Authorization` (a browser cache keeps one copy per token)."""
     if request.method in SAFE_METHODS:
-        patch_cache_control(response, private=True)
+        if "Cache-Control" in response.headers:
+            patch_cache_control(response, private=True)
+        else:  # the usual case, without parsing a header that is not there
+            response.headers["Cache-Control"] = "private"
         patch_vary_headers(response, ("Authorization",))
 
 
