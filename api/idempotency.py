@@ -65,7 +65,8 @@ def fingerprint_of(request: Request) -> str:
     """A keyed hash of the method, the path (either slash spelling) and the JSON body, with the
     body's keys sorted: the same request sent again, re-serialized by a client library, matches.
     Raises DRF's ParseError or UnsupportedMediaType for a body the route cannot read."""
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # ASCII escapes: a lone surrogate from a JSON "\ud800" escape has no UTF-8 encoding.
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"))
     message = f"{request.method} {request.path.rstrip('/')}\n{body}"
     return salted_hmac("api.idempotency", message, algorithm="sha256").hexdigest()
 

@@ -199,6 +199,7 @@ CORS_ALLOW_CREDENTIALS = False
 CORS_EXPOSE_HEADERS = [
     "Retry-After",
     "X-Request-ID",
+    # Paging, counts, conditional requests and safe retries (CONTRACT.md §7.2).
     "Link",
     "X-Total-Count",
     "ETag",

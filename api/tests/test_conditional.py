@@ -49,6 +49,14 @@ def test_reads_carry_a_strong_etag_and_304_when_it_matches(call, owner, post, pa
     assert call("GET", path, user=owner, headers={"If-None-Match": '"other"'}).body == first.body
 
 
+def test_if_none_match_star_is_304_and_a_stale_if_match_on_a_read_412(call, owner, post):
+    assert call("GET", f"/posts/{post.pk}", user=owner, headers={"If-None-Match": "*"}).status == 304
+    answer = call("GET", f"/posts/{post.pk}", user=owner, headers={"If-Match": '"stale"'})
+    assert (answer.status, answer.json()) == (412, PRECONDITION_FAILED)
+    missing = call("GET", f"/posts/{post.pk + 1000}", user=owner, headers={"If-None-Match": "*"})
+    assert missing.status == 404
+
+
 @pytest.mark.parametrize("path", ["/posts/{id}", "/posts/"])
 def test_etag_changes_with_the_body(call, owner, make_user, post, path):
     path = path.format(id=post.pk)

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from api.models import IdempotencyKey
@@ -117,6 +118,18 @@ def test_an_answer_that_changed_nothing_frees_the_key(call, make_user):
     assert invalid.json()["detail"][0]["loc"] == ["body", "content"]
     assert call("POST", "/posts/", user=user, json_body=BODY, headers=key("fix-me")).status == 201
     assert IdempotencyKey.objects.filter(key="fix-me").exclude(status=None).count() == 1
+
+
+def test_a_lone_surrogate_in_a_keyed_body_is_422(server, make_user):
+    answer = server.request(
+        "POST",
+        "/posts/",
+        b'{"title": "\\ud800", "content": "c"}',
+        {"Content-Type": "application/json", "Idempotency-Key": "surrogate"},
+        token=str(AccessToken.for_user(make_user())),
+    )
+    assert answer.status == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "title"]
 
 
 @pytest.mark.parametrize("value", ["", "a" * 256, "with space", "tab\tkey"])
