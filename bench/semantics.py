@@ -4,7 +4,7 @@
 Two gunicorns serve one seeded database side by side: this checkout, and the code just before
 the semantics came in (`--before`, by default the parent of the commit that added the `api`
 app), exported with `git archive`. Each size is seeded, then every scenario runs under wrk as in
-bench/run.py (best of `--rounds`):
+bench/run.py (best of `--rounds`, the rounds taken in turns across the scenarios):
 
 - list and get-one on the code before and now (now: with `Link`, `ETag`, `Cache-Control`);
 - list with a matching `If-None-Match` (304), and with `Prefer: count=exact` (plain and searched);
@@ -139,12 +139,17 @@ def measure(now: "bench.Server", before: "bench.Server", size: str, args, probe)
     ]
     for server in (now, before):  # warm up
         bench.wrk(server, args, {"BENCH_MODE": "get", "BENCH_PATH": list_path, "BENCH_TOKEN": token}, 2)
+    # Round after round over every scenario, so that a neighbour's load falls on all of them alike
+    # and each "before" is measured beside its "now".
+    rounds: dict[str, list[dict]] = {name: [] for name, _, _ in scenarios}
+    for _ in range(args.rounds):
+        for name, server, env in scenarios:
+            env = {"BENCH_MODE": "get", "BENCH_TOKEN": token, **env}
+            rounds[name].append(bench.wrk(server, args, env, args.duration))
     rows = []
-    for name, server, env in scenarios:
-        env = {"BENCH_MODE": "get", "BENCH_TOKEN": token, **env}
-        rounds = [bench.wrk(server, args, env, args.duration) for _ in range(args.rounds)]
-        row = {"scenario": name, **max(rounds, key=lambda r: r["rps"])}
-        row["failed"] = sum(r["failed"] for r in rounds)
+    for name, _, _ in scenarios:
+        row = {"scenario": name, **max(rounds[name], key=lambda r: r["rps"])}
+        row["failed"] = sum(r["failed"] for r in rounds[name])
         print(f"   {name:28} {json.dumps(row)}", flush=True)
         rows.append(row)
     return rows
