@@ -118,8 +118,8 @@ def _after(queryset: QuerySet, ordering: Ordering, position: tuple, direction: s
     placeholders = ", ".join(["%s"] * len(position))
     operator = "<" if direction == NEXT else ">"
     # One row comparison, not an OR of column comparisons: PostgreSQL turns it into an index
-    # range scan that starts at the position.
-    # Column names come from the model, values go as parameters.
+    # range scan that starts at the position. Column names come from the model, values are
+    # parameters.
     condition = RawSQL(  # noqa: S611
         f"({columns}) {operator} ({placeholders})", position, output_field=BooleanField()
     )
