@@ -105,16 +105,13 @@ def export(ref: str, directory: Path) -> None:
 def measure(now: "bench.Server", before: "bench.Server", size: str, args, probe) -> list[dict]:
     counts = bench.SIZES[size]
     started = time.monotonic()
-    bench.run(
-        [
-            bench.PYTHON,
-            "manage.py",
-            "seed",
-            *(f"--{k}={v}" for k, v in counts.items()),
-            f"--password={bench.PASSWORD}",
-        ]
+    if not args.no_seed:
+        seed = [f"--{k}={v}" for k, v in counts.items()]
+        bench.run([bench.PYTHON, "manage.py", "seed", *seed, f"--password={bench.PASSWORD}"])
+    seeded = (
+        "as an earlier run seeded it" if args.no_seed else f"seeded in {time.monotonic() - started:.0f} s"
     )
-    print(f"== {size}: seeded in {time.monotonic() - started:.0f} s", flush=True)
+    print(f"== {size}: {seeded}", flush=True)
     token = now.login("user1@example.com", bench.PASSWORD)
     post_id, _ = probe.pick_posts(user_email="user1@example.com")
     deep = counts["posts"] * 9 // 10
