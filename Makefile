@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_SECRET_KEY := only-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH
 
-.PHONY: run test lint install bench
+.PHONY: run test lint install bench bench-semantics
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
 $(PY):
@@ -47,3 +47,7 @@ lint: install
 # make bench  seed 1k then 1M posts and measure each scenario under wrk (see bench/run.py)
 bench: install
 	$(PY) bench/run.py $(ARGS)
+
+# make bench-semantics  what Link, ETag, If-None-Match, count=exact and cursors cost (bench/semantics.py)
+bench-semantics: install
+	$(PY) bench/semantics.py $(ARGS)

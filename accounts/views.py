@@ -11,6 +11,8 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.serializers import LoginSerializer, SignupSerializer, TokenSerializer, UserSerializer
 from accounts.tokens import issue_pair
+from api import schema as http_schema
+from api.idempotency import idempotent
 from config.exceptions import Conflict
 from config.fields import parse_path_id, request_body
 from config.ratelimit import LOGIN_FAILURES, SignupRateThrottle, client_address
@@ -31,20 +33,25 @@ class UserListView(MethodCheckedFirst, APIView):
     @extend_schema(
         summary="Sign up",
         request=SignupSerializer,
+        parameters=http_schema.idempotency_parameters(),
         responses={
             201: UserSerializer,
             **error_responses(
                 409,
-                422,
                 429,
                 messages={
-                    409: "User with email: alice@example.com already exists",
+                    409: [
+                        "User with email: alice@example.com already exists",
+                        *http_schema.IN_PROGRESS_MESSAGES,
+                    ],
                     429: "Too many signups from this address.",
                 },
             ),
+            **http_schema.IDEMPOTENT_UNPROCESSABLE,
         },
         tags=["Users"],
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = SignupSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)

@@ -162,7 +162,11 @@ def wrk(server: "Server", args, env: dict, duration: int, login: bool = False) -
 
 
 class Server:
-    def __init__(self) -> None:
+    """gunicorn serving the code in `root` (this checkout by default), with `env` added."""
+
+    def __init__(self, root: Path = ROOT, env: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         self.sampler = RssSampler()
@@ -173,11 +177,11 @@ class Server:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+        env = {**os.environ, **self.extra_env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
         gunicorn = str(Path(PYTHON).parent / "gunicorn")
         self.process = subprocess.Popen(
             [gunicorn, "config.wsgi", "-c", "gunicorn.conf.py"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         for _ in range(150):
             if self.process.poll() is not None:

@@ -4,6 +4,7 @@
 --        of removes, and so on. Each post comes round again only after the whole set, so an
 --        add has long finished when its remove is sent, and every answer is a 201.
 -- login: POST /login with BENCH_LOGIN_BODY.
+-- BENCH_HEADER, if set ("Name: value"), is sent with every get.
 -- done() prints one line, "BENCH {json}", that bench/run.py reads.
 
 local mode = os.getenv("BENCH_MODE") or "get"
@@ -23,6 +24,11 @@ end
 function init(args)
   if token ~= "" then
     headers["Authorization"] = "Bearer " .. token
+  end
+  local extra = os.getenv("BENCH_HEADER") or ""
+  local name, value = string.match(extra, "^([^:]+):%s*(.*)$")
+  if name then
+    headers[name] = value
   end
   if mode == "vote" then
     headers["Content-Type"] = "application/json"

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "rest_framework_simplejwt.token_blacklist",
+    "api",
     "accounts",
     "posts",
     "votes",
@@ -217,6 +218,12 @@ CORS_EXPOSE_HEADERS = [
     "Retry-After",  # 429 and 503: when to try again
     "WWW-Authenticate",  # 401: which scheme to log in with
     "X-Request-ID",  # to quote in a bug report
+    # Paging, counts, conditional requests and safe retries (CONTRACT.md §7.2).
+    "Link",
+    "X-Total-Count",
+    "ETag",
+    "Idempotent-Replayed",
+    "Preference-Applied",
 ]
 
 REST_FRAMEWORK = {

@@ -7,10 +7,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.conditional import mark_private
+
 
 class MethodCheckedFirst:
     """Answer 405 for a method the route does not serve before authenticating, as the
-    original does (DRF would otherwise answer 401 first)."""
+    original does (DRF would otherwise answer 401 first). Reads of an authenticated route say
+    `Cache-Control: private` and `Vary: Authorization` (CONTRACT.md §7.2)."""
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         method = request.method.lower()
@@ -18,6 +21,12 @@ class MethodCheckedFirst:
         if method not in self.http_method_names or not hasattr(self, method) or unserved_options:
             raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.authentication_classes:  # an authenticated route: its reads differ per caller
+            mark_private(request, response)
+        return response
 
 
 class RootView(MethodCheckedFirst, APIView):

@@ -1,7 +1,14 @@
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from api.paging import Ordering
 from posts.models import Post
+
+# The list's orders (CONTRACT.md §4 and §7): each has an index of its own (posts.models.Post.Meta).
+ORDERINGS = {
+    "new": Ordering("new", ("created_at", "id")),
+    "top": Ordering("top", ("vote_total", "created_at", "id")),
+}
 
 
 def visible_posts(user: User) -> QuerySet[Post]:
@@ -10,3 +17,10 @@ def visible_posts(user: User) -> QuerySet[Post]:
     its owner in the same query. A post's vote count is its own `vote_total` column, kept exact by
     database triggers on every vote write (votes/migrations/0002_vote_counter.py)."""
     return Post.objects.select_related("owner").filter(Q(published=True) | Q(owner=user), hidden=False)
+
+
+def matching_posts(user: User, *, search: str) -> QuerySet[Post]:
+    """The posts `GET /posts/` lists for the user, unordered: its pages and its `X-Total-Count`
+    both come from here. `search`: a part of the title, any case, `%` and `_` literal."""
+    posts = visible_posts(user)
+    return posts.filter(title__icontains=search) if search else posts

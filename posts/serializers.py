@@ -2,8 +2,10 @@ from rest_framework import serializers
 
 import posts.models
 from accounts.serializers import UserSerializer
+from api.paging import CursorField, check_ordering
 from config.fields import BIGINT_MAX, StrictBooleanField, StrictCharField, StrictIntegerField
 from posts.models import Post
+from posts.queries import ORDERINGS
 
 TITLE_MAX_LENGTH = 300
 CONTENT_MAX_LENGTH = 100_000
@@ -65,6 +67,11 @@ class PostListQuerySerializer(serializers.Serializer):
         default="new",
         help_text="new: newest first; top: most votes first, then newest.",
     )
+    cursor = CursorField(model=Post, orderings=list(ORDERINGS.values()), required=False, default=None)
 
     def validate_limit(self, value: int) -> int:
         return min(value, PAGE_MAX)
+
+    def validate(self, attrs: dict) -> dict:
+        check_ordering(attrs["cursor"], ORDERINGS[attrs["sort"]])
+        return attrs

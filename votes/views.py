@@ -5,6 +5,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import schema as http_schema
+from api.idempotency import idempotent
 from config.exceptions import Conflict
 from config.fields import request_body
 from config.schema import error_responses
@@ -19,21 +21,23 @@ class VoteView(MethodCheckedFirst, APIView):
         summary="Vote on a post",
         description="`dir` 1 adds your vote (409 if it is already there); 0 removes it (404 if there is none).",
         request=VoteSerializer,
+        parameters=http_schema.idempotency_parameters(),
         responses={
             201: MessageSerializer,
             **error_responses(
                 401,
                 404,
                 409,
-                422,
                 messages={
                     404: ["Post with id: 7 does not exist", "Vote does not exist"],
-                    409: "user 1 has already voted on post 7",
+                    409: ["user 1 has already voted on post 7", *http_schema.IN_PROGRESS_MESSAGES],
                 },
             ),
+            **http_schema.IDEMPOTENT_UNPROCESSABLE,
         },
         tags=["Vote"],
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         serializer = VoteSerializer(data=request_body(request))
         serializer.is_valid(raise_exception=True)

@@ -1,0 +1,87 @@
+"""Conditional requests (RFC 9110 §13): strong ETags on reads, `If-None-Match` → 304, and
+`If-Match` on writes → 412 (CONTRACT.md §7.2).
+
+A read's ETag is a hash of the exact bytes of its body, so two answers share an ETag only if
+their bodies are byte for byte the same (a strong validator). A write compares `If-Match` with
+the ETag that `GET` of the same resource would give at that moment, computed from the row the
+write has locked (``SELECT ... FOR UPDATE``), so the comparison and the write are one atomic
+step: of two writers holding the same ETag, the second waits for the first, then sees the new
+ETag and gets the 412.
+"""
+
+import hashlib
+from typing import Any
+
+from django.utils.cache import get_conditional_response, parse_etags, patch_cache_control, patch_vary_headers
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "Precondition Failed"
+
+
+def etag_of(content: bytes) -> str:
+    """A strong ETag (a quoted 32-hex-digit BLAKE2b hash) for a body's exact bytes."""
+    return f'"{hashlib.blake2b(content, digest_size=16).hexdigest()}"'
+
+
+def etag_of_data(data: Any) -> str:
+    """The ETag of the body a read answers with `data` by default (JSON as DRF renders it with
+    no media-type parameters, i.e. what `GET` sends without `Accept: ...; indent=`)."""
+    return etag_of(JSONRenderer().render(data))
+
+
+def has_if_match(request: Request) -> bool:
+    """Whether the request carries an `If-Match` condition. An empty or unparsable header is
+    none, as Django's own conditional-view tools read it."""
+    return bool(parse_etags(request.META.get("HTTP_IF_MATCH", "")))
+
+
+def require_if_match(request: Request, current_etag: str) -> None:
+    """Raise PreconditionFailed (412) unless `If-Match` is absent, ``*``, or lists
+    `current_etag`. Strong comparison, as RFC 9110 §13.1.1 requires: a weak ETag never matches."""
+    etags = parse_etags(request.META.get("HTTP_IF_MATCH", ""))
+    if not etags or etags == ["*"]:
+        return
+    if current_etag not in etags:
+        raise PreconditionFailed()
+
+
+def mark_private(request: Request, response: Response) -> None:
+    """An answer that depends on who asks: `Cache-Control: private` (no shared cache keeps it)
+    and `Vary: Authorization` (a browser cache keeps one copy per token)."""
+    if request.method in SAFE_METHODS:
+        if "Cache-Control" in response.headers:
+            patch_cache_control(response, private=True)
+        else:  # the usual case, without parsing a header that is not there
+            response.headers["Cache-Control"] = "private"
+        patch_vary_headers(response, ("Authorization",))
+
+
+class ConditionalReads:
+    """A view mixin: each 200 answer to GET or HEAD carries a strong ETag of its body, and a
+    request whose `If-None-Match` lists it (or ``*``) gets 304 with no body, keeping the headers
+    RFC 9110 §15.4.5 asks for (ETag, Cache-Control, Vary). Django's
+    ``get_conditional_response`` decides, so `If-Match` on a read works as RFC 9110 says (412)."""
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in SAFE_METHODS or response.status_code != status.HTTP_200_OK:
+            return response
+        if hasattr(response, "render"):
+            response.render()
+        etag = etag_of(response.content)
+        response.headers["ETag"] = etag
+        conditional = get_conditional_response(request, etag=etag, response=response)
+        if conditional is response:
+            return response
+        if conditional.status_code == status.HTTP_412_PRECONDITION_FAILED:
+            conditional = Response({"detail": PreconditionFailed.default_detail}, status=412)
+            conditional = super().finalize_response(request, conditional, *args, **kwargs)
+        return conditional

@@ -1,0 +1,29 @@
+from django.db import models
+from django.db.models.functions import Now
+
+
+class IdempotencyKey(models.Model):
+    """A caller's `Idempotency-Key` and the first answer to the request that carried it
+    (IETF draft-ietf-httpapi-idempotency-key-header; CONTRACT.md §7.2).
+
+    One row per (caller, key), enforced by the database, so of concurrent requests with one key
+    exactly one runs. `status` and `body` stay empty while that request is being answered."""
+
+    # "user:<id>" for an authenticated caller, "address:<client address>" for a signup.
+    caller = models.CharField(max_length=100)
+    key = models.CharField(max_length=255)
+    # HMAC-SHA256 (keyed with SECRET_KEY) of the method, the path and the JSON body: a signup's
+    # password is in that body, so a plain hash would be a guessable one.
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_default=Now())
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.BinaryField(null=True, blank=True)  # the exact bytes first answered
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_once_per_caller")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created_at")]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"

@@ -1,0 +1,173 @@
+"""Keyset paging with opaque cursors, and the RFC 8288 `Link` header that carries them.
+
+A page is read straight off an index: the rows after (or before) the last row a client saw,
+in the list's own order, so a page a million rows deep costs what the first one costs, and
+rows added or deleted meanwhile never shift a later page (no repeats, no gaps). Every ordering
+here is descending on all its columns, so one SQL row comparison selects the rows after a
+position and PostgreSQL reads them off the matching index (posts' `post_newest_first` and
+`post_most_voted_first`).
+
+A cursor is the position (the last or first row's key values), the ordering it belongs to and
+the direction, signed with SECRET_KEY (django.core.signing): a client cannot forge or alter
+one, and one from another ordering or server is refused with the contract's 422 at
+``["query", "cursor"]`` (CONTRACT.md §7.2).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
+from django.db.models import BooleanField, Model, QuerySet
+from django.db.models.expressions import RawSQL
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from config.fields import StrictCharField
+
+SALT = "api.paging.cursor"
+NEXT, PREV = "next", "prev"
+CURSOR_MAX_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A list order: model fields, every one descending, the last one unique (the tie-break)."""
+
+    name: str
+    fields: tuple[str, ...]
+
+    def values(self, row: Model) -> list:
+        return [getattr(row, name) for name in self.fields]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    ordering: str
+    direction: str  # NEXT: the rows after the position; PREV: the rows before it
+    position: tuple
+
+
+@dataclass
+class Page:
+    rows: list
+    has_next: bool
+    has_prev: bool
+
+
+def encode_cursor(ordering: Ordering, direction: str, row: Model) -> str:
+    """The signed, URL-safe cursor for the rows after (NEXT) or before (PREV) `row`."""
+    values = [value.isoformat() if hasattr(value, "isoformat") else value for value in ordering.values(row)]
+    return signing.dumps({"o": ordering.name, "d": direction, "p": values}, salt=SALT, compress=False)
+
+
+class CursorField(StrictCharField):
+    """A `cursor` query parameter: a signed cursor of one of `orderings`, as a Cursor.
+
+    Raises the field's ValidationError (the contract's 422) for a cursor that is malformed, was
+    not signed with this server's key, or belongs to no known ordering. Which ordering the
+    request asks for is checked by the caller (`check_ordering`)."""
+
+    default_error_messages = {"invalid_cursor": "Invalid cursor"}
+
+    def __init__(self, *, model: type[Model], orderings: Sequence[Ordering], **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", CURSOR_MAX_LENGTH)
+        kwargs.setdefault("help_text", "Opaque: copy it from a `Link` header of an earlier page.")
+        super().__init__(**kwargs)
+        self.model = model
+        self.orderings = {ordering.name: ordering for ordering in orderings}
+
+    def to_internal_value(self, data: Any) -> Cursor:
+        token = super().to_internal_value(data)
+        super().run_validators(token)  # the string's length and characters
+        try:
+            payload = signing.loads(token, salt=SALT)
+            ordering = self.orderings[payload["o"]]
+            if payload["d"] not in (NEXT, PREV) or len(payload["p"]) != len(ordering.fields):
+                raise ValueError("wrong shape")
+            position = tuple(
+                self.model._meta.get_field(name).to_python(value)
+                for name, value in zip(ordering.fields, payload["p"], strict=True)
+            )
+            if any(value is None for value in position):
+                raise ValueError("missing value")
+        except (signing.BadSignature, KeyError, TypeError, ValueError, DjangoValidationError):
+            self.fail("invalid_cursor")
+        return Cursor(ordering.name, payload["d"], position)
+
+    def run_validators(self, value: Any) -> None:
+        """Done on the string, in to_internal_value; the Cursor it becomes has no length."""
+
+
+def check_ordering(cursor: Cursor | None, ordering: Ordering) -> None:
+    """Refuse a cursor that belongs to another ordering than the one the request asks for."""
+    if cursor is not None and cursor.ordering != ordering.name:
+        raise serializers.ValidationError({"cursor": [f"This cursor belongs to sort={cursor.ordering}"]})
+
+
+def _after(queryset: QuerySet, ordering: Ordering, position: tuple, direction: str) -> QuerySet:
+    """Rows strictly after `position` in the (descending) ordering, or strictly before it."""
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    columns = ", ".join(
+        f"{table}.{connection.ops.quote_name(queryset.model._meta.get_field(name).column)}"
+        for name in ordering.fields
+    )
+    placeholders = ", ".join(["%s"] * len(position))
+    operator = "<" if direction == NEXT else ">"
+    # One row comparison, not an OR of column comparisons: PostgreSQL turns it into an index
+    # range scan that starts at the position. Column names come from the model, values are
+    # parameters.
+    condition = RawSQL(  # noqa: S611
+        f"({columns}) {operator} ({placeholders})", position, output_field=BooleanField()
+    )
+    return queryset.filter(condition)
+
+
+def keyset_page(
+    queryset: QuerySet, ordering: Ordering, *, cursor: Cursor | None, skip: int, limit: int
+) -> Page:
+    """`limit` rows of `queryset` in `ordering`, from the cursor's position (or the start),
+    after skipping `skip` rows. One query: it reads one row more than it returns, to know whether
+    more follow."""
+    descending = [f"-{name}" for name in ordering.fields]
+    if cursor is None:
+        rows = list(queryset.order_by(*descending)[skip : skip + limit + 1])
+        return Page(rows[:limit], has_next=len(rows) > limit, has_prev=skip > 0)
+    after = _after(queryset, ordering, cursor.position, cursor.direction)
+    if cursor.direction == NEXT:
+        rows = list(after.order_by(*descending)[skip : skip + limit + 1])
+        return Page(rows[:limit], has_next=len(rows) > limit, has_prev=True)
+    rows = list(after.order_by(*ordering.fields)[skip : skip + limit + 1])
+    return Page(rows[:limit][::-1], has_next=True, has_prev=len(rows) > limit)
+
+
+def link_header(request: Request, page: Page, ordering: Ordering, keep: dict[str, Any]) -> str | None:
+    """RFC 8288 `Link` value with `rel="next"` and `rel="prev"` where they apply, or None.
+
+    Each link is this request's absolute URL with the query parameters in `keep` and a cursor
+    (`skip` and the old cursor are dropped). An empty page has no links: it holds no position."""
+    if not page.rows:
+        return None
+    links = []
+    for rel, present, row, direction in (
+        (NEXT, page.has_next, page.rows[-1], NEXT),
+        (PREV, page.has_prev, page.rows[0], PREV),
+    ):
+        if present:
+            query = urlencode({**keep, "cursor": encode_cursor(ordering, direction, row)})
+            links.append(f'<{request.build_absolute_uri(request.path)}?{query}>; rel="{rel}"')
+    return ", ".join(links) or None
+
+
+def prefers_exact_count(request: Request) -> bool:
+    """Whether the request's `Prefer` header (RFC 7240) holds the preference `count=exact`
+    (PostgREST's name for it). Preferences are comma-separated, names case-insensitive, values
+    optionally quoted; anything else in the header is ignored, as the RFC asks."""
+    for header in request.META.get("HTTP_PREFER", "").split(","):
+        name, _, value = header.split(";")[0].partition("=")
+        if name.strip().lower() == "count" and value.strip().strip('"').lower() == "exact":
+            return True
+    return False

@@ -1,0 +1,34 @@
+"""A gunicorn serving the test database for this package's tests, and a client for it whose
+every answer is checked against the served OpenAPI schema, as the test client's are."""
+
+from collections.abc import Callable
+
+import pytest
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from config.tests.schema_check import check
+from config.tests.servers import Response, Server, gunicorn
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup) -> Server:
+    with gunicorn({"SIGNUP_RATE": "1000/minute"}, workers=2) as running:
+        yield running
+
+
+@pytest.fixture
+def call(server: Server) -> Callable[..., Response]:
+    """``call(method, path, user=None, json_body=None, headers=None)``: one request over HTTP,
+    as `user` (a bearer token) when given; its answer must match the schema."""
+
+    def request(
+        method: str, path: str, *, user: User | None = None, json_body=None, headers: dict | None = None
+    ) -> Response:
+        token = str(AccessToken.for_user(user)) if user is not None else None
+        answer = server.request(method, path, json_body=json_body, headers=headers, token=token)
+        assert answer.status < 500, server.log()[-3000:]
+        check(method, path.split("?")[0], answer.status, answer.headers.get("Content-Type", ""), answer.body)
+        return answer
+
+    return request
