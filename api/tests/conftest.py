@@ -4,9 +4,9 @@ every answer is checked against the served OpenAPI schema, as the test client's 
 from collections.abc import Callable
 
 import pytest
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from accounts.tokens import AccessToken
 from config.tests.schema_check import check
 from config.tests.servers import Response, Server, gunicorn
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from accounts.tokens import AccessToken
 from api.models import IdempotencyKey
 from posts.models import Post
 from votes.models import Vote

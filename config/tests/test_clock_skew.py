@@ -10,8 +10,9 @@ from datetime import timedelta
 import jwt
 import pytest
 from django.conf import settings
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts.tokens import AccessToken, RefreshToken
+from config.authentication import SECURITY_STAMP_CLAIM
 from config.tests.servers import REPO
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,7 @@ def access_token(user, *, iat_offset: float = 0, exp_offset: float = 600) -> str
         "jti": "skew",
         "iat": int(now + iat_offset),
         "exp": int(now + exp_offset),
+        SECURITY_STAMP_CLAIM: user.security_stamp,
     }
     return jwt.encode(claims, settings.SECRET_KEY, "HS256")
 

@@ -5,8 +5,8 @@ import json
 import re
 
 import pytest
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.tokens import RefreshToken
 from config.tests.schema_check import api_schema
 from posts.models import Post
 from votes.models import Vote

@@ -15,6 +15,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
+from accounts.models import User
+from config.authentication import SECURITY_STAMP_CLAIM
 from config.outage import RETRY_AFTER_SECONDS
 from config.tests.db_proxy import DatabaseProxy
 from config.tests.schema_check import api_schema, check
@@ -27,9 +29,10 @@ UNAVAILABLE = {"detail": "Database unavailable"}
 PASSWORD = "password123"
 
 
-def token_for(user_id: int) -> str:
+def token_for(user: User) -> str:
     now = int(time.time())
-    claims = {"user_id": user_id, "token_type": "access", "iat": now, "exp": now + 600, "jti": "outage"}
+    claims = {"user_id": user.pk, "token_type": "access", "iat": now, "exp": now + 600, "jti": "outage"}
+    claims[SECURITY_STAMP_CLAIM] = user.security_stamp
     return jwt.encode(claims, settings.SECRET_KEY, "HS256")
 
 
@@ -76,7 +79,7 @@ def test_database_gone_then_back(make_user):
     proxy = DatabaseProxy(connection.settings_dict["HOST"], connection.settings_dict["PORT"])
     proxy.start()
     env = {**database_env(), "DATABASE_HOSTNAME": "127.0.0.1", "DATABASE_PORT": str(proxy.port)}
-    token = token_for(user.pk)
+    token = token_for(user)
     try:
         with gunicorn(env, workers=1) as server:
             assert server.request("GET", "/posts/", token=token).status == 200  # connection open
@@ -104,7 +107,7 @@ def test_database_gone_then_back(make_user):
 
 def test_statement_timeout_and_read_only_database(make_user):
     user = make_user("bob@example.com")
-    token = token_for(user.pk)
+    token = token_for(user)
     env = {"PGOPTIONS": "-c statement_timeout=500 -c default_transaction_read_only=on"}
     with gunicorn(env, workers=1) as server:
         assert server.request("GET", "/posts/", token=token).status == 200  # reads work

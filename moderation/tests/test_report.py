@@ -7,8 +7,8 @@ import threading
 import time
 
 import pytest
-from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.tokens import AccessToken
 from config.tests import schema_check
 from config.tests.servers import TEST_REDIS_URL, gunicorn
 from moderation import services
