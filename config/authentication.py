@@ -4,6 +4,9 @@ No usable ``Authorization: Bearer`` header means "Not authenticated"; a token th
 expired, tampered with, of the wrong type, or whose user is gone or inactive means
 "Could not validate credentials". The exception handler writes both with
 ``WWW-Authenticate: Bearer``.
+
+With read replicas the user is read from the primary (a request with credentials reads nothing
+from a replica before this), so a revoked or deleted account is refused at once.
 """
 
 from rest_framework import exceptions
@@ -13,6 +16,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from config import db_router
 
 NOT_AUTHENTICATED = "Not authenticated"
 INVALID_CREDENTIALS = "Could not validate credentials"
@@ -43,9 +47,11 @@ class BearerTokenAuthentication(JWTAuthentication):
             raise CredentialsInvalid()
         try:
             # get() rather than first(): no ORDER BY to build, on every authenticated request.
-            return User.objects.get(pk=int(user_id), is_active=True)
+            user = User.objects.get(pk=int(user_id), is_active=True)
         except User.DoesNotExist as exc:
             raise CredentialsInvalid() from exc
+        db_router.user_authenticated(user.pk)
+        return user
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"
