@@ -9,49 +9,95 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 
 logger = logging.getLogger(__name__)
 
-# Seconds since the last transaction replayed, or 0 when the replica has applied all it received
-# from a primary it still streams from: an idle primary sends nothing, and the replay timestamp
-# then ages without any lag. Not in recovery (a promoted server): no lag. The receiver's status
-# is hidden from roles without pg_read_all_stats; a hidden status counts as streaming.
-LAG_SQL = """
-SELECT CASE
-    WHEN NOT pg_is_in_recovery() THEN 0
-    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
-         AND EXISTS (SELECT FROM pg_stat_wal_receiver WHERE coalesce(status, 'streaming') = 'streaming')
-        THEN 0
-    ELSE coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 'Infinity')
-END
+# Where the replica is: what it received and replayed, and how long ago it replayed a commit.
+POSITION_SQL = """
+SELECT pg_is_in_recovery(),
+       pg_last_wal_receive_lsn()::text,
+       pg_last_wal_replay_lsn()::text,
+       CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END,
+       EXISTS (SELECT FROM pg_stat_wal_receiver WHERE coalesce(status, 'streaming') = 'streaming'),
+       extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())
 """
+# How long to watch a replica that looks behind before believing it.
+RECHECK_SECONDS = 0.1
 
 _lock = threading.Lock()
 _checked_at: dict[str, float] = {}
 _usable: dict[str, bool] = {}
 
 
-def replica_lag(alias: str) -> float:
-    """The replica's lag in seconds (``inf`` if it never replayed anything).
+@dataclass(frozen=True)
+class Position:
+    in_recovery: bool
+    received: str | None
+    replayed: str | None
+    paused: bool
+    streaming: bool
+    since_commit: float | None  # seconds since the last replayed commit; None: none yet
 
-    Raises DatabaseError when it does not answer.
-    """
+    @property
+    def applying(self) -> bool:
+        return self.streaming and not self.paused
+
+
+def lsn(text: str | None) -> int:
+    """A WAL location (``'0/3114000'``) as a number; -1 for none."""
+    if not text:
+        return -1
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def position(alias: str) -> Position:
+    """The replica's replication position. Raises DatabaseError when it does not answer."""
     with connections[alias].cursor() as cursor:
-        cursor.execute(LAG_SQL)
-        return float(cursor.fetchone()[0])
+        cursor.execute(POSITION_SQL)
+        row = cursor.fetchone()
+    return Position(*row[:5], None if row[5] is None else float(row[5]))
+
+
+def replica_lag(alias: str, tolerated: float) -> float:
+    """Seconds the replica's data is behind the primary's (``inf``: unknown), watched for
+    RECHECK_SECONDS when it looks behind by more than ``tolerated``.
+
+    Everything received and replayed, while streaming: 0. Otherwise, the time since the last
+    replayed commit, which overstates the lag of an idle primary's replica: WAL that holds no
+    commit (a standby snapshot, a pruned page) reaches the replica up to a page boundary and
+    waits there, unreplayable, for the rest of its record. So a replica that looks behind is
+    watched for RECHECK_SECONDS: if its positions stay still while it streams (nothing arrives,
+    nothing it has can be applied), or it replays all it had received, it is not behind.
+    Raises DatabaseError.
+    """
+    first = position(alias)
+    if not first.in_recovery:  # promoted: it is a primary now
+        return 0.0
+    if first.applying and first.received == first.replayed:
+        return 0.0
+    if first.since_commit is not None and first.since_commit <= tolerated:
+        return first.since_commit
+    time.sleep(RECHECK_SECONDS)
+    second = position(alias)
+    still = (second.received, second.replayed) == (first.received, first.replayed)
+    if second.applying and (still or lsn(second.replayed) >= lsn(first.received)):
+        return RECHECK_SECONDS  # idle, or it applied all it had within the recheck
+    return math.inf if second.since_commit is None else second.since_commit
 
 
 def _check(alias: str) -> bool:
     try:
-        lag = replica_lag(alias)
+        lag = replica_lag(alias, settings.REPLICA_MAX_LAG_SECONDS)
     except DatabaseError:
         logger.warning("replicas: %s does not answer; reading from the primary", alias)
         connections[alias].close()
         return False
-    if math.isinf(lag) or lag > settings.REPLICA_MAX_LAG_SECONDS:
+    if lag > settings.REPLICA_MAX_LAG_SECONDS:
         logger.warning("replicas: %s lags %.1f s; reading from the primary", alias, lag)
         return False
     return True
