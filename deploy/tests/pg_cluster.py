@@ -141,7 +141,8 @@ def _wait_streaming(cluster: Cluster, timeout: float = 30) -> None:
 
 @contextmanager
 def cluster(migrate_env: dict[str, str]):
-    """Primary (migrated with ``manage.py migrate``), streaming replica, PgBouncer in transaction
+    """Primary (migrated by ``manage.py migrate`` with the replica configured: the router keeps
+    migrations on the primary), streaming replica, PgBouncer in transaction
     pooling mode with a pool of POOL_SIZE server connections; all stopped on exit."""
     bin_dir = postgres_bin()
     with ExitStack() as stack:
@@ -195,7 +196,7 @@ def cluster(migrate_env: dict[str, str]):
                 **os.environ,
                 **migrate_env,
                 "DATABASE_URL": result.primary_url,
-                "DATABASE_REPLICA_URLS": "",
+                "DATABASE_REPLICA_URLS": result.replica_url,
             },
             check=True,
         )
