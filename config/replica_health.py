@@ -27,6 +27,7 @@ SELECT pg_is_in_recovery(),
 """
 # How long to watch a replica that looks behind before believing it.
 RECHECK_SECONDS = 0.1
+WAL_PAGE_BYTES = 8192  # PostgreSQL's XLOG_BLCKSZ, unchanged unless built otherwise
 
 _lock = threading.Lock()
 _checked_at: dict[str, float] = {}
@@ -71,8 +72,9 @@ def replica_lag(alias: str, tolerated: float) -> float:
     replayed commit, which overstates the lag of an idle primary's replica: WAL that holds no
     commit (a standby snapshot, a pruned page) reaches the replica up to a page boundary and
     waits there, unreplayable, for the rest of its record. So a replica that looks behind is
-    watched for RECHECK_SECONDS: if its positions stay still while it streams (nothing arrives,
-    nothing it has can be applied), or it replays all it had received, it is not behind.
+    watched for RECHECK_SECONDS: if its positions stay still at a page boundary while it streams
+    (nothing arrives, nothing it has can be applied), or it replays all it had received, it is
+    not behind.
     Raises DatabaseError.
     """
     first = position(alias)
@@ -84,8 +86,12 @@ def replica_lag(alias: str, tolerated: float) -> float:
         return first.since_commit
     time.sleep(RECHECK_SECONDS)
     second = position(alias)
-    still = (second.received, second.replayed) == (first.received, first.replayed)
-    if second.applying and (still or lsn(second.replayed) >= lsn(first.received)):
+    # Idle: nothing arrived, and what came last was whole pages written in the background (a
+    # commit flushes WAL to its own end, which is rarely a page boundary).
+    idle = (second.received, second.replayed) == (first.received, first.replayed) and (
+        lsn(second.received) % WAL_PAGE_BYTES == 0
+    )
+    if second.applying and (idle or lsn(second.replayed) >= lsn(first.received)):
         return RECHECK_SECONDS  # idle, or it applied all it had within the recheck
     return math.inf if second.since_commit is None else second.since_commit
 

@@ -140,10 +140,12 @@ def _wait_streaming(cluster: Cluster, timeout: float = 30) -> None:
 
 
 @contextmanager
-def cluster(migrate_env: dict[str, str]):
+def cluster(migrate_env: dict[str, str], *, apply_delay_ms: int = 0):
     """Primary (migrated by ``manage.py migrate`` with the replica configured: the router keeps
     migrations on the primary), streaming replica, PgBouncer in transaction
-    pooling mode with a pool of POOL_SIZE server connections; all stopped on exit."""
+    pooling mode with a pool of POOL_SIZE server connections; all stopped on exit. The replica
+    applies each transaction ``apply_delay_ms`` after its commit (recovery_min_apply_delay), so
+    that a read sent to it right after a write would miss that write."""
     bin_dir = postgres_bin()
     with ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pg-cluster-")))
@@ -168,6 +170,8 @@ def cluster(migrate_env: dict[str, str]):
             bin_dir / "pg_basebackup", "-D", replica, "-h", "127.0.0.1", "-p", primary_port,
             "-U", "postgres", "-R", "-X", "stream", "-c", "fast", "--no-sync",
         )  # fmt: skip
+        with (replica / "postgresql.conf").open("a") as conf:
+            conf.write(f"recovery_min_apply_delay = {apply_delay_ms}\n")
         _start(replica, replica_port, directory)
         # Stopping an already stopped replica (the outage test) fails harmlessly.
         stack.callback(subprocess.run, [bin_dir / "pg_ctl", "-D", replica, "-m", "immediate", "stop"],
