@@ -119,6 +119,11 @@ class Cluster:
     def stop_replica(self) -> None:
         run(postgres_bin() / "pg_ctl", "-D", self.directory / "replica", "-m", "immediate", "-w", "stop")
 
+    def start_replica(self) -> None:
+        replica = self.directory / "replica"
+        run(postgres_bin() / "pg_ctl", "-D", replica, "-l", self.directory / "replica.log", "-w", "start")
+        _wait_streaming(self)
+
 
 def _start(data: Path, port: int, directory: Path) -> None:
     with (data / "postgresql.conf").open("a") as conf:

@@ -171,6 +171,26 @@ def test_reads_land_on_the_replica_writes_on_the_primary_and_pgbouncer_keeps_its
     ]
 
 
+def test_a_replica_lagging_past_the_limit_is_skipped(replicated):
+    cluster, servers = replicated
+    token = reader(servers, "lagging@example.com")
+    cluster.query(cluster.replica_port, "SELECT pg_wal_replay_pause()")
+    try:
+        # A commit the replica receives but does not apply: it falls behind from now on.
+        cluster.query(cluster.primary_port, "UPDATE accounts_user SET last_login = now() RETURNING id")
+        time.sleep(PIN_SECONDS + 0.5)  # past REPLICA_MAX_LAG_SECONDS, and past each worker's last check
+        on_replica, on_primary = (
+            cluster.post_reads(cluster.replica_port),
+            cluster.post_reads(cluster.primary_port),
+        )
+        load = ReadLoad(servers, token, count=40, concurrency=4).run()
+        assert set(load.statuses) == {200}
+        assert cluster.post_reads(cluster.replica_port) - on_replica == 0
+        assert cluster.post_reads(cluster.primary_port) - on_primary >= load.count
+    finally:
+        cluster.query(cluster.replica_port, "SELECT pg_wal_replay_resume()")
+
+
 def test_stopping_the_replica_mid_run_gives_no_5xx_and_reads_move_to_the_primary(replicated):
     cluster, servers = replicated
     token = reader(servers, "outage@example.com")
@@ -182,7 +202,10 @@ def test_stopping_the_replica_mid_run_gives_no_5xx_and_reads_move_to_the_primary
         time.sleep(0.05)
     cluster.stop_replica()
     stopped_at = load.done
-    runner.join()
+    try:
+        runner.join()
+    finally:
+        cluster.start_replica()  # for whatever runs next
 
     assert stopped_at < load.count
     assert [status for status in load.statuses if status != 200] == []
