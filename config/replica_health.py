@@ -2,7 +2,8 @@
 
 Each process asks each replica at most once per ``REPLICA_CHECK_SECONDS`` (one short query on
 the connection the reads use), so the cost is one query per replica per second per process,
-not one per request. While one thread asks, the others use the last answer.
+not one per request. An answer older than that is not relied on: while one thread asks, the
+others wait for its answer, or read from the primary if the replica was not usable before.
 """
 
 import logging
@@ -112,15 +113,23 @@ def _check(alias: str) -> bool:
 def usable_replicas() -> list[str]:
     """The replica aliases reads may use now (possibly none)."""
     now = time.monotonic()
+    usable = []
     for alias in settings.REPLICA_DATABASES:
-        due = now - _checked_at.get(alias, -math.inf) >= settings.REPLICA_CHECK_SECONDS
-        if due and _lock.acquire(blocking=alias not in _usable):
+        if now - _checked_at.get(alias, -math.inf) >= settings.REPLICA_CHECK_SECONDS:
+            # Another thread may be asking it now. If it was usable, wait for the new answer
+            # (usually a millisecond); if not (it may be a host that does not answer for
+            # connect_timeout), read from the primary meanwhile.
+            if not _lock.acquire(blocking=bool(_usable.get(alias))):
+                continue
             try:
-                _usable[alias] = _check(alias)
-                _checked_at[alias] = time.monotonic()
+                if _checked_at.get(alias, -math.inf) <= now:  # nobody answered meanwhile
+                    _usable[alias] = _check(alias)
+                    _checked_at[alias] = time.monotonic()
             finally:
                 _lock.release()
-    return [alias for alias in settings.REPLICA_DATABASES if _usable.get(alias)]
+        if _usable.get(alias):
+            usable.append(alias)
+    return usable
 
 
 def mark_unusable(alias: str) -> None:

@@ -34,6 +34,7 @@ def postgres_bin() -> Path | None:
 
 
 def pgbouncer_bin() -> str | None:
+    """Debian's pgbouncer (in /usr/sbin, often not on a user's PATH), or None."""
     return shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
 
 
@@ -62,6 +63,9 @@ def run(*command: str | Path) -> str:
 
 @dataclass
 class Cluster:
+    """The running servers: ports on 127.0.0.1, all reached as the ``postgres`` role without a
+    password (trust), and PgBouncer's process."""
+
     directory: Path
     primary_port: int
     replica_port: int
