@@ -13,6 +13,7 @@ from accounts.serializers import LoginSerializer, SignupSerializer, TokenSeriali
 from accounts.tokens import issue_pair
 from api import schema as http_schema
 from api.idempotency import idempotent
+from config import db_router
 from config.exceptions import Conflict
 from config.fields import parse_path_id, request_body
 from config.ratelimit import LOGIN_FAILURES, SignupRateThrottle, client_address
@@ -62,6 +63,7 @@ class UserListView(MethodCheckedFirst, APIView):
                 user = User.objects.create_user(email=email, password=serializer.validated_data["password"])
         except IntegrityError as exc:
             raise Conflict(f"User with email: {email} already exists") from exc
+        db_router.wrote_as(user.pk)  # with replicas: the new user's reads stay on the primary a while
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,6 +5,9 @@ expired, tampered with, of the wrong type, or whose user is gone or inactive, or
 the user's sessions were ended (its security stamp is no longer the user's) means
 "Could not validate credentials". The exception handler writes both with
 ``WWW-Authenticate: Bearer``.
+
+With read replicas the user is read from the primary (a request with credentials reads nothing
+from a replica before this), so a revoked or deleted account is refused at once.
 """
 
 from django.utils.crypto import constant_time_compare
@@ -15,6 +18,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from config import db_router
 
 NOT_AUTHENTICATED = "Not authenticated"
 INVALID_CREDENTIALS = "Could not validate credentials"
@@ -54,6 +58,7 @@ class BearerTokenAuthentication(JWTAuthentication):
         # on every instance.
         if not constant_time_compare(str(validated_token.get(SECURITY_STAMP_CLAIM, "")), user.security_stamp):
             raise CredentialsInvalid()
+        db_router.user_authenticated(user.pk)
         return user
 
     def authenticate_header(self, request: Request) -> str:

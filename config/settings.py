@@ -19,16 +19,21 @@ DEBUG = env_bool("DEBUG")
 
 # Database: DATABASE_URL, else the original course API's DATABASE_* variables, else the
 # embedded PostgreSQL for local runs and tests.
+def database_from_url(variable: str, url: str) -> dict:
+    """Django's settings for a database URL; ConfigurationError naming ``variable`` if unusable."""
+    if "://" not in url:
+        raise ConfigurationError(
+            f"{variable} has no scheme: write it as postgres://user:password@host:5432/name."
+        )
+    try:
+        return dj_database_url.parse(url)
+    except ValueError as exc:
+        raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
+
+
 def database_from_env() -> tuple[dict, bool]:
     if url := env("DATABASE_URL"):
-        if "://" not in url:
-            raise ConfigurationError(
-                "DATABASE_URL has no scheme: write it as postgres://user:password@host:5432/name."
-            )
-        try:
-            return dj_database_url.parse(url), False
-        except ValueError as exc:
-            raise ConfigurationError(f"DATABASE_URL cannot be used: {exc}") from None
+        return database_from_url("DATABASE_URL", url), False
     if host := env("DATABASE_HOSTNAME"):
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -44,8 +49,24 @@ def database_from_env() -> tuple[dict, bool]:
 
 
 _default_db, EMBEDDED_DATABASE = database_from_env()
-_default_db["CONN_MAX_AGE"] = None  # persistent connections
-_default_db["CONN_HEALTH_CHECKS"] = True
+# Behind PgBouncer in transaction pooling mode, each transaction may run on another server
+# connection, so nothing may outlive one: no server-side cursors (they live until closed) and
+# no prepared statements (psycopg prepares a query on its 6th run, per server session).
+TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
+
+
+def connection_settings(database: dict) -> dict:
+    """Persistent, health-checked connections (to PgBouncer too: a client connection to it is
+    cheap, and it caps the server connections), without session state when pooled."""
+    database["CONN_MAX_AGE"] = None
+    database["CONN_HEALTH_CHECKS"] = True
+    if TRANSACTION_POOLING:
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return database
+
+
+connection_settings(_default_db)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -272,6 +293,36 @@ if redis_url := env("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Read replicas (config/db_router.py): the API's reads go to them, everything else to the
+# primary. A user who wrote reads from the primary for REPLICA_PIN_SECONDS on every instance,
+# which needs the pins in the shared cache.
+REPLICA_DATABASES = []
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5, minimum=1)
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 2, minimum=0)
+REPLICA_CHECK_SECONDS = 1
+if _replica_urls := env_list("DATABASE_REPLICA_URLS", ""):
+    if not redis_url:
+        raise ConfigurationError(
+            "DATABASE_REPLICA_URLS needs REDIS_URL: every instance must see which users just wrote "
+            "(their reads stay on the primary for REPLICA_PIN_SECONDS)."
+        )
+    if REPLICA_MAX_LAG_SECONDS > REPLICA_PIN_SECONDS:
+        raise ConfigurationError(
+            f"REPLICA_MAX_LAG_SECONDS={REPLICA_MAX_LAG_SECONDS} is more than REPLICA_PIN_SECONDS="
+            f"{REPLICA_PIN_SECONDS}: a user could miss their own write once the pin ends; lower it."
+        )
+    for number, url in enumerate(_replica_urls, start=1):
+        replica = database_from_url("DATABASE_REPLICA_URLS", url)
+        # A replica that does not answer is skipped: find out within 2 s, not libpq's forever.
+        connection_settings(replica).setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+        # Tests run against one database: a replica alias is the same connection's data.
+        replica["TEST"] = {"MIRROR": "default"}
+        DATABASES[f"replica{number}"] = replica
+        REPLICA_DATABASES.append(f"replica{number}")
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "config.db_router.ReplicaRoutingMiddleware")
+
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
 REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user

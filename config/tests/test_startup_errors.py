@@ -181,3 +181,30 @@ def test_a_local_run_prints_no_static_files_warnings():
         log = server.log()
     assert "No directory at" not in log
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"REDIS_URL": ""},
+            "DATABASE_REPLICA_URLS needs REDIS_URL: every instance must see which users just wrote",
+        ),
+        (
+            {"REPLICA_MAX_LAG_SECONDS": "10"},
+            "REPLICA_MAX_LAG_SECONDS=10 is more than REPLICA_PIN_SECONDS=5: a user could miss their own write",
+        ),
+        (
+            {"DATABASE_REPLICA_URLS": "postgres://postgres@127.0.0.1:5432/postgres,replica:5432"},
+            "DATABASE_REPLICA_URLS has no scheme: write it as postgres://",
+        ),
+        ({"REPLICA_PIN_SECONDS": "0"}, "REPLICA_PIN_SECONDS='0' is not a whole number of at least 1"),
+    ],
+)
+def test_unusable_replica_settings_are_one_line(env, expected):
+    replicas = {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "DATABASE_REPLICA_URLS": "postgres://postgres@127.0.0.1:5432/postgres",
+        "REDIS_URL": servers.TEST_REDIS_URL,
+    }
+    assert expected in error_line(manage("check", **{**replicas, **env}))
