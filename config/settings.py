@@ -25,6 +25,11 @@ def database_from_url(variable: str, url: str) -> dict:
         raise ConfigurationError(
             f"{variable} has no scheme: write it as postgres://user:password@host:5432/name."
         )
+    if url.split("://", 1)[0].lower() not in ("postgres", "postgresql", "pgsql"):
+        raise ConfigurationError(
+            f"{variable} names a {url.split('://', 1)[0]} database: only PostgreSQL is supported "
+            "(postgres://user:password@host:5432/name)."
+        )
     try:
         return dj_database_url.parse(url)
     except ValueError as exc:

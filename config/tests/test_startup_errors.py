@@ -106,6 +106,11 @@ def test_database_url_without_a_scheme_names_the_variable():
     assert "DATABASE_URL has no scheme: write it as postgres://" in line
 
 
+def test_a_database_other_than_postgresql_is_one_line():
+    line = error_line(manage("check", DATABASE_URL="mysql://root@127.0.0.1:3306/social"))
+    assert "DATABASE_URL names a mysql database: only PostgreSQL is supported" in line
+
+
 @pytest.mark.django_db
 def test_a_database_that_does_not_exist_is_one_line():
     env = {**database_env(), "DATABASE_NAME": "no_such_database"}

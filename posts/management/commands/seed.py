@@ -197,7 +197,8 @@ def refuse_foreign_data(allowed_database: str) -> None:
     if count := other_users():
         raise CommandError(
             f"Database {name} holds {count} user(s) that seed did not create, and seeding replaces "
-            f"data. To seed beside them (only seeded users are replaced), pass --allow-existing-data={name}."
+            f"data. To seed beside them (only seeded users are replaced), pass --allow-existing-data={name} "
+            f"(make bench ARGS=--allow-existing-data={name})."
         )
 
 
