@@ -31,7 +31,7 @@ def database_variables() -> str:
 _DATABASE_FAULTS = (
     ("password authentication failed", "the password was refused", "check the password in {var}"),
     ("no password supplied", "the server wants a password", "add the password to {var}"),
-    ("does not exist", None, "check the database and user names in {var}"),
+    ('" does not exist', None, "check the names in {var}, or create what is missing (createdb, createuser)"),
     (
         "connection refused",
         "nothing listens there",
