@@ -6,7 +6,6 @@ there; otherwise they go to the test's temporary folder.
 """
 
 import os
-import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import import_module
@@ -19,28 +18,17 @@ from django.db import connection
 from playwright import sync_api
 
 from accounts.models import User
+from config.tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from config.tests.servers import gunicorn
 from moderation.models import ModerationAction
 from posts.models import Post
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 MODERATOR, PASSWORD = "moderator@example.com", "correct horse battery"
 TIMEOUT_MS = 20_000
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    # CI installs chromium (.ci/run), so there a missing browser is a failure, not a skip.
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
-        reason=f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
+    needs_chromium,
 ]
 
 
