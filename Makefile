@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_SECRET_KEY := only-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH
 
-.PHONY: help run test lint install bench bench-semantics
+.PHONY: help run test quick lint install bench bench-semantics
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    set up .venv, migrate, and serve the API on http://127.0.0.1:8000 (PORT=... for another)"
 	@echo "make test   set up .venv, then run the whole test suite (ARGS=... for pytest arguments)"
+	@echo "make quick  the tests that start no process and wait on no clock (well under a minute)"
 	@echo "make lint   ruff, Django's checks, migrations and OpenAPI schema checks, hadolint"
 	@echo "make bench  seed 1k then 1M posts and measure each scenario under wrk (see README)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
@@ -41,6 +42,9 @@ run: install
 
 test: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(VENV)/bin/pytest $(ARGS)
+
+quick: install
+	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(VENV)/bin/pytest -m "not slow" -q $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,6 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests, and the quick tier (`make quick`)."""
+
+import re
 
 import pytest
 from django.test import Client
@@ -10,6 +12,29 @@ from config.tests.schema_check import check_response
 from posts.models import Post
 
 PASSWORD = "password123"
+
+# A test is `slow` when it starts processes (gunicorn, PostgreSQL, an SMTP server, a browser,
+# containers) or waits on the clock: through one of these fixtures, or anywhere in its module.
+# `make quick` runs the others; `make test` (and CI) runs everything.
+SLOW_FIXTURES = {
+    "server",
+    "server_without_database",
+    "gunicorn",
+    "smtp_server",
+    "mailbox",
+    "image",
+    "browser_page",
+}
+SLOW_SOURCE = re.compile(r"gunicorn\(|start_server|subprocess|Popen|sync_playwright|pg_cluster|time\.sleep")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    slow_modules: dict[object, bool] = {}
+    for item in items:
+        if item.path not in slow_modules:
+            slow_modules[item.path] = bool(SLOW_SOURCE.search(item.path.read_text()))
+        if slow_modules[item.path] or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

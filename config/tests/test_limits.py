@@ -53,6 +53,7 @@ def _login_seconds(client, username: str, password: str) -> tuple[float, int, di
     return time.perf_counter() - start, response.status_code, response.json()
 
 
+@pytest.mark.slow  # times many logins with the production hasher
 @pytest.mark.django_db
 def test_unknown_email_and_wrong_password_take_the_same_time_and_answer(settings, api_client, make_user):
     # The real hasher: the suite's fast one would hide the difference this test is about.
