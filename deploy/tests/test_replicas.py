@@ -153,10 +153,11 @@ def test_reads_land_on_the_replica_writes_on_the_primary_and_pgbouncer_keeps_its
     assert set(load.statuses) == {200}
     replica_reads = cluster.post_reads(cluster.replica_port) - on_replica
     primary_reads = cluster.post_reads(cluster.primary_port) - on_primary
-    # Each list reads posts once or more; a replica skipped for a second (a lag check that
-    # saw it behind) sends a few to the primary.
-    assert replica_reads >= load.count * 0.9, (replica_reads, primary_reads)
-    assert primary_reads <= load.count * 0.1, (replica_reads, primary_reads)
+    # Each list reads posts once or more; a replica skipped for a second (a lag check that saw
+    # it behind: it applies 0.5 s late, and more on a loaded machine) sends some to the primary.
+    # Without the router none would reach the replica.
+    assert replica_reads >= load.count * 0.75, (replica_reads, primary_reads)
+    assert primary_reads <= load.count * 0.25, (replica_reads, primary_reads)
     assert max(lags) < PIN_SECONDS, lags
     # 2 instances x 2 workers x 4 threads may hold 16 client connections; PgBouncer opens at
     # most its pool's size of server connections to the primary.
