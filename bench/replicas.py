@@ -13,7 +13,6 @@ import os
 import secrets
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -23,32 +22,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from config.tests.servers import TEST_REDIS_URL, start_server  # noqa: E402
 from deploy.tests import pg_cluster  # noqa: E402
-from deploy.tests.pg_cluster import ReadLoad  # noqa: E402
+from deploy.tests.pg_cluster import ReadLoad, watched  # noqa: E402
 
 PIN_SECONDS = 2
-
-
-def watched(cluster: pg_cluster.Cluster, load: ReadLoad, during=None) -> tuple[list, list]:
-    """Run the load while sampling PgBouncer's pools and the replay lag every 0.2 s."""
-    pools, lags, running = [], [], threading.Event()
-    running.set()
-
-    def watch() -> None:
-        while running.is_set():
-            pools.append(cluster.pools())
-            lags.append(cluster.replay_lag())
-            time.sleep(0.2)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    runner = threading.Thread(target=load.run)
-    runner.start()
-    if during:
-        during()
-    runner.join()
-    running.clear()
-    watcher.join()
-    return pools, lags
 
 
 def main() -> None:

@@ -13,7 +13,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from glob import glob
@@ -251,3 +253,31 @@ class ReadLoad:
     @property
     def per_second(self) -> float:
         return self.count / self.seconds
+
+
+def watched(
+    cluster: "Cluster", load: ReadLoad, during: Callable[[], None] | None = None
+) -> tuple[list, list]:
+    """Run the load, calling `during` meanwhile, while sampling PgBouncer's pools and the
+    replica's replay lag every 0.2 s; returns (pools, lags) as sampled."""
+    pools, lags, running = [], [], threading.Event()
+    running.set()
+
+    def watch() -> None:
+        while running.is_set():
+            pools.append(cluster.pools())
+            lags.append(cluster.replay_lag())
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    runner = threading.Thread(target=load.run)
+    runner.start()
+    try:
+        if during:
+            during()
+    finally:
+        runner.join()
+        running.clear()
+        watcher.join()
+    return pools, lags

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from config.tests.servers import TEST_REDIS_URL, start_server
 from deploy.tests import pg_cluster
-from deploy.tests.pg_cluster import POOL_SIZE, ReadLoad
+from deploy.tests.pg_cluster import POOL_SIZE, ReadLoad, watched
 
 PIN_SECONDS = 2
 
@@ -133,22 +133,8 @@ def test_reads_land_on_the_replica_writes_on_the_primary_and_pgbouncer_keeps_its
         cluster.post_reads(cluster.replica_port),
         cluster.post_reads(cluster.primary_port),
     )
-    pools, lags, running = [], [], threading.Event()
-    running.set()
-
-    def watch() -> None:
-        while running.is_set():
-            pools.append(cluster.pools())
-            lags.append(cluster.replay_lag())
-            time.sleep(0.2)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
-        load = ReadLoad(servers, token, count=240, concurrency=12).run()
-    finally:
-        running.clear()
-        watcher.join()
+    load = ReadLoad(servers, token, count=240, concurrency=12)
+    pools, lags = watched(cluster, load)
 
     assert set(load.statuses) == {200}
     replica_reads = cluster.post_reads(cluster.replica_port) - on_replica
