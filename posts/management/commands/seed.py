@@ -20,8 +20,12 @@ from datetime import UTC, datetime
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import Model
 
 from accounts.models import User
+from posts.models import Post
+from votes import counter
+from votes.models import Vote
 
 SEEDED_EMAIL = r"^user[0-9]+@example\.com$"
 SEEDED_JOINED = "2020-12-01T00:00:00Z"
@@ -37,7 +41,12 @@ TOPICS = ("Python", "PostgreSQL", "FastAPI", "testing", "Docker", "SQL", "cachin
 
 
 class Command(BaseCommand):
-    help = "Replace the seeded users, posts and votes with a fresh, repeatable set."
+    help = (
+        "Replace the seeded users, posts and votes with a fresh, repeatable set. Not for a live "
+        "database: the load turns the vote counter's triggers off (ALTER TABLE ... DISABLE TRIGGER), "
+        "which takes an ACCESS EXCLUSIVE lock on the posts and votes tables, blocking every request "
+        "that reads them until it commits, and needs the tables' owner."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--users", type=int, default=100)
@@ -56,48 +65,41 @@ class Command(BaseCommand):
             raise CommandError("--users must be at least 1; --posts and --votes at least 0.")
         refuse_foreign_data(options["allow_existing_data"])
         password_hash = make_password(password)  # hashing is slow on purpose: once, for everyone
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Bulk loading: the vote counter's triggers are off while this transaction holds
-            # both tables locked (the change commits or rolls back with it); the loader
-            # writes each post's count itself.
+        tables = {model: connection.ops.quote_name(model._meta.db_table) for model in (User, Post, Vote)}
+        # Bulk loading: the vote counter is off while this transaction holds both tables locked
+        # (the change commits or rolls back with it); the loader writes each post's count itself.
+        with transaction.atomic(), counter.suspended(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-            # Foreign keys are checked at the end of each COPY, not all at once at commit.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("ALTER TABLE votes_vote DISABLE TRIGGER USER")
-            cursor.execute("ALTER TABLE posts_post DISABLE TRIGGER USER")
-            self._remove_seeded(cursor)
-            bases = {table: self._max_id(cursor, table) for table in ("accounts_user", "posts_post")}
-            loader = _Loader(users, posts, votes, bases["accounts_user"], bases["posts_post"])
-            loaded_votes = loader.load(cursor, password_hash)
-            cursor.execute("ALTER TABLE votes_vote ENABLE TRIGGER USER")
-            cursor.execute("ALTER TABLE posts_post ENABLE TRIGGER USER")
-            for table in ("accounts_user", "posts_post", "votes_vote"):
+            self._remove_seeded(cursor, tables)
+            user_base, post_base = (self._max_id(cursor, tables[model]) for model in (User, Post))
+            loader = _Loader(users, posts, votes, user_base, post_base)
+            loaded_votes = loader.load(cursor, password_hash, tables)
+            for table in tables.values():
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608 (names from the models)
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)",
+                    [table],
                 )
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE accounts_user, posts_post, votes_vote")
+            cursor.execute(f"ANALYZE {', '.join(tables.values())}")
         self.stdout.write(f"Seeded {users} users, {posts} posts, {loaded_votes} votes.")
 
-    def _remove_seeded(self, cursor) -> None:
+    def _remove_seeded(self, cursor, tables: dict[type[Model], str]) -> None:
+        """Remove what an earlier run loaded; call inside counter.suspended()."""
+        users, posts, votes = tables[User], tables[Post], tables[Vote]
         if not other_users():
             # Only seeded data here: the fast way, and the same ids on every run.
-            cursor.execute("TRUNCATE votes_vote, posts_post, accounts_user RESTART IDENTITY CASCADE")
+            cursor.execute(f"TRUNCATE {votes}, {posts}, {users} RESTART IDENTITY CASCADE")
             return
-        seeded = f"SELECT id FROM accounts_user WHERE {SEEDED_USER}"  # noqa: S608 (constants only)
+        seeded = f"SELECT id FROM {users} WHERE {SEEDED_USER}"  # noqa: S608 (constants only)
         cursor.execute(
-            f"DELETE FROM votes_vote WHERE user_id IN ({seeded}) OR post_id IN "  # noqa: S608
-            f"(SELECT id FROM posts_post WHERE owner_id IN ({seeded}))",
+            f"DELETE FROM {votes} WHERE user_id IN ({seeded}) OR post_id IN "  # noqa: S608
+            f"(SELECT id FROM {posts} WHERE owner_id IN ({seeded}))",
             [SEEDED_EMAIL, SEEDED_JOINED] * 2,
         )
-        cursor.execute(f"DELETE FROM posts_post WHERE owner_id IN ({seeded})", [SEEDED_EMAIL, SEEDED_JOINED])  # noqa: S608
-        # The remaining posts may have lost votes of seeded users while the triggers were off.
-        cursor.execute(
-            "UPDATE posts_post p SET vote_total = c.n FROM (SELECT p2.id, count(v.id) AS n "
-            "FROM posts_post p2 LEFT JOIN votes_vote v ON v.post_id = p2.id GROUP BY p2.id) c "
-            "WHERE c.id = p.id AND p.vote_total <> c.n"
-        )
+        cursor.execute(f"DELETE FROM {posts} WHERE owner_id IN ({seeded})", [SEEDED_EMAIL, SEEDED_JOINED])  # noqa: S608
+        # The remaining posts may have lost votes of seeded users while the counter was off.
+        counter.recount()
         # Through the ORM: it also removes group memberships and admin log entries.
         User.objects.filter(email__regex=SEEDED_EMAIL, date_joined=SEEDED_JOINED).delete()
 
@@ -117,18 +119,19 @@ class _Loader:
         self.post_times = array("d")
         self.vote_counts = array("l")
 
-    def load(self, cursor, password_hash: str) -> int:
+    def load(self, cursor, password_hash: str, tables: dict[type[Model], str]) -> int:
+        """COPY the users, posts (with their vote_total) and votes; return the votes loaded."""
         self._copy(
             cursor,
-            "accounts_user (id, password, is_superuser, is_staff, is_active, email, date_joined)",
+            f"{tables[User]} (id, password, is_superuser, is_staff, is_active, email, date_joined)",
             (
                 f"{self.user_base + n}\t{password_hash}\tf\tf\tt\tuser{n}@example.com\t{SEEDED_JOINED}\n"
                 for n in range(1, self.users + 1)
             ),
         )
         columns = "id, title, content, published, created_at, owner_id, vote_total"
-        self._copy(cursor, f"posts_post ({columns})", self._post_rows())
-        self._copy(cursor, "votes_vote (user_id, post_id, created_at)", self._vote_rows())
+        self._copy(cursor, f"{tables[Post]} ({columns})", self._post_rows())
+        self._copy(cursor, f"{tables[Vote]} (user_id, post_id, created_at)", self._vote_rows())
         return sum(self.vote_counts)
 
     def _post_rows(self) -> Iterator[str]:
