@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "posts",
     "votes",
     "moderation",
+    "course_import",
 ]
 
 MIDDLEWARE = [

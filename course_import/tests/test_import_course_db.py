@@ -1,15 +1,14 @@
 """manage.py import_course_db against a real database built from the original's schema."""
 
 import io
-from pathlib import Path
 
 import bcrypt
 import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from accounts.tests.course_source import ORIGINAL_SCHEMA, course_database, source_rows
 from conftest import client_for
+from course_import.tests.course_source import course_database, source_rows
 from posts.models import Post
 from votes.models import Vote
 
@@ -187,13 +186,6 @@ def test_the_source_is_left_as_it_was(source):
     run(source)
     run(source)
     assert source_rows(source) == before
-
-
-def test_fixture_matches_the_shared_schema():
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / "original_schema.sql"
-    if not shared.exists():
-        pytest.skip(f"no {shared} beside this clone")
-    assert ORIGINAL_SCHEMA.read_text() == shared.read_text()
 
 
 def test_emails_get_the_form_signup_gives_them(api_client):

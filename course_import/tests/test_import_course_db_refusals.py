@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from accounts.tests.course_source import course_database
+from course_import.tests.course_source import course_database
 from posts.models import Post
 from votes.models import Vote
 

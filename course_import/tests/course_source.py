@@ -11,8 +11,8 @@ from django.db import connection
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-# A copy of the original's schema and sample rows, kept in the repository so that the tests
-# do not depend on a folder beside the clone; test_fixture_matches_the_shared_schema guards drift.
+# The original's schema (what its alembic migrations build) and sample rows, kept in the
+# repository so that the tests depend on nothing outside it.
 ORIGINAL_SCHEMA = Path(__file__).resolve().parent / "fixtures" / "original_schema.sql"
 
 

@@ -4,7 +4,9 @@ import psycopg
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, transaction
 
-from accounts.course_import import ImportRefused, ImportResult, connect_source, run_import
+from course_import.importer import run_import
+from course_import.result import ImportResult
+from course_import.source import ImportRefused, connect_source
 
 
 class Command(BaseCommand):
