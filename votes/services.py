@@ -3,15 +3,21 @@
 from contextlib import nullcontext
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import UniqueConstraint
 
 from accounts.models import User
 from votes.models import Vote
 
-UNIQUE_VOTE = "vote_one_per_user_and_post"
+# The name of the unique constraint that refuses a second vote, as the model declares it.
+UNIQUE_VOTE = next(
+    c.name
+    for c in Vote._meta.constraints
+    if isinstance(c, UniqueConstraint) and set(c.fields) == {"user", "post"}
+)
 
 
 class AlreadyVoted(Exception):
-    pass
+    """The user has voted on this post already (the database's unique constraint said so)."""
 
 
 class PostGone(Exception):
@@ -19,11 +25,17 @@ class PostGone(Exception):
 
 
 class NoVote(Exception):
-    pass
+    """The user has no vote on this post to retract."""
 
 
 def cast_vote(*, user: User, post_id: int) -> Vote:
-    """Add the user's vote. The unique constraint refuses a second one, even a concurrent one."""
+    """Add the user's vote on the post and return it; the post's count goes up by one in the
+    same transaction (votes/counter.py).
+
+    Raises ``AlreadyVoted`` when the user has voted on it already: the unique constraint refuses
+    a second vote, even a concurrent one. Raises ``PostGone`` when no post has that id (any other
+    integrity error: the foreign key refused the insert).
+    """
     # In autocommit mode the INSERT is its own transaction and a refusal leaves nothing to
     # roll back; inside a caller's transaction a savepoint keeps that transaction usable.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
@@ -37,9 +49,17 @@ def cast_vote(*, user: User, post_id: int) -> Vote:
 
 
 def retract_vote(*, user: User, post_id: int) -> None:
+    """Remove the user's vote on the post; the post's count goes down by one in the same
+    transaction (votes/counter.py).
+
+    Raises ``NoVote`` when the user has no vote on that post (or no such post exists).
+    """
     # One statement. QuerySet.delete() would wrap even a single DELETE in BEGIN/COMMIT,
     # two more round trips on the hottest write path.
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM votes_vote WHERE user_id = %s AND post_id = %s", [user.pk, post_id])
+        cursor.execute(RETRACT, [user.pk, post_id])
         if cursor.rowcount == 0:
             raise NoVote
+
+
+RETRACT = f"DELETE FROM {connection.ops.quote_name(Vote._meta.db_table)} WHERE user_id = %s AND post_id = %s"  # noqa: S608
