@@ -1,15 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User, UserManager
 from accounts.sessions import still_valid
 from config.admin_lists import LargeTableAdmin
-from posts.models import Post
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -67,32 +65,14 @@ class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
     actions = ["end_all_sessions"]
-    list_display = ("email", "is_staff", "date_joined", "post_count")
+    # posts/admin.py adds each user's number of posts (accounts knows nothing of posts).
+    list_display = ("email", "is_staff", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("email",)
     ordering = ("email",)
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
         return [ActiveSessionInline] if obj is not None else []  # a new user has no sessions
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        # A correlated subquery: counted only for the users on the page, through the owner index.
-        post_count = (
-            Post.objects.filter(owner=OuterRef("pk"))
-            .order_by()
-            .values("owner")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(post_count=Coalesce(Subquery(post_count, output_field=IntegerField()), 0))
-        )
-
-    @admin.display(description="posts", ordering="post_count")
-    def post_count(self, user: User) -> int:
-        return user.post_count
 
     @admin.action(description="End all sessions of the selected users", permissions=["change"])
     def end_all_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

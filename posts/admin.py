@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
+from accounts.admin import UserAdmin
+from accounts.models import User
 from config.admin_lists import LargeTableAdmin
 from posts.models import Post
 
@@ -42,3 +45,34 @@ class PostAdmin(LargeTableAdmin):
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         count = queryset.update(published=False)
         self.message_user(request, f"Unpublished {count} post(s).", messages.SUCCESS)
+
+
+class UserWithPostCountAdmin(UserAdmin):
+    """accounts' user admin, with each user's number of posts as a sortable column (the posts
+    app adds it, so that accounts does not depend on posts)."""
+
+    list_display = (*UserAdmin.list_display, "post_count")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # A correlated subquery: counted only for the users on the page, through the owner index.
+        post_count = (
+            Post.objects.filter(owner=OuterRef("pk"))
+            .order_by()
+            .values("owner")
+            .annotate(n=Count("*"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(post_count=Coalesce(Subquery(post_count, output_field=IntegerField()), 0))
+        )
+
+    @admin.display(description="posts", ordering="post_count")
+    def post_count(self, user: User) -> int:
+        return user.post_count
+
+
+# Importing accounts.admin above registered its UserAdmin; this one takes its place.
+admin.site.unregister(User)
+admin.site.register(User, UserWithPostCountAdmin)

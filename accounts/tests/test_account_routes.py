@@ -5,8 +5,6 @@ import pytest
 from accounts.models import User
 from accounts.tests.conftest import assert_revoked, assert_works, session
 from conftest import PASSWORD
-from posts.models import Post
-from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,11 +82,11 @@ def test_logout_everywhere_ends_every_session_of_the_caller_only(server, account
 
 def test_deleting_the_account_takes_its_posts_and_votes(server, account, make_user):
     other = make_user("other@example.com")
-    their_post = Post.objects.create(owner=other, title="theirs", content="c")
-    my_post = Post.objects.create(owner=account, title="mine", content="c")
-    Vote.objects.create(user=account, post=their_post)
-    Vote.objects.create(user=other, post=their_post)
-    Vote.objects.create(user=other, post=my_post)
+    their_post = other.posts.create(title="theirs", content="c")
+    my_post = account.posts.create(title="mine", content="c")
+    account.votes.create(post=their_post)
+    other.votes.create(post=their_post)
+    other.votes.create(post=my_post)
     tokens, reader = session(account), session(other)
 
     answer = server.request(
@@ -97,8 +95,11 @@ def test_deleting_the_account_takes_its_posts_and_votes(server, account, make_us
 
     assert (answer.status, answer.body) == (204, b"")
     assert not User.objects.filter(pk=account.pk).exists()
-    assert list(Post.objects.values_list("title", flat=True)) == ["theirs"]
-    assert list(Vote.objects.values_list("user_id", flat=True)) == [other.pk]
+    # Every post and vote belongs to a user (foreign keys), so these are all that are left.
+    assert list(User.objects.filter(posts__isnull=False).values_list("posts__title", flat=True)) == ["theirs"]
+    assert list(User.objects.filter(votes__isnull=False).values_list("votes__user_id", flat=True)) == [
+        other.pk
+    ]
     listed = server.request("GET", "/posts/", token=reader["access_token"]).json()
     assert [(item["Post"]["title"], item["votes"]) for item in listed] == [("theirs", 1)]
     assert_revoked(server, tokens)
@@ -109,12 +110,12 @@ def test_deleting_the_account_takes_its_posts_and_votes(server, account, make_us
     ("body", "status"), [({"password": "wrong-password"}, 403), ({}, 422), (None, 422)], ids=str
 )
 def test_account_survives_a_wrong_or_missing_password(server, account, body, status):
-    Post.objects.create(owner=account, title="kept", content="c")
+    account.posts.create(title="kept", content="c")
     tokens = session(account)
     kwargs = {"json_body": body} if body is not None else {}
     answer = server.request("DELETE", "/users/me", token=tokens["access_token"], **kwargs)
     assert answer.status == status
     if status == 403:
         assert answer.json() == INVALID_LOGIN
-    assert User.objects.filter(pk=account.pk).exists() and Post.objects.count() == 1
+    assert User.objects.filter(pk=account.pk).exists() and account.posts.count() == 1
     assert_works(server, tokens)

@@ -9,6 +9,7 @@ from votes.models import Vote
 pytestmark = pytest.mark.django_db
 
 POSTS = "/admin/posts/post/"
+USERS = "/admin/accounts/user/"
 
 
 def titles(page: str, candidates: list[str]) -> list[str]:
@@ -116,3 +117,23 @@ def test_long_titles_are_shortened_in_the_list(admin_client, make_post):
     assert len(cell) < 200
     # The change page still has the whole title.
     assert long_title.strip() in admin_client.get(f"{POSTS}{post.pk}/change/").content.decode()
+
+
+def test_user_list_shows_email_staff_flag_joined_date_and_post_count(admin_client, user, make_post):
+    make_post(owner=user)
+    make_post(owner=user)
+    page = admin_client.get(USERS).content.decode()
+    for column in ("Email address", "Staff status", "Date joined", "Posts"):
+        assert f">{column}<" in page.replace("</a>", "<"), column
+    row = page[page.index(user.email) :].split("</tr>")[0]
+    assert ">2<" in row
+
+
+def test_user_list_sorts_by_post_count(admin_client, make_user, make_post):
+    a, b, c = make_user("a@example.com"), make_user("b@example.com"), make_user("c@example.com")
+    make_post(owner=a)
+    make_post(owner=a)
+    make_post(owner=c)
+    # By email a, b, c; newest first c, b, a; by post count, most first: a, c, b.
+    page = admin_client.get(USERS, {"o": "-4"}).content.decode()
+    assert page.index(a.email) < page.index(c.email) < page.index(b.email)
