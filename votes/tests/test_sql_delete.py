@@ -15,10 +15,9 @@ def test_sql_delete_of_a_user_takes_their_posts_and_the_votes_on_them(user, othe
     post = make_post()
     Vote.objects.create(user=other_user, post=post)
 
+    users = connection.ops.quote_name(User._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {connection.ops.quote_name(User._meta.db_table)} WHERE id = %s", [user.pk]
-        )  # noqa: S608
+        cursor.execute(f"DELETE FROM {users} WHERE id = %s", [user.pk])  # noqa: S608
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the checks a COMMIT would make
 
     assert not User.objects.filter(pk=user.pk).exists()
