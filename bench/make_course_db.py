@@ -4,7 +4,7 @@
         --users 10000 --posts 1000000 --votes 3000000
 
 Creates the database (it must not exist), loads the original's schema and sample rows from
-accounts/tests/fixtures/original_schema.sql, then adds generated rows on the server itself.
+course_import/tests/fixtures/original_schema.sql, then adds generated rows on the server itself.
 """
 
 import argparse
@@ -15,7 +15,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-SCHEMA = Path(__file__).resolve().parent.parent / "accounts" / "tests" / "fixtures" / "original_schema.sql"
+SCHEMA = (
+    Path(__file__).resolve().parent.parent / "course_import" / "tests" / "fixtures" / "original_schema.sql"
+)
 
 
 def main() -> None:

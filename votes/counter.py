@@ -81,9 +81,9 @@ def recount(post_ids: Iterable[int] | None = None) -> int:
     """Set ``vote_total`` to the number of votes of each post in ``post_ids`` (every post when
     None); return how many posts changed.
 
-    Exact only while no other session writes votes: bulk loaders call it inside ``suspended()``,
-    whose lock keeps every other writer out. Outside ``suspended()`` the guard ignores the
-    writes, and it raises ``TransactionManagementError`` to say so (checked in ``pg_trigger``).
+    Call it inside ``suspended()``, whose lock keeps every other writer of votes out until
+    commit, so the counts stay exact. Raises ``TransactionManagementError`` outside it: the
+    guard would silently ignore the writes (checked in ``pg_trigger``, one query).
     """
     if not _guard_disabled():
         raise TransactionManagementError("counter.recount() must run inside counter.suspended().")
