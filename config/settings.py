@@ -56,7 +56,7 @@ def database_from_env() -> dict:
     raise ConfigurationError(
         "DATABASE_URL is not set: set it to a PostgreSQL server (postgres://user:password@host:5432/name), "
         "or use the embedded one, as make run and make test do: "
-        ".venv/bin/python -m config.embedded_db python manage.py shell (or any other command)."
+        ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell (or any other command)."
     )
 
 
