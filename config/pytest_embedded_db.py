@@ -26,4 +26,4 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if not (env("SECRET_KEY") or env("SECRET_KEY_FILE")):
         # Tokens signed during the run need not outlive it; nothing is written.
         os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    embedded_db.hand_over(os.environ)
+    embedded_db.hand_over()
