@@ -183,7 +183,11 @@ def main(argv: Sequence[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if server is None:
-        os.execvp(command[0], command)  # noqa: S606 (the caller's own command)
+        try:
+            os.execvp(command[0], command)  # noqa: S606 (the caller's own command)
+        except OSError as exc:
+            print(f"error: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
+            return 127
     return run(command)
 
 
