@@ -17,10 +17,12 @@ RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
 
 # Runtime stage: the slim Python image (no compilers), the virtualenv and the code.
 FROM ${PYTHON_IMAGE} AS runtime
+# STATIC_MANIFEST: the static files are collected below, and served from there (settings.py).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PORT=8000
+    PORT=8000 \
+    STATIC_MANIFEST=true
 # The app's user, and the one directory it may write: the compose file keeps the signing key
 # it makes on first start there, in a volume (deploy/secret_key.py).
 RUN groupadd --system --gid 10001 app \
@@ -31,8 +33,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The code and the collected static files belong to root: the app can read them, not change them.
 COPY . .
-# Hashed, compressed static files and their manifest, which switches the settings to
-# whitenoise's manifest storage. Settings need a key and a database to load; neither is used.
+# Hashed, compressed static files and their manifest (whitenoise's manifest storage, which
+# STATIC_MANIFEST selects). Settings need a key and a database to load; neither is used.
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     DATABASE_URL=postgres://collectstatic@localhost/unused \
       python manage.py collectstatic --noinput \

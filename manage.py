@@ -10,6 +10,11 @@ def main() -> None:
     from config.startup import one_line_errors
 
     with one_line_errors():
+        # Load the settings first: Django would run some commands (shell, help) without them,
+        # and a configuration mistake, e.g. no database, must be one line whatever the command.
+        from django.conf import settings
+
+        settings.INSTALLED_APPS  # noqa: B018
         execute_from_command_line(sys.argv)
 
 

@@ -1,9 +1,10 @@
 """Settings, read from the environment (and from a `.env` file in the working directory).
 
-Every variable is listed in `.env.example` and in the README's configuration table.
+Every variable is listed in `.env.example` and in the README's configuration table. Importing
+this module has no side effects: it starts no database, writes no file and reads no command
+line; the commands that need a local database or key hand them over (config/embedded_db.py).
 """
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,8 +18,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DEBUG")
 
 
-# Database: DATABASE_URL, else the original course API's DATABASE_* variables, else the
-# embedded PostgreSQL for local runs and tests.
+# Database: DATABASE_URL, else the original course API's DATABASE_* variables. Nothing here
+# starts one: `make run`, `make test` and `make bench` hand over an embedded PostgreSQL as
+# DATABASE_URL when neither is set (config/embedded_db.py).
 def database_from_url(variable: str, url: str) -> dict:
     """Django's settings for a database URL; ConfigurationError naming ``variable`` if unusable."""
     if "://" not in url:
@@ -36,9 +38,12 @@ def database_from_url(variable: str, url: str) -> dict:
         raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
 
 
-def database_from_env() -> tuple[dict, bool]:
+def database_from_env() -> dict:
+    """Django's settings for the default database, from DATABASE_URL or else the original's
+    DATABASE_HOSTNAME/PORT/USERNAME/PASSWORD/NAME. Raises ConfigurationError (one line saying
+    what to do) when neither is set."""
     if url := env("DATABASE_URL"):
-        return database_from_url("DATABASE_URL", url), False
+        return database_from_url("DATABASE_URL", url)
     if host := env("DATABASE_HOSTNAME"):
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -47,13 +52,18 @@ def database_from_env() -> tuple[dict, bool]:
             "USER": env("DATABASE_USERNAME", "postgres"),
             "PASSWORD": env("DATABASE_PASSWORD"),
             "NAME": env("DATABASE_NAME", "postgres"),
-        }, False
-    from config.embedded_db import embedded_database
+        }
+    raise ConfigurationError(
+        "DATABASE_URL is not set: set it to a PostgreSQL server (postgres://user:password@host:5432/name), "
+        "or use the embedded one, as make run and make test do: "
+        ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell (or any other command)."
+    )
 
-    return embedded_database(), True
 
-
-_default_db, EMBEDDED_DATABASE = database_from_env()
+_default_db = database_from_env()
+# The embedded PostgreSQL listens on a socket in this checkout's .local/ (config/embedded_db.py):
+# a server of this run's own, whose CPU time the benchmark counts.
+EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR / ".local") + "/")
 # Behind PgBouncer in transaction pooling mode, each transaction may run on another server
 # connection, so nothing may outlive one: no server-side cursors (they live until closed) and
 # no prepared statements (psycopg prepares a query on its 6th run, per server session).
@@ -86,14 +96,10 @@ if not SECRET_KEY and (key_file := env("SECRET_KEY_FILE")):
             "SECRET_KEY_FILE at the file that holds the key."
         ) from None
 if not SECRET_KEY:
-    if not (DEBUG or EMBEDDED_DATABASE):
-        raise ConfigurationError(
-            "SECRET_KEY is not set: set it to 50 or more random characters, e.g. $(openssl rand -base64 48)."
-        )
-    # A local run on the embedded database keeps a random key beside its data.
-    from config.embedded_db import local_secret_key
-
-    SECRET_KEY = local_secret_key()
+    raise ConfigurationError(
+        "SECRET_KEY is not set: set it to 50 or more random characters, e.g. $(openssl rand -base64 48) "
+        "(make run keeps a local one in .local/secret_key)."
+    )
 
 # Published example keys: anyone could sign tokens with them.
 _PUBLISHED_SECRET_KEYS = {
@@ -197,24 +203,22 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles")
-# After `collectstatic` (the image runs it at build time) files get hashed, compressed,
-# cache-forever names; before it (local runs, tests) they are served from the apps' folders.
-# `collectstatic` itself must run with the manifest storage, or it never writes that manifest.
-_collected = (STATIC_ROOT / "staticfiles.json").exists() or sys.argv[1:2] == ["collectstatic"]
+# STATIC_MANIFEST: the static files are collected (the image sets it, for its collectstatic
+# and its server): served under hashed, compressed, cache-forever names from STATIC_ROOT, whose
+# manifest `collectstatic` writes with this storage. Unset (local runs, tests): served from the
+# apps' folders, and whitenoise must not look for (and warn, once per worker, about) a
+# STATIC_ROOT that does not exist.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST")
+STATIC_ROOT = Path(env("STATIC_ROOT") or BASE_DIR / "staticfiles") if STATIC_MANIFEST else None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if _collected
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not _collected
-if not _collected:
-    # Nothing collected: files come from the apps' folders, and whitenoise must not look for
-    # (and warn, once per worker, about) a folder that does not exist.
-    STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -19,12 +19,11 @@ EXIT_CONFIGURATION = 1
 
 
 def database_variables() -> str:
-    """The variable(s) that chose the database, as an operator would look for them."""
-    if os.environ.get("DATABASE_URL", "").strip():
-        return "DATABASE_URL"
-    if os.environ.get("DATABASE_HOSTNAME", "").strip():
+    """The variable(s) that chose the database, as an operator would look for them (settings
+    refuse to load without one; the embedded PostgreSQL comes as DATABASE_URL too)."""
+    if not os.environ.get("DATABASE_URL", "").strip() and os.environ.get("DATABASE_HOSTNAME", "").strip():
         return "DATABASE_HOSTNAME/PORT/USERNAME/PASSWORD/NAME"
-    return "the embedded PostgreSQL (DATABASE_URL unset)"
+    return "DATABASE_URL"
 
 
 # Fragments of libpq's messages, what each means in the operator's terms, and the fix.

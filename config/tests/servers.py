@@ -329,6 +329,7 @@ def gunicorn(env: dict[str, str], workers: int = 2, *, collectstatic: bool = Fal
             **env,
         }
         if collectstatic:
+            child_env["STATIC_MANIFEST"] = "true"
             child_env["STATIC_ROOT"] = str(Path(tmp) / "static")
             subprocess.run(
                 [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],

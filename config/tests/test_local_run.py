@@ -1,6 +1,7 @@
 """`make run` serves in a terminal: it ends with the terminal, and leaves the embedded database's
 list of users clean after an unclean exit (gunicorn.conf.py's GUNICORN_FOREGROUND,
-config/embedded_db.py)."""
+config/embedded_db.py). Its commands run through `python -m config.embedded_db`, which hands
+over the embedded database and stops it when the command ends, however it ends."""
 
 import json
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded_db import prune_dead_users
+from config.embedded_db import HANDLES, PGDATA, prune_dead_users
 from config.tests.servers import REPO, database_env, free_port, image_command, kill_leftovers
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +97,94 @@ def test_dead_processes_are_pruned_from_the_embedded_servers_users(tmp_path):
     assert prune_dead_users(handles) == [os.getpid()]
     assert json.loads(handles.read_text()) == [os.getpid()]
     assert prune_dead_users(tmp_path / "missing.json") == []
+
+
+def embedded_env(**extra: str) -> dict[str, str]:
+    """make run's environment with no database configured, so the embedded one is handed over."""
+    return {**foreground_env(), "DATABASE_URL": "", "DATABASE_HOSTNAME": "", **extra}
+
+
+def with_embedded_db(command: list[str]) -> list[str]:
+    return [sys.executable, "-m", "config.embedded_db", *command]
+
+
+def server_running() -> bool:
+    return (PGDATA / "postmaster.pid").exists()
+
+
+def test_the_embedded_database_is_handed_over_and_stopped_with_the_command():
+    shared = bool(prune_dead_users(PGDATA / HANDLES))  # this test run's own users, if any
+    show = "import os; print(os.environ['DATABASE_URL'], os.environ['SECRET_KEY_FILE']); raise SystemExit(3)"
+    result = subprocess.run(  # noqa: S603 (our own interpreter)
+        with_embedded_db([sys.executable, "-c", show]), cwd=REPO, env=embedded_env(SECRET_KEY=""),
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr  # the command's own exit status
+    url, key_file = result.stdout.split()
+    assert url.startswith("postgres://postgres@%2F") and url.endswith("/postgres")
+    assert Path(key_file) == REPO / ".local" / "secret_key"
+    assert Path(key_file).stat().st_mode & 0o077 == 0
+    # Stopped when its last user ends; still serving the others (this run) otherwise.
+    assert server_running() == shared
+
+
+def test_a_configured_database_is_left_alone_and_debug_gets_the_local_key():
+    show = "import os; print(os.environ['DATABASE_URL'], os.environ.get('SECRET_KEY_FILE'))"
+    env = {**foreground_env(), "DATABASE_URL": "postgres://app@db.example.com/social", "SECRET_KEY": ""}
+    for debug, key_file in (("false", "None"), ("true", str(REPO / ".local" / "secret_key"))):
+        result = subprocess.run(  # noqa: S603 (our own interpreter)
+            with_embedded_db([sys.executable, "-c", show]), cwd=REPO, env={**env, "DEBUG": debug},
+            capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        assert result.stdout.split() == ["postgres://app@db.example.com/social", key_file]
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "closed terminal"])
+def test_make_run_stops_on_ctrl_c_or_a_closed_terminal_and_the_database_with_it(tmp_path, stop):
+    shared = bool(prune_dead_users(PGDATA / HANDLES))
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 (the image's own command)
+            with_embedded_db(image_command()), cwd=REPO, env=embedded_env(), stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_ready(log)
+        if stop == "ctrl-c":  # the terminal sends SIGINT to every process of the foreground job
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGHUP)
+        assert process.wait(60) == 0, log.read_text()
+        assert "Shutting down" in log.read_text()
+        assert "Traceback" not in log.read_text()
+        assert server_running() == shared
+    finally:
+        kill_leftovers(process.pid)
+
+
+def test_make_run_killed_outright_stops_the_server_and_the_database(tmp_path):
+    shared = bool(prune_dead_users(PGDATA / HANDLES))
+    log = tmp_path / "gunicorn.log"
+    # A stand-in for make: starts the command through config.embedded_db, says its pid, then
+    # waits until killed outright.
+    launcher = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen({with_embedded_db(image_command())!r}, stdout=open({str(log)!r}, 'wb'), "
+        "stderr=subprocess.STDOUT)\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    make = subprocess.Popen(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", launcher], cwd=REPO, env=embedded_env(), stdout=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    handing_over = int(make.stdout.readline())
+    try:
+        wait_ready(log)
+        make.kill()
+        make.wait(10)
+        assert gone(handing_over, timeout=60), log.read_text()
+        assert "Shutting down" in log.read_text()
+        assert server_running() == shared
+    finally:
+        kill_leftovers(make.pid)

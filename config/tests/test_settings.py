@@ -1,5 +1,6 @@
 import pytest
 
+from config.env import ConfigurationError
 from config.settings import database_from_env, mailer_from_env
 
 
@@ -15,8 +16,7 @@ def clean_env(monkeypatch):
 def test_database_url_wins(clean_env):
     clean_env.setenv("DATABASE_URL", "postgres://app:secret@db.example.com:6543/social")
     clean_env.setenv("DATABASE_HOSTNAME", "ignored.example.com")
-    db, embedded = database_from_env()
-    assert not embedded
+    db = database_from_env()
     assert (db["HOST"], db["PORT"], db["USER"], db["PASSWORD"], db["NAME"]) == (
         "db.example.com",
         6543,
@@ -36,8 +36,7 @@ def test_the_originals_database_variables_work(clean_env):
         "DATABASE_NAME": "fastapi",
     }.items():
         clean_env.setenv(name, value)
-    db, embedded = database_from_env()
-    assert not embedded
+    db = database_from_env()
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["HOST"], db["PORT"], db["USER"], db["PASSWORD"], db["NAME"]) == (
         "localhost",
@@ -46,6 +45,16 @@ def test_the_originals_database_variables_work(clean_env):
         "password123",
         "fastapi",
     )
+
+
+def test_without_a_database_the_settings_say_what_to_do_instead_of_starting_one(clean_env):
+    with pytest.raises(ConfigurationError) as refused:
+        database_from_env()
+    line = str(refused.value)
+    assert "\n" not in line
+    assert line.startswith("DATABASE_URL is not set: set it to a PostgreSQL server")
+    assert "make run and make test" in line
+    assert ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell" in line
 
 
 def test_mail_goes_through_smtp_from_the_email_variables(monkeypatch):

@@ -2,6 +2,7 @@
 exit, from manage.py and from gunicorn alike (config/env.py, config/startup.py)."""
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -65,6 +66,35 @@ def test_unusable_value_stops_manage_py_with_one_line(name, value, expected):
     assert expected in error_line(manage("check", **{name: value}))
 
 
+# Every boolean the settings read, found in the source so that one added later is covered too.
+SETTINGS_BOOLEANS = sorted(
+    set(
+        re.findall(
+            r"""env_bool\(\s*["']([A-Z][A-Z0-9_]*)["']""", (REPO / "config" / "settings.py").read_text()
+        )
+    )
+)
+
+
+def test_the_booleans_are_found():
+    assert {"DEBUG", "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "EMAIL_USE_TLS"} <= set(SETTINGS_BOOLEANS)
+
+
+@pytest.mark.parametrize("name", SETTINGS_BOOLEANS)
+def test_every_boolean_setting_refuses_a_value_that_is_not_a_boolean(name):
+    # EMAIL_HOST: EMAIL_USE_TLS is read only when mail goes out through SMTP.
+    line = error_line(manage("check", EMAIL_HOST="smtp.example.com", **{name: "maybe"}))
+    assert f"{name}='maybe' is not a boolean: use one of true" in line
+
+
+def test_no_database_is_one_line_naming_the_embedded_one_from_manage_py_and_gunicorn():
+    for result in (manage("shell", "-c", "pass", DATABASE_URL="", DATABASE_HOSTNAME=""),
+                   gunicorn(DATABASE_URL="", DATABASE_HOSTNAME="")):  # fmt: skip
+        line = error_line(result)
+        assert "DATABASE_URL is not set: set it to a PostgreSQL server" in line
+        assert "make run and make test" in line and "python -m config.embedded_db" in line
+
+
 def test_unusable_value_stops_gunicorn_with_one_line():
     assert "DEBUG='ture' is not a boolean" in error_line(gunicorn(DEBUG="ture", **database_env()))
 
@@ -77,6 +107,10 @@ def test_unusable_value_stops_gunicorn_with_one_line():
 def test_unusable_gunicorn_number_is_one_line(name, value):
     bind = {"GUNICORN_BIND": ""} if name == "PORT" else {}
     assert f"{name}={value!r} is not a whole number" in error_line(gunicorn(**{name: value}, **bind))
+
+
+def test_make_runs_gunicorn_boolean_is_checked_too():
+    assert "GUNICORN_FOREGROUND='maybe' is not a boolean" in error_line(gunicorn(GUNICORN_FOREGROUND="maybe"))
 
 
 def test_missing_secret_key_names_the_variable():

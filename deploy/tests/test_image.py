@@ -7,6 +7,7 @@ import os
 import re
 import runpy
 import secrets
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.tests.servers import REPO, free_port, runtime_only_pythonpath, start_server
+from config.tests.servers import (
+    REPO,
+    dockerfile_instructions,
+    free_port,
+    runtime_only_pythonpath,
+    start_server,
+)
 
 
 def compose_file() -> dict:
@@ -76,7 +83,7 @@ def test_compose_publishes_only_the_buffering_proxy_and_tells_the_app_about_it()
 def test_compose_hands_the_app_every_setting_it_reads():
     # Those it need not: DATABASE_URL replaces the DATABASE_* variables, and the image sets the rest.
     not_for_compose = {"DATABASE_HOSTNAME", "DATABASE_PORT", "DATABASE_USERNAME", "DATABASE_PASSWORD"}
-    not_for_compose |= {"DATABASE_NAME", "PORT", "GUNICORN_BIND", "STATIC_ROOT"}
+    not_for_compose |= {"DATABASE_NAME", "PORT", "GUNICORN_BIND", "STATIC_ROOT", "STATIC_MANIFEST"}
     # make run's own: where to listen, and stopping with its terminal.
     not_for_compose |= {"GUNICORN_HOST", "GUNICORN_FOREGROUND"}
     environment = compose_file()["services"]["web"]["environment"]
@@ -181,11 +188,25 @@ def test_gunicorn_conf_takes_port_and_workers_from_the_environment(monkeypatch):
     )
 
 
+def image_static_manifest() -> str:
+    """STATIC_MANIFEST as the Dockerfile's ENV sets it for collectstatic and the server."""
+    values = [
+        value
+        for keyword, args in dockerfile_instructions()
+        if keyword == "ENV"
+        for name, _, value in (item.partition("=") for item in shlex.split(args))
+        if name == "STATIC_MANIFEST"
+    ]
+    assert values, "the Dockerfile sets no STATIC_MANIFEST"
+    return values[-1]
+
+
 def collectstatic(static_root, tmp_path) -> subprocess.CompletedProcess:
     """The Dockerfile's collectstatic step, into a directory of the test's own."""
     env = {
         **os.environ,
         "PYTHONPATH": runtime_only_pythonpath(tmp_path / "runtime-only"),
+        "STATIC_MANIFEST": image_static_manifest(),
         "STATIC_ROOT": str(static_root),
         "SECRET_KEY": secrets.token_urlsafe(50),  # as the Dockerfile: random, used for nothing
         "DATABASE_URL": "postgres://collectstatic@localhost/unused",
@@ -212,6 +233,7 @@ def test_collected_static_files_are_served_hashed_and_compressed_by_gunicorn(tmp
     # Serving needs no database; an unreachable one proves it is never asked.
     server = start_server(
         {
+            "STATIC_MANIFEST": image_static_manifest(),
             "STATIC_ROOT": str(static_root),
             "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none",
             "SECRET_KEY": secrets.token_urlsafe(50),
