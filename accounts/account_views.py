@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 from accounts.models import User
 from accounts.serializers import PasswordChangeSerializer, PasswordSerializer, UserSerializer
 from accounts.views import INVALID_CREDENTIALS
-from config.fields import request_body
-from config.ratelimit import LOGIN_FAILURES, client_address
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.fields import request_body
+from api.openapi import error_responses
+from api.throttling import LOGIN_FAILURES, client_address
+from api.views import MethodCheckedFirst
 
 TOO_MANY_FAILURES = "Too many failed logins from this address."
 PASSWORD_REFUSED = error_responses(

@@ -17,11 +17,11 @@ from accounts.serializers import (
     ResetRequestedSerializer,
     check_password_rules,
 )
-from config.exceptions import RequestValidationError
-from config.fields import request_body
-from config.ratelimit import PASSWORD_RESET_EMAILS, PASSWORD_RESETS, client_address
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.errors import RequestValidationError
+from api.fields import request_body
+from api.openapi import error_responses
+from api.throttling import PASSWORD_RESET_EMAILS, PASSWORD_RESETS, client_address
+from api.views import MethodCheckedFirst
 
 SENT = "If that address has an account, a reset link has been sent"
 TOO_MANY_FROM_ADDRESS = "Too many password resets from this address."

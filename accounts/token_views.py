@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 
 from accounts import tokens
 from accounts.serializers import RefreshSerializer, TokenSerializer
-from config.fields import request_body
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.fields import request_body
+from api.openapi import error_responses
+from api.views import MethodCheckedFirst
 
 REFUSED = error_responses(401, 422, messages={401: "Could not validate credentials"})
 

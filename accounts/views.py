@@ -12,13 +12,13 @@ from accounts.models import User
 from accounts.serializers import LoginSerializer, SignupSerializer, TokenSerializer, UserSerializer
 from accounts.tokens import issue_pair
 from api import schema as http_schema
+from api.errors import Conflict
+from api.fields import parse_path_id, request_body
 from api.idempotency import idempotent
+from api.openapi import error_responses
+from api.throttling import LOGIN_FAILURES, SignupRateThrottle, client_address
+from api.views import MethodCheckedFirst
 from config import db_router
-from config.exceptions import Conflict
-from config.fields import parse_path_id, request_body
-from config.ratelimit import LOGIN_FAILURES, SignupRateThrottle, client_address
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
 
 INVALID_CREDENTIALS = "Invalid Credentials"
 

@@ -7,11 +7,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import Conflict
-from config.fields import parse_path_id, request_body
-from config.ratelimit import ReportRateThrottle
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.errors import Conflict
+from api.fields import parse_path_id, request_body
+from api.openapi import error_responses
+from api.throttling import ReportRateThrottle
+from api.views import MethodCheckedFirst
 from moderation import services
 from moderation.serializers import ReportSerializer
 from posts.queries import visible_posts

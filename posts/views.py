@@ -10,12 +10,12 @@ from rest_framework.response import Response
 
 from api import schema as http_schema
 from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
+from api.errors import NotOwner
+from api.fields import parse_path_id, parse_query, request_body
 from api.idempotency import idempotent
+from api.openapi import error_responses
 from api.paging import keyset_page, link_header, prefers_exact_count
-from config.exceptions import NotOwner
-from config.fields import parse_path_id, parse_query, request_body
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.views import MethodCheckedFirst
 from posts.models import Post
 from posts.queries import ORDERINGS, matching_posts, visible_posts
 from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer

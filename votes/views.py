@@ -6,11 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import schema as http_schema
+from api.errors import Conflict
+from api.fields import request_body
 from api.idempotency import idempotent
-from config.exceptions import Conflict
-from config.fields import request_body
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.openapi import error_responses
+from api.views import MethodCheckedFirst
 from posts.queries import visible_posts
 from votes import services
 from votes.serializers import MessageSerializer, VoteSerializer

@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 
-from config.exceptions import RequestValidationError
+from api.errors import RequestValidationError
 
 BIGINT_MIN = -(2**63)
 BIGINT_MAX = 2**63 - 1

@@ -20,7 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
+from api.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
 from config.outage import database_unavailable, is_database_outage
 
 NOT_AUTHORIZED = "Not authorized to perform requested action"

@@ -8,9 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.openapi import error_responses
+from api.views import MethodCheckedFirst
 from config.outage import database_unavailable
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
 
 
 class HealthView(MethodCheckedFirst, APIView):
