@@ -3,19 +3,18 @@
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from api.endpoints import Endpoint
 from api.openapi import error_responses
-from api.views import MethodCheckedFirst
 from config.outage import database_unavailable
 
 
-class HealthView(MethodCheckedFirst, APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
+class HealthView(Endpoint):
+    """GET /health: 200 ``{"status": "ok"}``, or 503 when the database does not answer."""
+
+    public = True
     throttle_classes = []
 
     @extend_schema(
