@@ -27,6 +27,7 @@ class HealthView(Endpoint):
         description="200 when the service and its database answer, 503 when the database does not.",
     )
     def get(self, request: Request) -> Response:
+        """One ``SELECT 1``; a DatabaseError of any kind is the 503."""
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")

@@ -44,6 +44,7 @@ class FixedWindowLimit:
 
     @property
     def rate(self) -> Rate:
+        """The limit and its window, read from the setting each time (tests change it)."""
         return parse_rate(getattr(settings, self.setting))
 
     def _key(self, address: str, window: int) -> str:
@@ -89,6 +90,7 @@ class Counted:
 
     @property
     def over_limit(self) -> bool:
+        """Whether this event is past the limit (to be refused with a 429)."""
         return self.retry_after is not None
 
 
