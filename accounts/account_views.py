@@ -5,23 +5,20 @@ name: a wrong one counts in the same per-address failed-login limit as ``POST /l
 stolen access token cannot be used to guess the password at speed.
 """
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.serializers import PasswordChangeSerializer, PasswordSerializer, UserSerializer
 from accounts.views import INVALID_CREDENTIALS
-from config.fields import request_body
-from config.ratelimit import LOGIN_FAILURES, client_address
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.endpoints import Endpoint, EndpointSchema
+from api.openapi import error_responses
+from api.throttling import LOGIN_FAILURES, LoginFailureThrottle, client_address
 
-TOO_MANY_FAILURES = "Too many failed logins from this address."
+TOO_MANY_FAILURES = LoginFailureThrottle.message
 PASSWORD_REFUSED = error_responses(
     401, 403, 422, 429, messages={403: INVALID_CREDENTIALS, 429: TOO_MANY_FAILURES}
 )
@@ -39,7 +36,7 @@ def confirm_password(request: Request, user: User, password: str) -> None:
     LOGIN_FAILURES.uncount(attempt)
 
 
-class BodyOnDeleteSchema(AutoSchema):
+class BodyOnDeleteSchema(EndpointSchema):
     """drf-spectacular documents a request body for POST, PUT and PATCH only; DELETE /users/me
     takes one too (the password)."""
 
@@ -53,7 +50,8 @@ class BodyOnDeleteSchema(AutoSchema):
             self.method = "DELETE"
 
 
-class CurrentUserView(MethodCheckedFirst, APIView):
+class CurrentUserView(Endpoint):
+    # No docstring: drf-spectacular would serve it as the route's description (see Endpoint).
     schema = BodyOnDeleteSchema()
 
     @extend_schema(
@@ -71,7 +69,8 @@ class CurrentUserView(MethodCheckedFirst, APIView):
         tags=["Users"],
     )
     def delete(self, request: Request) -> Response:
-        serializer = PasswordSerializer(data=request_body(request))
+        """204 once the account is deleted; 403 for a wrong password, 429 past the limit."""
+        serializer = PasswordSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         confirm_password(request, request.user, serializer.validated_data["password"])
         # Posts and votes go with it (ON DELETE CASCADE); the vote triggers lower other posts' counts.
@@ -79,7 +78,9 @@ class CurrentUserView(MethodCheckedFirst, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordChangeView(MethodCheckedFirst, APIView):
+class PasswordChangeView(Endpoint):
+    """POST /users/me/password: change the caller's password."""
+
     @extend_schema(
         summary="Change the caller's password",
         description=SESSIONS_ENDED + " Log in again with the new password.",
@@ -88,8 +89,9 @@ class PasswordChangeView(MethodCheckedFirst, APIView):
         tags=["Users"],
     )
     def post(self, request: Request) -> Response:
+        """204 once changed; 403 for a wrong current password, 429 past the limit."""
         user = request.user
-        serializer = PasswordChangeSerializer(data=request_body(request), context={"user": user})
+        serializer = PasswordChangeSerializer(data=self.body, context={"user": user})
         serializer.is_valid(raise_exception=True)
         confirm_password(request, user, serializer.validated_data["current_password"])
         user.set_password(serializer.validated_data["new_password"])
@@ -99,7 +101,9 @@ class PasswordChangeView(MethodCheckedFirst, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(MethodCheckedFirst, APIView):
+class LogoutAllView(Endpoint):
+    """POST /logout/all: end every session of the caller."""
+
     @extend_schema(
         summary="Log out everywhere",
         description=SESSIONS_ENDED,
@@ -108,5 +112,6 @@ class LogoutAllView(MethodCheckedFirst, APIView):
         tags=["Authentication"],
     )
     def post(self, request: Request) -> Response:
+        """204 once every token of the caller is revoked."""
         request.user.end_all_sessions()
         return Response(status=status.HTTP_204_NO_CONTENT)

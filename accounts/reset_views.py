@@ -5,10 +5,8 @@ from collections.abc import Callable
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail, Throttled
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import password_reset
 from accounts.serializers import (
@@ -17,14 +15,13 @@ from accounts.serializers import (
     ResetRequestedSerializer,
     check_password_rules,
 )
-from config.exceptions import RequestValidationError
-from config.fields import request_body
-from config.ratelimit import PASSWORD_RESET_EMAILS, PASSWORD_RESETS, client_address
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.endpoints import Endpoint
+from api.errors import RequestValidationError
+from api.openapi import error_responses
+from api.throttling import PASSWORD_RESET_EMAILS, PasswordResetRateThrottle
 
 SENT = "If that address has an account, a reset link has been sent"
-TOO_MANY_FROM_ADDRESS = "Too many password resets from this address."
+TOO_MANY_FROM_ADDRESS = PasswordResetRateThrottle.message
 TOO_MANY_FOR_EMAIL = "Too many password resets for this email address."
 TOKEN_REFUSED = "Invalid or expired token"  # noqa: S105 (a message, not a secret)
 
@@ -42,9 +39,12 @@ class ThenResponse(Response):
         self.then()
 
 
-class PasswordResetView(MethodCheckedFirst, APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
+class PasswordResetView(Endpoint):
+    """POST /password-reset: mail a reset token to an address, if it has an account."""
+
+    public = True
+    # Every request counts, like a signup, so addresses cannot be tried at speed.
+    throttle_classes = [PasswordResetRateThrottle]
 
     @extend_schema(
         summary="Ask for a password reset",
@@ -60,11 +60,8 @@ class PasswordResetView(MethodCheckedFirst, APIView):
         tags=["Authentication"],
     )
     def post(self, request: Request) -> Response:
-        # Every request counts, like a signup, so addresses cannot be tried at speed.
-        attempt = PASSWORD_RESETS.count(client_address(request))
-        if attempt.over_limit:
-            raise Throttled(attempt.retry_after, detail=TOO_MANY_FROM_ADDRESS)
-        serializer = PasswordResetSerializer(data=request_body(request))
+        """202 whether or not the address has an account; 429 past either limit."""
+        serializer = PasswordResetSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
         # Counted for every address alike, so a 429 says nothing about an account either.
@@ -80,9 +77,10 @@ def _rules(password: str, user) -> None:
     check_password_rules(password, user, "new_password")
 
 
-class PasswordResetConfirmView(MethodCheckedFirst, APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
+class PasswordResetConfirmView(Endpoint):
+    """POST /password-reset/confirm: a new password for a reset token, which works once."""
+
+    public = True
 
     @extend_schema(
         summary="Set a new password with a reset token",
@@ -93,7 +91,8 @@ class PasswordResetConfirmView(MethodCheckedFirst, APIView):
         tags=["Authentication"],
     )
     def post(self, request: Request) -> Response:
-        serializer = PasswordResetConfirmSerializer(data=request_body(request))
+        """204 once the password is changed; 422 for a bad token or a weak password."""
+        serializer = PasswordResetConfirmSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:

@@ -4,7 +4,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from accounts.models import User, UserManager
-from config.fields import StrictCharField
+from api.fields import StrictCharField
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128

@@ -2,33 +2,32 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import tokens
 from accounts.serializers import RefreshSerializer, TokenSerializer
-from config.fields import request_body
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.endpoints import Endpoint
+from api.openapi import error_responses
 
 REFUSED = error_responses(401, 422, messages={401: "Could not validate credentials"})
 
 
-class RefreshTokenBodyView(MethodCheckedFirst, APIView):
+class RefreshTokenBodyView(Endpoint):
     """A route that takes a refresh token in a JSON body, and no bearer header."""
 
-    permission_classes = [AllowAny]
-    authentication_classes = []
+    public = True
 
     def refresh_token(self, request: Request) -> str:
-        serializer = RefreshSerializer(data=request_body(request))
+        """The body's refresh token (a 422 without one); not yet checked."""
+        serializer = RefreshSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data["refresh"]
 
 
 class RefreshTokenView(RefreshTokenBodyView):
+    """POST /login/refresh: a new token pair for a refresh token, which stops working."""
+
     @extend_schema(
         request=RefreshSerializer,
         responses={200: TokenSerializer, **REFUSED},
@@ -41,6 +40,8 @@ class RefreshTokenView(RefreshTokenBodyView):
 
 
 class LogoutView(RefreshTokenBodyView):
+    """POST /logout: revoke a refresh token."""
+
     @extend_schema(
         request=RefreshSerializer,
         responses={204: OpenApiResponse(description="The refresh token is revoked."), **REFUSED},

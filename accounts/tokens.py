@@ -8,7 +8,7 @@ any number of concurrent uses of one refresh token exactly one insert commits an
 get an ``IntegrityError``.
 
 Every token carries the user's security stamp (``User.security_stamp``); authentication
-refuses a token whose stamp is no longer the user's (config/authentication.py).
+refuses a token whose stamp is no longer the user's (api/authentication.py).
 """
 
 from django.db import IntegrityError, transaction
@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
-from config.authentication import SECURITY_STAMP_CLAIM, BearerTokenAuthentication, CredentialsInvalid
+from api.authentication import SECURITY_STAMP_CLAIM, BearerTokenAuthentication, CredentialsInvalid
 
 
 class StampedTokenMixin:

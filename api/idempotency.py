@@ -27,9 +27,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.errors import Conflict, RequestValidationError
 from api.models import IdempotencyKey
-from config.exceptions import Conflict, RequestValidationError
-from config.ratelimit import client_address
+from api.throttling import client_address
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

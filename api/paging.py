@@ -26,7 +26,7 @@ from django.db.models.expressions import RawSQL
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from config.fields import StrictCharField
+from api.fields import StrictCharField
 
 SALT = "api.paging.cursor"
 NEXT, PREV = "next", "prev"

@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 
 from api.conditional import PreconditionFailed
 from api.idempotency import HEADER, IN_PROGRESS, KEY_PATTERN, REPLAYED, REUSED
-from config.schema import HTTPErrorSerializer, HTTPValidationErrorSerializer
+from api.openapi import HTTPErrorSerializer, HTTPValidationErrorSerializer
 
 ETAG = OpenApiParameter(
     "ETag",

@@ -1,5 +1,5 @@
 """What revocation costs an authenticated request: the security-stamp comparison
-(config/authentication.py), timed in-process against the whole authentication it is part of,
+(api/authentication.py), timed in-process against the whole authentication it is part of,
 and the queries authentication runs (the user row it reads anyway: one)."""
 
 import timeit
@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.crypto import constant_time_compare
 from rest_framework.request import Request
 
-from config.authentication import SECURITY_STAMP_CLAIM, BearerTokenAuthentication
+from api.authentication import SECURITY_STAMP_CLAIM, BearerTokenAuthentication
 
 CALLS = 2_000
 

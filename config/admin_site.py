@@ -8,7 +8,7 @@ says so in the admin's own error box, without checking the password.
 django-axes does this for Django's login forms, but it keeps a count of its own (lockouts after
 ``AXES_FAILURE_LIMIT`` with a cool-off, not the fixed windows of ``LOGIN_FAILURE_RATE``) and
 reads before it writes, so concurrent guesses can pass its limit together; sharing one count
-with the API's limiter (config/ratelimit.py), which counts first and takes back, is what the
+with the API's limiter (api/throttling.py), which counts first and takes back, is what the
 API contract asks for, and takes one form and one site here.
 """
 
@@ -17,7 +17,7 @@ from django.contrib.admin.sites import AdminSite
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
-from config.ratelimit import LOGIN_FAILURES, client_address
+from api.throttling import LOGIN_FAILURES, client_address
 
 
 class RateLimitedAuthenticationForm(AdminAuthenticationForm):

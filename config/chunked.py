@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.exceptions import PayloadTooLarge
+from api.errors import PayloadTooLarge
 
 _READ_SIZE = 64 * 1024
 

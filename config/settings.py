@@ -258,15 +258,15 @@ CORS_EXPOSE_HEADERS = [
 ]
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["config.authentication.BearerTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.negotiation.IgnoreAcceptNegotiation",
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.IgnoreAcceptNegotiation",
     # ISO 8601 with the numeric offset, as the original wrote datetimes: ...25.512062+00:00
     # (DRF's default writes "Z", which Python before 3.11 cannot read).
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%f%:z",
-    "EXCEPTION_HANDLER": "config.exceptions.contract_exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.contract_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     # No OPTIONS metadata answers: OPTIONS is 405, as in the original (CORS preflights are
@@ -379,12 +379,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # Request bodies get their own components (`PostRequest`), without the read-only fields.
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["config.schema.original_path_spellings"],
+    "PREPROCESSING_HOOKS": ["api.openapi.original_path_spellings"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # Fills in the error answers a route does not declare itself (413, bounded ids, ...).
-        "config.schema_hardening.document_errors",
-        "config.schema.response_fields_required",
+        "api.schema_hardening.document_errors",
+        "api.openapi.response_fields_required",
     ],
     "TAGS": [
         {"name": "Posts", "description": "Posts, newest first, each with its vote count."},

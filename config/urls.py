@@ -9,8 +9,8 @@ from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChang
 from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
-from config.health import HealthView
-from config.views import OpenApiJsonView, RootView
+from api.health import HealthView
+from api.views import OpenApiJsonView, RootView
 from moderation.views import ReportView
 from posts.views import PostViewSet
 from votes.views import VoteView
@@ -41,6 +41,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "config.exceptions.bad_request"
-handler404 = "config.exceptions.not_found"
-handler500 = "config.exceptions.server_error"
+handler400 = "api.errors.bad_request"
+handler404 = "api.errors.not_found"
+handler500 = "api.errors.server_error"

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.fields import StrictCharField
+from api.fields import StrictCharField
 from moderation.models import Reason
 
 NOTE_MAX_LENGTH = 1_000

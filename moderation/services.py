@@ -148,7 +148,7 @@ def dismiss(*, moderator: User, posts: Iterable[Post], reason: str = "") -> int:
 
 def deactivate_authors(*, moderator: User, posts: Iterable[Post], reason: str = "") -> tuple[int, int]:
     """Deactivate the authors of the posts: from then on every access and refresh token of
-    theirs is refused (401, config/authentication.py checks ``is_active`` on each request) and
+    theirs is refused (401, api/authentication.py checks ``is_active`` on each request) and
     they cannot log in. Staff accounts are left alone (that is for a superuser, on the user's
     page). Saved one by one, so that signals on the user see the change. Returns (deactivated,
     skipped staff)."""

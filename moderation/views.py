@@ -2,27 +2,24 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from config.exceptions import Conflict
-from config.fields import parse_path_id, request_body
-from config.ratelimit import ReportRateThrottle
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.endpoints import Endpoint
+from api.errors import Conflict
+from api.openapi import error_responses
+from api.throttling import ReportRateThrottle
 from moderation import services
 from moderation.serializers import ReportSerializer
 from posts.queries import visible_posts
 from votes.serializers import MessageSerializer
 
 
-class ReportView(MethodCheckedFirst, APIView):
-    throttle_classes = [ReportRateThrottle]
+class ReportView(Endpoint):
+    """POST /posts/{id}/report: report a post to the moderators, once per post and user."""
 
-    def throttled(self, request: Request, wait: float | None) -> None:
-        raise Throttled(wait, detail="Too many reports.")
+    throttle_classes = [ReportRateThrottle]
 
     @extend_schema(
         summary="Report a post",
@@ -47,13 +44,14 @@ class ReportView(MethodCheckedFirst, APIView):
         },
         tags=["Posts"],
     )
-    def post(self, request: Request, id: str) -> Response:
-        post_id = parse_path_id(id)
+    def post(self, request: Request, id: int) -> Response:
+        """201 with a message; 404 for a post the caller cannot see, 409 for a second report."""
+        post_id = id
         # As for PUT and PATCH: the post first (404), then the body (422).
         missing = NotFound(f"post with id: {post_id} does not exist")
         if not visible_posts(request.user).filter(pk=post_id).exists():
             raise missing
-        serializer = ReportSerializer(data=request_body(request))
+        serializer = ReportSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         try:
             services.report_post(user=request.user, post_id=post_id, **serializer.validated_data)

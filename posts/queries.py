@@ -17,10 +17,3 @@ def visible_posts(user: User) -> QuerySet[Post]:
     its owner in the same query. A post's vote count is its own `vote_total` column, kept exact by
     database triggers on every vote write (votes/migrations/0002_vote_counter.py)."""
     return Post.objects.select_related("owner").filter(Q(published=True) | Q(owner=user), hidden=False)
-
-
-def matching_posts(user: User, *, search: str) -> QuerySet[Post]:
-    """The posts `GET /posts/` lists for the user, unordered: its pages and its `X-Total-Count`
-    both come from here. `search`: a part of the title, any case, `%` and `_` literal."""
-    posts = visible_posts(user)
-    return posts.filter(title__icontains=search) if search else posts

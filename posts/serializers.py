@@ -2,8 +2,8 @@ from rest_framework import serializers
 
 import posts.models
 from accounts.serializers import UserSerializer
+from api.fields import BIGINT_MAX, StrictBooleanField, StrictCharField, StrictIntegerField
 from api.paging import CursorField, check_ordering
-from config.fields import BIGINT_MAX, StrictBooleanField, StrictCharField, StrictIntegerField
 from posts.models import Post
 from posts.queries import ORDERINGS
 

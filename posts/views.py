@@ -2,22 +2,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import schema as http_schema
 from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
+from api.endpoints import EndpointViewSet, parse_query
 from api.idempotency import idempotent
+from api.openapi import error_responses
 from api.paging import keyset_page, link_header, prefers_exact_count
-from config.exceptions import NotOwner
-from config.fields import parse_path_id, parse_query, request_body
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
 from posts.models import Post
-from posts.queries import ORDERINGS, matching_posts, visible_posts
+from posts.permissions import IsOwnerOrReadOnly
+from posts.queries import ORDERINGS, visible_posts
 from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer
 
 POST_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
@@ -29,25 +30,68 @@ WRITE_ANSWERS = {
 }
 
 
+# No docstring here, nor on create(): drf-spectacular would serve it as the description of
+# the routes that declare none (create and retrieve serve ConditionalReads' for now).
 @extend_schema(tags=["Posts"])
-class PostViewSet(ConditionalReads, MethodCheckedFirst, viewsets.GenericViewSet):
-    serializer_class = PostSerializer
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="Get a post",
+        parameters=[POST_ID, *http_schema.read_parameters()],
+        responses={
+            200: PostOutSerializer,
+            **http_schema.NOT_MODIFIED,
+            **error_responses(401, 404, 422, messages=NOT_FOUND),
+            **http_schema.PRECONDITION_FAILED,
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a post",
+        description="Only its owner may.",
+        parameters=[POST_ID, http_schema.IF_MATCH],
+        responses={200: PostSerializer, **WRITE_ANSWERS},
+    ),
+)
+class PostViewSet(
+    ConditionalReads,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    EndpointViewSet,
+):
+    # DRF's order is the contract's (CONTRACT.md §4): get_object() answers 404, then 403
+    # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
+    permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
     # Any path segment reaches the view, which answers 422 for one that is not an integer.
     lookup_value_regex = "[^/]+"
+    # True while a write that carries If-Match runs: the post is then read FOR UPDATE.
+    lock_object = False
 
-    def get_queryset(self):
-        return visible_posts(self.request.user)
+    def get_queryset(self) -> QuerySet[Post]:
+        """The posts the caller can see (posts.queries.visible_posts), locked while a
+        conditional write runs."""
+        posts = visible_posts(self.request.user)
+        return posts.select_for_update(of=("self",)) if self.lock_object else posts
 
-    def get_owned_post(self, pk: str, *, lock: bool = False) -> Post:
-        """The caller's post, 404 if they cannot see it, then 403 if it is not theirs. With
-        `lock`, its row stays locked (FOR UPDATE) until the caller's transaction ends."""
-        post_id = parse_path_id(pk)
-        posts = self.get_queryset().select_for_update(of=("self",)) if lock else self.get_queryset()
-        post = posts.filter(pk=post_id).first()
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        """``PostOut`` ({"Post": ..., "votes": n}) for reads, the flat ``Post`` for writes."""
+        return PostOutSerializer if self.action in ("list", "retrieve") else PostSerializer
+
+    def filter_queryset(self, queryset: QuerySet[Post]) -> QuerySet[Post]:
+        """The list's ``search``: titles holding it, ignoring case, ``%`` and ``_`` literal."""
+        search = self.list_params["search"]
+        return queryset.filter(title__icontains=search) if search else queryset
+
+    def get_object(self) -> Post:
+        """The post of the URL's id (an integer: the base endpoint parsed it), or the contract's
+        404 ("was not found" when reading it, "does not exist" when writing); then 403 from
+        IsOwnerOrReadOnly unless the caller may do this to it."""
+        post_id = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        post = self.get_queryset().filter(pk=post_id).first()
         if post is None:
-            raise NotFound(f"post with id: {post_id} does not exist")
-        if post.owner_id != self.request.user.pk:
-            raise NotOwner()
+            missing = "was not found" if self.action == "retrieve" else "does not exist"
+            raise NotFound(f"post with id: {post_id} {missing}")
+        self.check_object_permissions(self.request, post)
         return post
 
     @extend_schema(
@@ -67,8 +111,10 @@ class PostViewSet(ConditionalReads, MethodCheckedFirst, viewsets.GenericViewSet)
         },
     )
     def list(self, request: Request) -> Response:
-        query = parse_query(PostListQuerySerializer, request.query_params)
-        posts = matching_posts(request.user, search=query["search"])
+        # Strict limit/skip (a 422 for "?limit=" or "?limit=x") and keyset cursors do not fit
+        # DRF's paginators, so the list pages itself.
+        query = self.list_params = parse_query(PostListQuerySerializer, request.query_params)
+        posts = self.filter_queryset(self.get_queryset())
         ordering = ORDERINGS[query["sort"]]
         page = keyset_page(posts, ordering, cursor=query["cursor"], skip=query["skip"], limit=query["limit"])
         headers = {}
@@ -94,28 +140,12 @@ class PostViewSet(ConditionalReads, MethodCheckedFirst, viewsets.GenericViewSet)
         },
     )
     @idempotent
-    def create(self, request: Request) -> Response:
-        serializer = PostSerializer(data=request_body(request))
-        serializer.is_valid(raise_exception=True)
-        serializer.save(owner=request.user)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return super().create(request, *args, **kwargs)
 
-    @extend_schema(
-        summary="Get a post",
-        parameters=[POST_ID, *http_schema.read_parameters()],
-        responses={
-            200: PostOutSerializer,
-            **http_schema.NOT_MODIFIED,
-            **error_responses(401, 404, 422, messages=NOT_FOUND),
-            **http_schema.PRECONDITION_FAILED,
-        },
-    )
-    def retrieve(self, request: Request, pk: str) -> Response:
-        post_id = parse_path_id(pk)
-        post = self.get_queryset().filter(pk=post_id).first()
-        if post is None:
-            raise NotFound(f"post with id: {post_id} was not found")
-        return Response(PostOutSerializer(post).data)
+    def perform_create(self, serializer: PostSerializer) -> None:
+        """The new post is the caller's."""
+        serializer.save(owner=self.request.user)
 
     @extend_schema(
         summary="Replace a post",
@@ -123,17 +153,15 @@ class PostViewSet(ConditionalReads, MethodCheckedFirst, viewsets.GenericViewSet)
         parameters=[POST_ID, http_schema.IF_MATCH],
         responses={200: PostSerializer, **WRITE_ANSWERS},
     )
-    def update(self, request: Request, pk: str) -> Response:
-        return self._write(request, pk, partial=False)
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        """PUT, and PATCH through DRF's partial_update: the mixin's, as one conditional write."""
+        with self.conditional_write(request):
+            return super().update(request, *args, **kwargs)
 
-    @extend_schema(
-        summary="Change some fields of a post",
-        description="Only its owner may.",
-        parameters=[POST_ID, http_schema.IF_MATCH],
-        responses={200: PostSerializer, **WRITE_ANSWERS},
-    )
-    def partial_update(self, request: Request, pk: str) -> Response:
-        return self._write(request, pk, partial=True)
+    def perform_update(self, serializer: PostSerializer) -> None:
+        """Once the body is valid: 412 for a stale If-Match, else save."""
+        self.check_if_match(serializer.instance)
+        serializer.save()
 
     @extend_schema(
         summary="Delete a post",
@@ -141,35 +169,27 @@ class PostViewSet(ConditionalReads, MethodCheckedFirst, viewsets.GenericViewSet)
         parameters=[POST_ID, http_schema.IF_MATCH],
         responses={204: None, **WRITE_ANSWERS},
     )
-    def destroy(self, request: Request, pk: str) -> Response:
-        with self._conditional(request) as conditional:
-            post = self.get_owned_post(pk, lock=conditional)
-            self._check_if_match(request, post, conditional)
-            post.delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        """The mixin's, as one conditional write."""
+        with self.conditional_write(request):
+            return super().destroy(request, *args, **kwargs)
 
-    def _write(self, request: Request, pk: str, *, partial: bool) -> Response:
-        with self._conditional(request) as conditional:
-            post = self.get_owned_post(pk, lock=conditional)
-            serializer = PostSerializer(post, data=request_body(request), partial=partial)
-            serializer.is_valid(raise_exception=True)
-            self._check_if_match(request, post, conditional)
-            serializer.save()
-        return Response(serializer.data)
+    def perform_destroy(self, instance: Post) -> None:
+        """412 for a stale If-Match, else delete (its votes go with it: ON DELETE CASCADE)."""
+        self.check_if_match(instance)
+        instance.delete()
 
-    @staticmethod
     @contextmanager
-    def _conditional(request: Request) -> Iterator[bool]:
-        """Whether the write carries `If-Match`; if so, the ``with`` block is one transaction,
-        in which the post is read locked (FOR UPDATE), compared and written: the check and the
-        write are one atomic step. Without `If-Match` a write runs as before: no lock."""
-        conditional = has_if_match(request)
-        with transaction.atomic() if conditional else nullcontext():
-            yield conditional
+    def conditional_write(self, request: Request) -> Iterator[None]:
+        """With `If-Match`, the ``with`` block is one transaction in which the post is read
+        locked (FOR UPDATE), compared and written: the check and the write are one atomic step.
+        Without it a write runs as any other: no lock."""
+        self.lock_object = has_if_match(request)
+        with transaction.atomic() if self.lock_object else nullcontext():
+            yield
 
-    @staticmethod
-    def _check_if_match(request: Request, post: Post, conditional: bool) -> None:
+    def check_if_match(self, post: Post) -> None:
         """412 unless `If-Match` holds the ETag `GET /posts/{id}` would give now. After 404, 403
         and 422, so a bad request hears what is wrong with it whatever its ETag."""
-        if conditional:
-            require_if_match(request, etag_of_data(PostOutSerializer(post).data))
+        if self.lock_object:
+            require_if_match(self.request, etag_of_data(PostOutSerializer(post).data))

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.fields import StrictIntegerField
+from api.fields import StrictIntegerField
 
 
 class VoteSerializer(serializers.Serializer):

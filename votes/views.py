@@ -3,20 +3,20 @@ from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api import schema as http_schema
+from api.endpoints import Endpoint
+from api.errors import Conflict
 from api.idempotency import idempotent
-from config.exceptions import Conflict
-from config.fields import request_body
-from config.schema import error_responses
-from config.views import MethodCheckedFirst
+from api.openapi import error_responses
 from posts.queries import visible_posts
 from votes import services
 from votes.serializers import MessageSerializer, VoteSerializer
 
 
-class VoteView(MethodCheckedFirst, APIView):
+class VoteView(Endpoint):
+    """POST /vote/: add (``dir`` 1) or remove (``dir`` 0) the caller's vote on a post."""
+
     @extend_schema(
         summary="Vote on a post",
         description="`dir` 1 adds your vote (409 if it is already there); 0 removes it (404 if there is none).",
@@ -39,7 +39,9 @@ class VoteView(MethodCheckedFirst, APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        serializer = VoteSerializer(data=request_body(request))
+        """201 with a message; 404 for a post the caller cannot see or a missing vote, 409 for a
+        second vote."""
+        serializer = VoteSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         post_id, direction = serializer.validated_data["post_id"], serializer.validated_data["dir"]
         post_missing = NotFound(f"Post with id: {post_id} does not exist")

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from accounts.tokens import AccessToken, RefreshToken
-from config.authentication import SECURITY_STAMP_CLAIM
+from api.authentication import SECURITY_STAMP_CLAIM
 from config.tests.servers import REPO
 
 pytestmark = pytest.mark.django_db

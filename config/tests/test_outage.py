@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from accounts.models import User
-from config.authentication import SECURITY_STAMP_CLAIM
+from api.authentication import SECURITY_STAMP_CLAIM
 from config.outage import RETRY_AFTER_SECONDS
 from config.tests.db_proxy import DatabaseProxy
 from config.tests.schema_check import api_schema, check

@@ -7,7 +7,7 @@ from django.core.checks import Error
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from config.ratelimit import Rate, check_rates, parse_rate
+from api.throttling import Rate, check_rates, parse_rate
 from votes.tests.test_races import run_at_once
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
+from api.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
 from config.outage import database_unavailable, is_database_outage
 
 NOT_AUTHORIZED = "Not authorized to perform requested action"
@@ -39,15 +39,22 @@ class RequestValidationError(exceptions.ValidationError):
 
 
 class NotOwner(exceptions.PermissionDenied):
+    """403 "Not authorized to perform requested action": any refusal without a message of its
+    own (CONTRACT.md §4's text for a post of another user)."""
+
     default_detail = NOT_AUTHORIZED
 
 
 class PayloadTooLarge(exceptions.APIException):
+    """413 "Request body too large": a body over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body too large"
 
 
 class Conflict(exceptions.APIException):
+    """409, with the route's own message (a taken email, a second vote, a key in use)."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Conflict"
 
@@ -69,10 +76,17 @@ def validation_errors(detail: Any, loc: list) -> list[dict]:
 
 
 def unprocessable(errors: list[dict]) -> Response:
+    """The 422 answer for a list of ``{"loc", "msg", "type"}`` errors."""
     return Response({"detail": errors}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
 def contract_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: the contract's answer for an exception raised in a view.
+
+    Validation errors (and unreadable JSON) are 422 lists; both 401s carry
+    ``WWW-Authenticate: Bearer``; Django's body limits are 413; DRF's and Django's default
+    403/404/405 texts become the original API's. None (a 500, or a 503 for a database outage,
+    answered outside DRF) for anything DRF does not handle either."""
     if isinstance(exc, exceptions.ValidationError):
         location = getattr(exc, "location", "body")
         return unprocessable(validation_errors(exc.detail, [location]))

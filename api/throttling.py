@@ -4,7 +4,9 @@ default cache.
 With ``REDIS_URL`` set the cache is Redis, so every worker process and host shares one count;
 without it each process counts on its own. Counting is an atomic increment (Redis ``INCR``,
 or the local-memory cache's lock), never a read followed by a write, so concurrent requests
-cannot all see the same count and slip through together.
+cannot all see the same count and slip through together. DRF's own throttles
+(``SimpleRateThrottle``) read a history and write it back, so concurrent requests race past
+them; the throttle classes here are DRF throttles over these atomic counts instead.
 """
 
 import hashlib
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.checks import Error, register
+from rest_framework import status
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from config.env import Rate, parse_rate
@@ -40,6 +44,7 @@ class FixedWindowLimit:
 
     @property
     def rate(self) -> Rate:
+        """The limit and its window, read from the setting each time (tests change it)."""
         return parse_rate(getattr(settings, self.setting))
 
     def _key(self, address: str, window: int) -> str:
@@ -77,11 +82,15 @@ class FixedWindowLimit:
 
 @dataclass(frozen=True)
 class Counted:
+    """One counted event: its cache key (None when the cache was down and nothing was counted)
+    and, past the limit, the seconds until the window ends."""
+
     key: str | None
     retry_after: int | None  # None when within the limit, else seconds until the window ends
 
     @property
     def over_limit(self) -> bool:
+        """Whether this event is past the limit (to be refused with a 429)."""
         return self.retry_after is not None
 
 
@@ -94,32 +103,83 @@ PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
 PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
 
-class SignupRateThrottle(BaseThrottle):
-    """Every signup attempt counts, so the 409 for a taken email cannot be used to enumerate
-    registered addresses at speed."""
+class FixedWindowThrottle(BaseThrottle):
+    """A DRF throttle over a FixedWindowLimit: each request it sees is counted (atomically, so
+    concurrent requests cannot slip past the limit together, as they can past DRF's own
+    ``SimpleRateThrottle``, which reads its history and then writes it back).
+
+    ``limit`` is the FixedWindowLimit; ``message`` the 429's detail (the base endpoint adds
+    "Expected available in N seconds." and ``Retry-After``); ``get_ident`` whose count it is
+    (the client address by default)."""
+
+    limit: FixedWindowLimit
+    message: str | None = None
+    counted: Counted | None = None
 
     def allow_request(self, request: Request, view: object) -> bool:
-        self.counted = SIGNUPS.count(client_address(request))
+        """Count the request; False (a 429) past the limit."""
+        self.counted = self.limit.count(self.get_ident(request) or "")
         return not self.counted.over_limit
 
+    @property
+    def refused(self) -> bool:
+        """Whether this throttle refused the request it counted."""
+        return self.counted is not None and self.counted.over_limit
+
     def wait(self) -> int | None:
-        return self.counted.retry_after
+        """Seconds until the window ends (``Retry-After``), or None within the limit."""
+        return self.counted.retry_after if self.counted is not None else None
 
 
-class ReportRateThrottle(BaseThrottle):
+class SignupRateThrottle(FixedWindowThrottle):
+    """Every signup attempt counts (SIGNUP_RATE per client address), so the 409 for a taken
+    email cannot be used to enumerate registered addresses at speed."""
+
+    limit = SIGNUPS
+    message = "Too many signups from this address."
+
+
+class LoginFailureThrottle(FixedWindowThrottle):
+    """Failed logins per client address (LOGIN_FAILURE_RATE); the count the admin's login form
+    (config/admin_site.py) and the password-confirming routes keep too.
+
+    Each attempt is counted before the password is checked, so concurrent guesses cannot get
+    past the limit together, and settled once the answer is known: anything but the refusal of
+    the credentials (403) is taken back, so only a wrong password counts."""
+
+    limit = LOGIN_FAILURES
+    message = "Too many failed logins from this address."
+
+    def settle(self, request: Request, response: Response) -> None:
+        """Called by the base endpoint with the response: uncount it unless it is a 403."""
+        if self.counted is not None and response.status_code != status.HTTP_403_FORBIDDEN:
+            self.limit.uncount(self.counted)
+            self.counted = None
+
+
+class PasswordResetRateThrottle(FixedWindowThrottle):
+    """Every password-reset request counts (PASSWORD_RESET_RATE per client address), like a
+    signup, so addresses cannot be tried at speed."""
+
+    limit = PASSWORD_RESETS
+    message = "Too many password resets from this address."
+
+
+class ReportRateThrottle(FixedWindowThrottle):
     """Every report attempt of an authenticated user counts against REPORT_RATE, whatever its
     answer, so a user cannot flood the queue or probe which posts exist at speed."""
 
-    def allow_request(self, request: Request, view: object) -> bool:
-        self.counted = REPORTS.count(f"user:{request.user.pk}")
-        return not self.counted.over_limit
+    limit = REPORTS
+    message = "Too many reports."
 
-    def wait(self) -> int | None:
-        return self.counted.retry_after
+    def get_ident(self, request: Request) -> str:
+        """Counted per user, not per address."""
+        return f"user:{request.user.pk}"
 
 
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
+    """Django system check: each rate setting must parse (``config.env.parse_rate``)."""
     errors = []
     for setting in (
         "LOGIN_FAILURE_RATE",

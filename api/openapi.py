@@ -15,16 +15,16 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-import config.schema_hardening  # noqa: F401  (registers its field extension)
-from config.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
-from config.exceptions import NOT_AUTHORIZED
+import api.schema_hardening  # noqa: F401  (registers its field extension)
+from api.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
+from api.errors import NOT_AUTHORIZED
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     """The bearer token as the OAuth2 password flow at /login, so Swagger UI's "Authorize"
     button takes an email and a password, as in the original's docs."""
 
-    target_class = "config.authentication.BearerTokenAuthentication"
+    target_class = "api.authentication.BearerTokenAuthentication"
     name = "OAuth2PasswordBearer"
 
     def get_security_definition(self, auto_schema):

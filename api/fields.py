@@ -1,4 +1,4 @@
-"""Strict serializer fields, and the parsing of query and path parameters.
+"""Strict serializer fields.
 
 The contract's types are strict: a number is not a string, and ``true`` or ``1.5`` is not an
 integer. Integers are also kept within PostgreSQL's 64-bit range, so a huge id is a 422 and
@@ -9,10 +9,6 @@ import re
 from typing import Any
 
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
-from rest_framework.request import Request
-
-from config.exceptions import RequestValidationError
 
 BIGINT_MIN = -(2**63)
 BIGINT_MAX = 2**63 - 1
@@ -20,6 +16,9 @@ _INTEGER = re.compile(r"-?[0-9]+")
 
 
 class StrictCharField(serializers.CharField):
+    """A JSON string only (no number or boolean turned into text), valid Unicode, kept as sent
+    (no trimming)."""
+
     default_error_messages = {
         "string_type": "Input should be a valid string",
         "unicode": "Input should be valid Unicode text",
@@ -74,28 +73,3 @@ class StrictBooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("bool_type")
         return data
-
-
-def parse_path_id(value: str, name: str = "id") -> int:
-    """A path id as an integer, or the contract's 422 with loc ["path", name]."""
-    field = StrictIntegerField()
-    try:
-        return field.run_validation(value)
-    except serializers.ValidationError as exc:
-        raise RequestValidationError({name: exc.detail}, location="path") from exc
-
-
-def request_body(request: Request) -> Any:
-    """The parsed JSON body; a request with no body at all is the contract's 422 at ["body"]."""
-    if request.stream is None:
-        raise RequestValidationError([ErrorDetail("Field required", code="required")])
-    return request.data
-
-
-def parse_query(serializer_class: type[serializers.Serializer], query: Any) -> dict:
-    """Validate query parameters with a serializer; errors are 422 with loc ["query", ...]."""
-    # A plain dict: with a QueryDict, DRF reads "?limit=" as "not given" and uses the default.
-    serializer = serializer_class(data={key: query.get(key) for key in query})
-    if not serializer.is_valid():
-        raise RequestValidationError(serializer.errors, location="query")
-    return serializer.validated_data

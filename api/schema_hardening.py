@@ -8,7 +8,7 @@ what the API accepts and expects what it answers:
 - every operation that needs the database documents 503 with ``Retry-After`` (config/outage.py).
 
 The hook only adds what an operation does not already declare; each view declares its own
-error answers (config.schema.error_responses).
+error answers (api.openapi.error_responses).
 """
 
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
-from config.fields import BIGINT_MAX, BIGINT_MIN
+from api.fields import BIGINT_MAX, BIGINT_MIN
 from config.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 NO_NUL = "^[^\\x00]+$"
@@ -49,7 +49,7 @@ def _json_error(description: str) -> dict:
 
 
 class NoNulCharField(OpenApiSerializerFieldExtension):
-    target_class = "config.fields.StrictCharField"
+    target_class = "api.fields.StrictCharField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict:

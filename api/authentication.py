@@ -10,6 +10,9 @@ With read replicas the user is read from the primary (a request with credentials
 from a replica before this), so a revoked or deleted account is refused at once.
 """
 
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
 from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -17,8 +20,10 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import User
 from config import db_router
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 NOT_AUTHENTICATED = "Not authenticated"
 INVALID_CREDENTIALS = "Could not validate credentials"
@@ -28,12 +33,21 @@ SECURITY_STAMP_CLAIM = "security_stamp"
 
 
 class CredentialsInvalid(exceptions.AuthenticationFailed):
+    """A 401 "Could not validate credentials": a token that cannot be used, for any reason."""
+
     default_detail = INVALID_CREDENTIALS
     default_code = "invalid_token"
 
 
 class BearerTokenAuthentication(JWTAuthentication):
-    def authenticate(self, request: Request) -> tuple[User, AccessToken] | None:
+    """``Authorization: Bearer <access token>`` (any case of ``Bearer``), checked against the
+    user's row: active, and holding the security stamp the token was issued with. The user is
+    ``get_user_model()``'s (settings.AUTH_USER_MODEL), which must have a ``security_stamp``."""
+
+    def authenticate(self, request: Request) -> "tuple[AbstractBaseUser, AccessToken] | None":
+        """(user, token) for a usable bearer token; None without one (DRF then answers 401
+        "Not authenticated" where a user is needed); raises CredentialsInvalid (401) for any
+        other token."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw_token = header.strip().partition(" ")
         raw_token = raw_token.strip()
@@ -45,14 +59,16 @@ class BearerTokenAuthentication(JWTAuthentication):
             raise CredentialsInvalid() from exc
         return self.get_user(token), token
 
-    def get_user(self, validated_token: AccessToken) -> User:
+    def get_user(self, validated_token: AccessToken) -> "AbstractBaseUser":
+        """The token's active user holding its security stamp; raises CredentialsInvalid."""
+        user_model = get_user_model()
         user_id = str(validated_token.get("user_id", ""))
         if not user_id.isascii() or not user_id.isdigit() or int(user_id) > BIGINT_MAX:
             raise CredentialsInvalid()
         try:
             # get() rather than first(): no ORDER BY to build, on every authenticated request.
-            user = User.objects.get(pk=int(user_id), is_active=True)
-        except User.DoesNotExist as exc:
+            user = user_model._default_manager.get(pk=int(user_id), is_active=True)
+        except user_model.DoesNotExist as exc:
             raise CredentialsInvalid() from exc
         # Revocation: compared with the row just read, so it costs no query and holds at once
         # on every instance.
@@ -62,4 +78,5 @@ class BearerTokenAuthentication(JWTAuthentication):
         return user
 
     def authenticate_header(self, request: Request) -> str:
+        """The ``WWW-Authenticate`` value of a 401."""
         return "Bearer"
