@@ -15,7 +15,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from accounts.models import User
 from config import db_router
@@ -45,7 +45,7 @@ class BearerTokenAuthentication(JWTAuthentication):
             raise CredentialsInvalid() from exc
         return self.get_user(token), token
 
-    def get_user(self, validated_token: AccessToken) -> User:
+    def get_user(self, validated_token: Token) -> User:  # an access or a refresh token
         user_id = str(validated_token.get("user_id", ""))
         if not user_id.isascii() or not user_id.isdigit() or int(user_id) > BIGINT_MAX:
             raise CredentialsInvalid()
