@@ -92,7 +92,7 @@ class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
 
     @admin.display(description="posts", ordering="post_count")
     def post_count(self, user: User) -> int:
-        return user.post_count
+        return user.post_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.action(description="End all sessions of the selected users", permissions=["change"])
     def end_all_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -102,7 +102,8 @@ def _claim(caller: str, key: str, fingerprint: str) -> int | HttpResponse:
     raise Conflict(IN_PROGRESS)
 
 
-def _older_than(age: timedelta) -> ExpressionWrapper[Q]:
+# Quoted: Django's ExpressionWrapper is generic to mypy only.
+def _older_than(age: timedelta) -> "ExpressionWrapper[Q]":
     """True for a row created more than `age` ago, by the database's clock."""
     return ExpressionWrapper(Q(created_at__lt=Now() - age), output_field=BooleanField())
 

@@ -44,7 +44,8 @@ class Ordering:
         return [getattr(row, name) for name in self.fields]
 
 
-def model_field(model: type[Model], name: str) -> Field[Any, Any]:
+# Quoted: Django's Field is generic to mypy only.
+def model_field(model: type[Model], name: str) -> "Field[Any, Any]":
     """The model's field `name`. An ordering names columns of the model itself, never a
     relation's reverse side, which get_field() may also return."""
     return cast("Field[Any, Any]", model._meta.get_field(name))

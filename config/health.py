@@ -1,6 +1,7 @@
 """GET /health for load balancers and orchestrators: one `SELECT 1`, no auth, no rate limit."""
 
 from django.db import DatabaseError, connection
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -27,7 +28,7 @@ class HealthView(MethodCheckedFirst, APIView):
         summary="Health check",
         description="200 when the service and its database answer, 503 when the database does not.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:  # a JsonResponse when the database is down
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")

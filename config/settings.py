@@ -31,7 +31,7 @@ def database_from_url(variable: str, url: str) -> dict:
             "(postgres://user:password@host:5432/name)."
         )
     try:
-        return dj_database_url.parse(url)
+        return dict(dj_database_url.parse(url))  # a plain dict, as the other sources give
     except ValueError as exc:
         raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
 
@@ -213,7 +213,7 @@ WHITENOISE_USE_FINDERS = not _collected
 if not _collected:
     # Nothing collected: files come from the apps' folders, and whitenoise must not look for
     # (and warn, once per worker, about) a folder that does not exist.
-    STATIC_ROOT = None
+    STATIC_ROOT = None  # type: ignore[assignment]  # Django's default; a Path above, for the check
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
