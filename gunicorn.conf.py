@@ -6,8 +6,12 @@ import signal
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from config.env import ConfigurationError, env, env_bool, env_int
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
 
 
 def _cores() -> int:
@@ -59,7 +63,7 @@ if os.path.isdir("/dev/shm"):  # noqa: S108 (a memory-backed mount, not a shared
 control_socket_disable = True
 
 
-def on_starting(server: object) -> None:
+def on_starting(server: "Arbiter") -> None:
     """Before binding: a taken port, bad settings or an unreachable database is one line on
     stderr and exit status 1 (config/startup.py), not a traceback in every worker."""
     from config.startup import check_before_serving
@@ -67,7 +71,7 @@ def on_starting(server: object) -> None:
     check_before_serving(server.cfg.address)
 
 
-def when_ready(server: object) -> None:
+def when_ready(server: "Arbiter") -> None:
     """With GUNICORN_FOREGROUND (``make run``), the server ends with its terminal: SIGHUP (the
     terminal closed) stops it instead of reloading, and so does the end of the command that
     started it (``make`` killed), so nothing is left serving, or holding the embedded database,
@@ -85,7 +89,7 @@ def when_ready(server: object) -> None:
     threading.Thread(target=stop_when_orphaned, name="stop-when-orphaned", daemon=True).start()
 
 
-def on_exit(server: object) -> None:
+def on_exit(server: "Arbiter") -> None:
     """Once the master is stopping, a second Ctrl-C (or HUP) is ignored: it would interrupt the
     clean-up that runs at exit (the embedded database's stop) with a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -16,4 +16,5 @@ class PasslibBCryptPasswordHasher(BCryptPasswordHasher):
 
     def encode(self, password: str, salt: str | bytes) -> str:
         password_bytes = password.encode() if isinstance(password, str) else bytes(password)
-        return super().encode(password_bytes[:BCRYPT_MAX_BYTES], salt)
+        # Django's bcrypt hasher takes bytes too (force_bytes); django-stubs declares str.
+        return super().encode(password_bytes[:BCRYPT_MAX_BYTES], salt)  # type: ignore[arg-type]

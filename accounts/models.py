@@ -1,5 +1,6 @@
 import secrets
 import unicodedata
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.postgres.functions import RandomUUID
@@ -24,7 +25,7 @@ def _unicode_label(label: str) -> str:
     return label
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     """Users are found and created by email, which is stored in one form (normalize_email)."""
 
     use_in_migrations = True
@@ -47,7 +48,7 @@ class UserManager(BaseUserManager):
             email = unicodedata.normalize("NFC", f"{local}@{domain}")
         return email.lower()
 
-    def get_by_natural_key(self, username: str) -> "User":
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email=self.normalize_email(username))
 
     def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
@@ -64,9 +65,10 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A person with an account. The email address is the login."""
 
-    username = None
-    first_name = None
-    last_name = None
+    # No username and no names: AbstractUser's fields removed, as Django's docs show.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField("email address", max_length=254, unique=True)
     # Set by the database's clock; shown to API clients as `created_at`.
     date_joined = models.DateTimeField("date joined", db_default=Now())
@@ -85,7 +87,10 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = []
 
-    objects = UserManager()
+    # Not django.contrib.auth's UserManager, which AbstractUser declares: ours has no usernames.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    # Set by AbstractBaseUser.set_password(): the new raw password until the next save, else None.
+    _password: str | None
 
     class Meta:
         constraints = [

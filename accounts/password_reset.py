@@ -60,7 +60,7 @@ def reset_message(user: User) -> EmailMessage:
     return EmailMessage(SUBJECT, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
-def _log_failure(sent: Future) -> None:
+def _log_failure[T](sent: Future[T]) -> None:
     if sent.exception() is not None:
         logger.error("password reset mail not sent", exc_info=sent.exception())
 
@@ -76,7 +76,9 @@ def request_reset(email: str) -> Callable[[], None]:
     none, as Django's own reset form does."""
     user = User.objects.filter(email=email, is_active=True).first()
     real = user is not None and user.has_usable_password()
-    message = reset_message(user if real else User(pk=0, email=email, password="", last_login=None))
+    if user is None or not real:
+        user = User(pk=0, email=email, password="", last_login=None)
+    message = reset_message(user)
 
     def send() -> None:
         sent = _mailer.submit(message.send, using="default") if real else _mailer.submit(_nothing)
@@ -85,7 +87,9 @@ def request_reset(email: str) -> Callable[[], None]:
     return send
 
 
-def confirm_reset(uid: str, token: str, new_password: str, check_rules) -> User:
+def confirm_reset(
+    uid: str, token: str, new_password: str, check_rules: Callable[[str, User], object]
+) -> User:
     """Set the new password if the token is valid for the uid's user; raise InvalidResetToken if
     not. ``check_rules(password, user)`` validates the password for that user (it raises).
     Setting the password ends every session of the user (``User.save``)."""

@@ -11,6 +11,8 @@ Every token carries the user's security stamp (``User.security_stamp``); authent
 refuses a token whose stamp is no longer the user's (api/authentication.py).
 """
 
+from typing import Literal, Self, TypedDict
+
 from django.db import IntegrityError, transaction
 from rest_framework_simplejwt import tokens as simplejwt_tokens
 from rest_framework_simplejwt.exceptions import TokenError
@@ -21,13 +23,15 @@ from accounts.models import User
 from api.authentication import SECURITY_STAMP_CLAIM, BearerTokenAuthentication, CredentialsInvalid
 
 
-class StampedTokenMixin:
+class StampedTokenMixin(simplejwt_tokens.Token):
     """``for_user`` writes the user id as an integer, as the original API did (SimpleJWT writes
     a string: a front end comparing it with a post's ``owner_id`` would break), and the user's
     security stamp."""
 
     @classmethod
-    def for_user(cls, user: User):
+    # Narrower than SimpleJWT's (any user): tokens are issued only for this project's User,
+    # whose security stamp they carry.
+    def for_user(cls, user: User) -> Self:  # type: ignore[override]
         token = super().for_user(user)
         token[api_settings.USER_ID_CLAIM] = user.pk
         token[SECURITY_STAMP_CLAIM] = user.security_stamp
@@ -38,14 +42,24 @@ class AccessToken(StampedTokenMixin, simplejwt_tokens.AccessToken):
     """An access token for a user, with the claims above."""
 
 
-class RefreshToken(StampedTokenMixin, simplejwt_tokens.RefreshToken):
+# for_user's User is narrower than BlacklistMixin's user, as above.
+class RefreshToken(StampedTokenMixin, simplejwt_tokens.RefreshToken):  # type: ignore[misc]
     """A refresh token (recorded as outstanding), with the claims above; its ``access_token``
     copies them."""
 
     access_token_class = AccessToken
 
 
-def issue_pair(user: User) -> dict[str, str]:
+class TokenAnswer(TypedDict):
+    """The body of a 200 from /login and /login/refresh: CONTRACT.md §3's ``Token`` with §7's
+    ``refresh_token``. The tokens are encoded JWTs; the schema serves it as TokenSerializer."""
+
+    access_token: str
+    token_type: Literal["bearer"]
+    refresh_token: str
+
+
+def issue_pair(user: User) -> TokenAnswer:
     """The token answer: a new access token and a new refresh token for the user."""
     refresh = RefreshToken.for_user(user)
     return {
@@ -58,7 +72,9 @@ def issue_pair(user: User) -> dict[str, str]:
 def _valid_refresh_token(raw: str) -> RefreshToken:
     """The refresh token, if well formed, signed by us, unexpired and not yet used or revoked."""
     try:
-        return RefreshToken(raw)  # also refuses an access token (wrong type) and blacklisted ones
+        # SimpleJWT annotates the encoded token as a Token; it takes the encoded str (or bytes).
+        # Also refuses an access token (wrong type) and blacklisted ones.
+        return RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise CredentialsInvalid() from exc
 
@@ -77,7 +93,7 @@ def _revoke(token: RefreshToken) -> None:
         raise CredentialsInvalid() from exc
 
 
-def rotate(raw: str) -> dict[str, str]:
+def rotate(raw: str) -> TokenAnswer:
     """Exchange a refresh token for a new pair; the one given stops working."""
     token = _valid_refresh_token(raw)
     # The user must still exist and be active, exactly as for an access token.

@@ -18,7 +18,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from config import db_router
 
@@ -59,7 +59,7 @@ class BearerTokenAuthentication(JWTAuthentication):
             raise CredentialsInvalid() from exc
         return self.get_user(token), token
 
-    def get_user(self, validated_token: AccessToken) -> "AbstractBaseUser":
+    def get_user(self, validated_token: Token) -> "AbstractBaseUser":  # access or refresh token
         """The token's active user holding its security stamp; raises CredentialsInvalid."""
         user_model = get_user_model()
         user_id = str(validated_token.get("user_id", ""))

@@ -10,13 +10,15 @@ ETag and gets the 412.
 """
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.utils.cache import get_conditional_response, parse_etags, patch_cache_control, patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 SAFE_METHODS = ("GET", "HEAD")
 
@@ -64,7 +66,14 @@ def mark_private(request: Request, response: Response) -> None:
         patch_vary_headers(response, ("Authorization",))
 
 
-class ConditionalReads:
+# A mixin for APIView subclasses; to mypy it is one, so its super() calls are checked.
+if TYPE_CHECKING:
+    _ViewBase = APIView
+else:
+    _ViewBase = object
+
+
+class ConditionalReads(_ViewBase):
     """A view mixin: each 200 answer to GET or HEAD carries a strong ETag of its body, and a
     request whose `If-None-Match` lists it (or ``*``) gets 304 with no body, keeping the headers
     RFC 9110 §15.4.5 asks for (ETag, Cache-Control, Vary). Django's
@@ -79,9 +88,11 @@ class ConditionalReads:
         etag = etag_of(response.content)
         response.headers["ETag"] = etag
         conditional = get_conditional_response(request, etag=etag, response=response)
-        if conditional is response:
+        if conditional is None or conditional is response:  # None only when given no response
             return response
         if conditional.status_code == status.HTTP_412_PRECONDITION_FAILED:
-            conditional = Response({"detail": PreconditionFailed.default_detail}, status=412)
-            conditional = super().finalize_response(request, conditional, *args, **kwargs)
-        return conditional
+            refusal = Response({"detail": PreconditionFailed.default_detail}, status=412)
+            return super().finalize_response(request, refusal, *args, **kwargs)
+        # Django's 304 (an HttpResponseNotModified): DRF hands on any HttpResponse a view's
+        # finalize_response returns, though its stubs declare a Response.
+        return conditional  # type: ignore[return-value]

@@ -1,6 +1,7 @@
 """GET /health for load balancers and orchestrators: one `SELECT 1`, no auth, no rate limit."""
 
 from django.db import DatabaseError, connection
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -26,7 +27,7 @@ class HealthView(Endpoint):
         summary="Health check",
         description="200 when the service and its database answer, 503 when the database does not.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:  # a JsonResponse when the database is down
         """One ``SELECT 1``; a DatabaseError of any kind is the 503."""
         try:
             with connection.cursor() as cursor:

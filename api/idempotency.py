@@ -16,6 +16,7 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Concatenate
 
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
@@ -26,6 +27,7 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from api.errors import Conflict, RequestValidationError
 from api.models import IdempotencyKey
@@ -92,7 +94,7 @@ def _claim(caller: str, key: str, fingerprint: str) -> int | HttpResponse:
             continue
         if existing.fingerprint != fingerprint:
             raise KeyReused()
-        if existing.status is None:
+        if existing.status is None or existing.body is None:  # one UPDATE sets both
             raise Conflict(IN_PROGRESS)
         replay = HttpResponse(bytes(existing.body), status=existing.status, content_type="application/json")
         replay.headers[REPLAYED] = "true"
@@ -100,19 +102,22 @@ def _claim(caller: str, key: str, fingerprint: str) -> int | HttpResponse:
     raise Conflict(IN_PROGRESS)
 
 
-def _older_than(age: timedelta) -> ExpressionWrapper:
+# Quoted: Django's ExpressionWrapper is generic to mypy only.
+def _older_than(age: timedelta) -> "ExpressionWrapper[Q]":
     """True for a row created more than `age` ago, by the database's clock."""
     return ExpressionWrapper(Q(created_at__lt=Now() - age), output_field=BooleanField())
 
 
-def idempotent(handler: Callable) -> Callable:
+def idempotent[V: APIView, **P](
+    handler: Callable[Concatenate[V, Request, P], HttpResponse],
+) -> Callable[Concatenate[V, Request, P], HttpResponse]:
     """Decorate a DRF view's POST handler so that it honours `Idempotency-Key`.
 
     Runs after authentication and throttling (DRF's `initial`). A key that is not 1-255 visible
     ASCII characters is a 422 at ``["header", "Idempotency-Key"]``."""
 
     @functools.wraps(handler)
-    def wrapper(view, request: Request, *args, **kwargs) -> HttpResponse:
+    def wrapper(view: V, request: Request, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         key = request.headers.get(HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)

@@ -9,6 +9,7 @@ Every status a route can answer must be listed: the test suite checks each respo
 receives against the served schema.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -98,7 +99,7 @@ def error_response(status: int, *messages: str) -> OpenApiResponse:
 
 
 def error_responses(
-    *statuses: int, messages: dict[int, str | list[str]] | None = None
+    *statuses: int, messages: Mapping[int, str | list[str]] | None = None
 ) -> dict[int, OpenApiResponse]:
     """The standard answers for several error statuses, for ``@extend_schema(responses=...)``.
 

@@ -15,13 +15,13 @@ one, and one from another ordering or server is refused with the contract's 422 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import BooleanField, Model, QuerySet
+from django.db.models import BooleanField, Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -40,20 +40,27 @@ class Ordering:
     name: str
     fields: tuple[str, ...]
 
-    def values(self, row: Model) -> list:
+    def values(self, row: Model) -> list[Any]:
         return [getattr(row, name) for name in self.fields]
+
+
+# Quoted: Django's Field is generic to mypy only.
+def model_field(model: type[Model], name: str) -> "Field[Any, Any]":
+    """The model's field `name`. An ordering names columns of the model itself, never a
+    relation's reverse side, which get_field() may also return."""
+    return cast("Field[Any, Any]", model._meta.get_field(name))
 
 
 @dataclass(frozen=True)
 class Cursor:
     ordering: str
     direction: str  # NEXT: the rows after the position; PREV: the rows before it
-    position: tuple
+    position: tuple[Any, ...]
 
 
 @dataclass
-class Page:
-    rows: list
+class Page[M: Model]:
+    rows: list[M]
     has_next: bool
     has_prev: bool
 
@@ -80,7 +87,8 @@ class CursorField(StrictCharField):
         self.model = model
         self.orderings = {ordering.name: ordering for ordering in orderings}
 
-    def to_internal_value(self, data: Any) -> Cursor:
+    # The parameter is read and checked as a string (StrictCharField), then becomes a Cursor.
+    def to_internal_value(self, data: Any) -> Cursor:  # type: ignore[override]
         token = super().to_internal_value(data)
         super().run_validators(token)  # the string's length and characters
         try:
@@ -89,7 +97,7 @@ class CursorField(StrictCharField):
             if payload["d"] not in (NEXT, PREV) or len(payload["p"]) != len(ordering.fields):
                 raise ValueError("wrong shape")
             position = tuple(
-                self.model._meta.get_field(name).to_python(value)
+                model_field(self.model, name).to_python(value)
                 for name, value in zip(ordering.fields, payload["p"], strict=True)
             )
             if any(value is None for value in position):
@@ -108,11 +116,14 @@ def check_ordering(cursor: Cursor | None, ordering: Ordering) -> None:
         raise serializers.ValidationError({"cursor": [f"This cursor belongs to sort={cursor.ordering}"]})
 
 
-def _after(queryset: QuerySet, ordering: Ordering, position: tuple, direction: str) -> QuerySet:
+def _after[M: Model](
+    queryset: QuerySet[M], ordering: Ordering, position: tuple[Any, ...], direction: str
+) -> QuerySet[M]:
     """Rows strictly after `position` in the (descending) ordering, or strictly before it."""
     table = connection.ops.quote_name(queryset.model._meta.db_table)
     columns = ", ".join(
-        f"{table}.{connection.ops.quote_name(queryset.model._meta.get_field(name).column)}"
+        # An ordering's fields are concrete: each has a column.
+        f"{table}.{connection.ops.quote_name(cast(str, model_field(queryset.model, name).column))}"
         for name in ordering.fields
     )
     placeholders = ", ".join(["%s"] * len(position))
@@ -126,9 +137,9 @@ def _after(queryset: QuerySet, ordering: Ordering, position: tuple, direction: s
     return queryset.filter(condition)
 
 
-def keyset_page(
-    queryset: QuerySet, ordering: Ordering, *, cursor: Cursor | None, skip: int, limit: int
-) -> Page:
+def keyset_page[M: Model](
+    queryset: QuerySet[M], ordering: Ordering, *, cursor: Cursor | None, skip: int, limit: int
+) -> Page[M]:
     """`limit` rows of `queryset` in `ordering`, from the cursor's position (or the start),
     after skipping `skip` rows. One query: it reads one row more than it returns, to know whether
     more follow."""
@@ -144,7 +155,9 @@ def keyset_page(
     return Page(rows[:limit][::-1], has_next=True, has_prev=len(rows) > limit)
 
 
-def link_header(request: Request, page: Page, ordering: Ordering, keep: dict[str, Any]) -> str | None:
+def link_header[M: Model](
+    request: Request, page: Page[M], ordering: Ordering, keep: dict[str, Any]
+) -> str | None:
     """RFC 8288 `Link` value with `rel="next"` and `rel="prev"` where they apply, or None.
 
     Each link is this request's absolute URL with the query parameters in `keep` and a cursor

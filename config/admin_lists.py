@@ -6,6 +6,7 @@ that the list shows PostgreSQL's own estimate for the same query, which costs no
 """
 
 import json
+from typing import Any
 
 from django.contrib import admin
 from django.core.paginator import Paginator
@@ -31,6 +32,7 @@ class LargeTablePaginator(Paginator):
     """Exact counts up to EXACT_COUNT_LIMIT rows; an estimate above it."""
 
     exact_count_limit = EXACT_COUNT_LIMIT
+    object_list: QuerySet[Any]  # the admin pages querysets
 
     @cached_property
     def count(self) -> int:

@@ -49,5 +49,6 @@ class ChunkedBodyMiddleware:
             if limit is not None and len(body) > limit:
                 return JsonResponse({"detail": PayloadTooLarge.default_detail}, status=413)
             request.META["CONTENT_LENGTH"] = str(len(body))
-            request._stream = LimitedStream(io.BytesIO(body), len(body))
+            # What WSGIRequest itself wraps wsgi.input in; django-stubs declares a BinaryIO.
+            request._stream = LimitedStream(io.BytesIO(body), len(body))  # type: ignore[assignment]
         return self.get_response(request)

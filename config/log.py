@@ -62,7 +62,7 @@ class JsonLineFormatter(logging.Formatter):
         # answered, outside the request's context, but names the request in the record.
         request = current_request.get()
         if request is None and isinstance(getattr(record, "request", None), HttpRequest):
-            request = record.request
+            request = record.request  # type: ignore[attr-defined]  # checked just above
         line = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,

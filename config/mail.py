@@ -1,6 +1,7 @@
 """The mail backend for when no SMTP server is configured: each message goes to the log."""
 
 import logging
+from collections.abc import Sequence
 
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
@@ -13,7 +14,7 @@ class LogEmailBackend(BaseEmailBackend):
     that it shows at the default LOG_LEVEL) instead of sending it. Used when ``EMAIL_HOST`` is
     unset, so that a local run can follow a password reset with nothing configured."""
 
-    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         for message in email_messages:
             logger.warning("mail not sent (EMAIL_HOST is unset):\n%s", message.message().as_string())
         return len(email_messages)

@@ -46,5 +46,5 @@ def database_unavailable(exc: BaseException | None = None) -> JsonResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # Django logs every 5xx again, with the traceback of the exception being handled;
     # the line above already says all there is to say.
-    response._has_been_logged = True
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag (log_response)
     return response

@@ -62,7 +62,8 @@ def position(alias: str) -> Position:
     with connections[alias].cursor() as cursor:
         cursor.execute(POSITION_SQL)
         row = cursor.fetchone()
-    return Position(*row[:5], None if row[5] is None else float(row[5]))
+    # The query's first five columns, then the seconds: mypy cannot count a slice's items.
+    return Position(*row[:5], None if row[5] is None else float(row[5]))  # type: ignore[call-arg]
 
 
 def replica_lag(alias: str, tolerated: float) -> float:

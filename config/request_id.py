@@ -24,7 +24,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get(HEADER, "")
-        request.id = incoming if _ACCEPTED.fullmatch(incoming) else uuid.uuid4().hex
+        # Our own attribute (django-stubs' HttpRequest has no `id`); log lines read it.
+        request.id = incoming if _ACCEPTED.fullmatch(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
         token = current_request.set(request)
         try:
             response = self.get_response(request)
@@ -36,5 +37,5 @@ class RequestIdMiddleware:
             response = JsonResponse({"detail": "Internal Server Error"}, status=500)
         finally:
             current_request.reset(token)
-        response[HEADER] = request.id
+        response[HEADER] = request.id  # type: ignore[attr-defined]
         return response

@@ -33,7 +33,7 @@ def database_from_url(variable: str, url: str) -> dict:
             "(postgres://user:password@host:5432/name)."
         )
     try:
-        return dj_database_url.parse(url)
+        return dict(dj_database_url.parse(url))  # a plain dict, as the other sources give
     except ValueError as exc:
         raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
 

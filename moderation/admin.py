@@ -8,6 +8,7 @@ permission, which the "Moderators" group has (moderation/migrations/0002_moderat
 
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,9 +20,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.request_types import AuthenticatedHttpRequest
 from config.admin_lists import LargeTableAdmin
 from moderation import services
 from moderation.models import ModerationAction, Report, ReportedPost
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
 
 NOTES_SHOWN = 3
 
@@ -41,7 +46,7 @@ class QueueFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("hidden", "Hidden"), ("all", "Ever reported")]
 
-    def choices(self, changelist: ChangeList) -> Iterator[dict]:
+    def choices(self, changelist: ChangeList) -> Iterator["_ListFilterChoices"]:
         for choice in super().choices(changelist):
             if choice["display"] == "All":
                 choice["display"] = "Open reports"
@@ -128,11 +133,12 @@ class ReportedPostAdmin(LargeTableAdmin):
 
     @admin.display(description="reasons")
     def reasons(self, entry: ReportedPost) -> str:
-        return ", ".join(entry.reason_counts)
+        return ", ".join(entry.reason_counts)  # type: ignore[attr-defined]  # set by QueueChangeList
 
     @admin.display(description="latest notes")
     def notes(self, entry: ReportedPost) -> str:
-        return format_html_join("", "<p>{}</p>", ((note[:200],) for note in entry.latest_notes))
+        notes = entry.latest_notes  # type: ignore[attr-defined]  # set by QueueChangeList
+        return format_html_join("", "<p>{}</p>", ((note[:200],) for note in notes))
 
     @admin.display(description="hidden", boolean=True)
     def hidden(self, entry: ReportedPost) -> bool:
@@ -142,7 +148,7 @@ class ReportedPostAdmin(LargeTableAdmin):
         return request.POST.get("reason", "")
 
     @admin.action(description="Hide the selected posts (give a reason)", permissions=["moderate"])
-    def hide(self, request: HttpRequest, queryset: QuerySet[ReportedPost]) -> None:
+    def hide(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ReportedPost]) -> None:
         reason = self._reason(request)
         if not reason.strip():
             self.message_user(request, "Give a reason to hide a post; nothing was hidden.", messages.ERROR)
@@ -151,17 +157,17 @@ class ReportedPostAdmin(LargeTableAdmin):
         self.message_user(request, f"Hid {count} post(s).", messages.SUCCESS)
 
     @admin.action(description="Restore the selected posts", permissions=["moderate"])
-    def restore(self, request: HttpRequest, queryset: QuerySet[ReportedPost]) -> None:
+    def restore(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ReportedPost]) -> None:
         count = services.restore(moderator=request.user, posts=_posts(queryset), reason=self._reason(request))
         self.message_user(request, f"Restored {count} post(s).", messages.SUCCESS)
 
     @admin.action(description="Dismiss the reports of the selected posts", permissions=["moderate"])
-    def dismiss(self, request: HttpRequest, queryset: QuerySet[ReportedPost]) -> None:
+    def dismiss(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ReportedPost]) -> None:
         count = services.dismiss(moderator=request.user, posts=_posts(queryset), reason=self._reason(request))
         self.message_user(request, f"Dismissed the reports of {count} post(s).", messages.SUCCESS)
 
     @admin.action(description="Deactivate the authors of the selected posts", permissions=["moderate"])
-    def deactivate_author(self, request: HttpRequest, queryset: QuerySet[ReportedPost]) -> None:
+    def deactivate_author(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ReportedPost]) -> None:
         count, staff = services.deactivate_authors(
             moderator=request.user, posts=_posts(queryset), reason=self._reason(request)
         )

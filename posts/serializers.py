@@ -1,3 +1,5 @@
+from typing import TypedDict
+
 from rest_framework import serializers
 
 import posts.models
@@ -26,13 +28,41 @@ class PostSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "owner_id", "owner"]
 
 
+class OwnerOut(TypedDict):
+    """The contract's `User`, as nested in a post: datetimes are ISO 8601 text (+00:00)."""
+
+    id: int
+    email: str
+    created_at: str
+
+
+class PostFields(TypedDict):
+    """The contract's flat `Post` (PostSerializer's output), with its owner nested."""
+
+    title: str
+    content: str
+    published: bool
+    id: int
+    created_at: str
+    owner_id: int
+    owner: OwnerOut
+
+
+class PostOut(TypedDict):
+    """The contract's `PostOut`, as PostOutSerializer builds it by hand."""
+
+    Post: PostFields
+    votes: int
+
+
 class PostOutSerializer(serializers.Serializer):
     """The contract's `PostOut`: ``{"Post": {...}, "votes": n}`` for list and get-one."""
 
     Post = PostSerializer(source="*", read_only=True)
     votes = serializers.IntegerField(source="vote_total", read_only=True)
 
-    def to_representation(self, instance: "posts.models.Post") -> dict:
+    # A TypedDict is a dict, but mypy keeps it apart from DRF's declared dict[str, Any].
+    def to_representation(self, instance: "posts.models.Post") -> PostOut:  # type: ignore[override]
         # The hottest path of the API: built directly, about ten times faster than walking the
         # nested serializers' fields for each post of a page. The declared fields above still
         # describe it (the schema); a test holds the two to the same output.
