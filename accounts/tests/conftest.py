@@ -16,8 +16,9 @@ from django.utils.crypto import get_random_string
 
 from accounts.models import User
 from accounts.tokens import issue_pair
-from config.tests.servers import Server, free_port, gunicorn
 from conftest import PASSWORD
+from testing.net import free_port
+from testing.servers import Server, gunicorn
 
 
 class Mailbox:

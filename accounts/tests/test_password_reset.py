@@ -12,7 +12,8 @@ import time
 import pytest
 
 from accounts.tests.conftest import assert_revoked, assert_works, session
-from config.tests.servers import free_port, gunicorn
+from testing.net import free_port
+from testing.servers import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from accounts.tests.conftest import assert_revoked, assert_works, session
-from config.tests.servers import gunicorn
+from testing.servers import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,9 @@ import pytest
 
 from accounts.models import User
 from accounts.tokens import AccessToken
-from config.tests.schema_check import check
-from config.tests.servers import Response, Server, gunicorn
+from testing.net import Response
+from testing.schema_check import check
+from testing.servers import Server, gunicorn
 
 
 @pytest.fixture(scope="module")

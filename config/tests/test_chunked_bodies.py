@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from accounts.models import User
-from config.tests.schema_check import check
-from config.tests.servers import gunicorn
 from posts.models import Post
+from testing.schema_check import check
+from testing.servers import gunicorn
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)

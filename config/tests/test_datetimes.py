@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from config.tests.schema_check import SchemaMismatch, check
+from testing.schema_check import SchemaMismatch, check
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from config.tests.servers import database_env, gunicorn
+from testing import REPO
+from testing.databases import database_env
+from testing.servers import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES_PER_OPERATION = 100
-HERE = Path(__file__).resolve().parent
 # Read from the working directory. 412 is a schema-valid request's right answer when its If-Match
 # names a version the resource no longer has (every generated ETag is such a one). Per operation:
 # a reset token the fuzzer makes up is a 422 by the contract, and each schema-valid request to
@@ -57,7 +58,7 @@ def fuzz(server, token: str, directory: Path, *only: str) -> subprocess.Complete
         ],
         cwd=directory,  # schemathesis keeps its example database in the working directory
         # fuzz_hooks.py: unique Idempotency-Keys and no made-up cursors in schema-valid cases.
-        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HERE / "fuzz_hooks.py")},
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(REPO / "testing" / "fuzz_hooks.py")},
         capture_output=True,
         text=True,
         timeout=900,

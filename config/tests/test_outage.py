@@ -18,10 +18,11 @@ from django.db import connection, transaction
 from accounts.models import User
 from config.authentication import SECURITY_STAMP_CLAIM
 from config.outage import RETRY_AFTER_SECONDS
-from config.tests.db_proxy import DatabaseProxy
-from config.tests.schema_check import api_schema, check
-from config.tests.servers import database_env, gunicorn
 from posts.models import Post
+from testing.databases import database_env
+from testing.db_proxy import DatabaseProxy
+from testing.schema_check import api_schema, check
+from testing.servers import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from accounts.models import User
-from config.tests.servers import gunicorn
+from testing.servers import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

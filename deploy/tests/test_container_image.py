@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from config.tests.schema_check import check
-from config.tests.servers import Response, free_port, http_request
 from deploy.tests import containers
 from deploy.tests.containers import healthy, ok, podman, unique, wait_until
+from testing.net import Response, free_port, http_request
+from testing.schema_check import check
 
 pytestmark = pytest.mark.container
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from accounts.models import User
-from config.tests.servers import REPO
 from posts.models import Post
+from testing import REPO
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)

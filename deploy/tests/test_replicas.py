@@ -12,9 +12,10 @@ import urllib.parse
 import pytest
 from django.conf import settings
 
-from config.tests.servers import TEST_REDIS_URL, start_server
 from deploy.tests import pg_cluster
 from deploy.tests.pg_cluster import POOL_SIZE, ReadLoad, watched
+from testing.databases import TEST_REDIS_URL
+from testing.servers import start_server
 
 PIN_SECONDS = 2
 

@@ -8,9 +8,9 @@ import urllib.parse
 
 import pytest
 
-from config.tests.servers import TEST_REDIS_URL
 from conftest import PASSWORD
 from posts.models import Post
+from testing.databases import TEST_REDIS_URL
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,10 +9,11 @@ import time
 import pytest
 
 from accounts.tokens import AccessToken
-from config.tests import schema_check
-from config.tests.servers import TEST_REDIS_URL, gunicorn
 from moderation import services
 from moderation.models import Report, ReportedPost
+from testing import schema_check
+from testing.databases import TEST_REDIS_URL
+from testing.servers import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
