@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.models import User
-from accounts.tests.conftest import assert_revoked, assert_works, session
-from conftest import PASSWORD
 from posts.models import Post
+from testing import PASSWORD
+from testing.sessions import assert_revoked, assert_works, session
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from accounts.tokens import issue_pair
-from conftest import PASSWORD
+from testing import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

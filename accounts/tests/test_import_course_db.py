@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from accounts.models import User
 from accounts.tests.course_source import ORIGINAL_SCHEMA, course_database, source_rows
-from conftest import client_for
 from posts.models import Post
+from testing.clients import client_for
 from votes.models import Vote
 
 # The command commits its own transaction; these tests see exactly what it leaves behind, and

@@ -10,8 +10,8 @@ from django.db import connection
 
 from accounts.models import User
 from accounts.tests.course_source import course_database
-from conftest import client_for
 from posts.models import Post
+from testing.clients import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from accounts.tests.conftest import assert_revoked, assert_works, session
 from testing.net import free_port
 from testing.servers import gunicorn
+from testing.sessions import assert_revoked, assert_works, session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,8 +6,8 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
 
 from accounts.models import User
-from accounts.tests.conftest import assert_revoked, assert_works, session
 from testing.servers import gunicorn
+from testing.sessions import assert_revoked, assert_works, session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from config.ratelimit import Rate, check_rates, parse_rate
-from votes.tests.test_races import run_at_once
+from testing.threads import run_at_once
 
 pytestmark = pytest.mark.django_db
 

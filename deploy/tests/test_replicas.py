@@ -4,12 +4,11 @@ instances reading from the replica. Skipped without the PostgreSQL binaries or p
 except in CI (``CI`` set), where .ci/run installs them."""
 
 import os
-import socket
 import threading
 import time
-import urllib.parse
 
 import pytest
+import redis
 from django.conf import settings
 
 from deploy.tests import pg_cluster
@@ -32,10 +31,9 @@ def replicated(tmp_path_factory):
     PgBouncer to the primary and reading from the replica."""
     if reason := pg_cluster.missing():
         _skip_or_fail(reason)
-    redis = urllib.parse.urlsplit(TEST_REDIS_URL)
     try:
-        socket.create_connection((redis.hostname, redis.port or 6379), timeout=5).close()
-    except OSError:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=5).ping()
+    except redis.RedisError:
         _skip_or_fail(f"no Redis at {TEST_REDIS_URL}")
     base = {"SECRET_KEY": settings.SECRET_KEY, "DEBUG": "false", "REDIS_URL": TEST_REDIS_URL}
     # The replica applies each write 0.5 s late: a read of it right after a write would miss it.

@@ -3,10 +3,10 @@ client sees; staff still see it in the admin; restoring it brings it back exactl
 
 import pytest
 
-from conftest import client_for
 from moderation import services
 from moderation.models import ModerationAction
 from posts.models import Post
+from testing.clients import client_for
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db
