@@ -64,7 +64,7 @@ def replicated(tmp_path_factory):
 def signup_and_login(server, email: str) -> tuple[int, str]:
     signup = server.request("POST", "/users/", json_body={"email": email, "password": "password123"})
     assert signup.status == 201, signup.body
-    login = server.request("POST", "/login", form={"username": email, "password": "password123"})
+    login = server.login(email)
     assert login.status == 200, login.body
     return signup.json()["id"], login.json()["access_token"]
 

@@ -52,7 +52,7 @@ def in_a_thread[T](query: Callable[[], T]) -> T:
 
 def signup_and_login(server, email: str) -> str:
     assert api(server, "POST", "/users/", email=email, password=PASSWORD)[0] == 201
-    return server.post_form("/login", {"username": email, "password": PASSWORD}).json()["access_token"]
+    return server.login(email, PASSWORD).json()["access_token"]
 
 
 @pytest.fixture
