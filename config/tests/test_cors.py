@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from config.tests.servers import REPO
+from testing import REPO
 
 pytestmark = pytest.mark.django_db
 
