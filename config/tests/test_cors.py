@@ -1,4 +1,4 @@
-"""CORS with CORS_ALLOWED_ORIGINS naming origins (the default, `*`, is in test_errors.py)."""
+"""CORS with CORS_ALLOWED_ORIGINS naming origins (the default, `*`, is in api/tests/test_errors.py)."""
 
 import os
 import subprocess
