@@ -19,7 +19,7 @@ help:
 	@echo "make test   set up .venv, then run the whole test suite (ARGS=... for pytest arguments)"
 	@echo "make quick  the tests that start no process and wait on no clock (well under a minute)"
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
-	@echo "make bench  seed 1k then 1M posts and measure each scenario under wrk (see README)"
+	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see README)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
@@ -67,7 +67,7 @@ lint: install
 	# Production settings: Django's deployment checklist must be clean.
 	$(NO_DB) DEBUG=false SECURE_SSL_REDIRECT=true SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" $(PY) manage.py check --deploy --fail-level WARNING
 
-# make bench  seed 1k then 1M posts and measure each scenario under wrk (see bench/run.py)
+# make bench  1k, 1M and 10M posts: each scenario under wrk, the project against a bare app (bench/run.py)
 bench: install
 	$(WITH_DB) $(PY) bench/run.py $(ARGS)
 

@@ -66,18 +66,28 @@ _default_db = database_from_env()
 EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR / ".local") + "/")
 # Behind PgBouncer in transaction pooling mode, each transaction may run on another server
 # connection, so nothing may outlive one: no server-side cursors (they live until closed) and
-# no prepared statements (psycopg prepares a query on its 6th run, per server session).
+# no prepared statements.
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
+# Otherwise queries are bound on the server and psycopg prepares a query on its 6th run on a
+# connection (its default prepare_threshold, 5, which Django turns off unless OPTIONS sets it):
+# PostgreSQL then plans it once per connection, which halves the database's CPU per list or
+# get-one request (bench/RESULTS.md, "Levers").
+PREPARE_THRESHOLD = 5
 
 
 def connection_settings(database: dict) -> dict:
     """Persistent, health-checked connections (to PgBouncer too: a client connection to it is
-    cheap, and it caps the server connections), without session state when pooled."""
+    cheap, and it caps the server connections), without session state when pooled, and with
+    server-side binding and prepared statements when not."""
     database["CONN_MAX_AGE"] = None
     database["CONN_HEALTH_CHECKS"] = True
+    options = database.setdefault("OPTIONS", {})
     if TRANSACTION_POOLING:
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
-        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+        options["prepare_threshold"] = None
+    else:
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", PREPARE_THRESHOLD)
     return database
 
 

@@ -1,0 +1,178 @@
+"""The yardstick of `make bench`: a bare WSGI app that answers list and get-one and nothing else.
+
+It does only what those two answers must do, with no framework: verify the bearer token with
+PyJWT (same key, algorithm, leeway and claims as config/authentication.py and SimpleJWT: the
+signature, `exp` and `iat`, `token_type` "access", a `jti`, a numeric `user_id`), read the
+user's row (active, and its `security_stamp` equal to the token's: revocation as immediate as
+the project's), run the page query the project runs (same tables, WHERE, ORDER BY and LIMIT,
+hence the same index and plan) with psycopg 3 as a prepared statement, and write the same JSON
+body, byte for byte (DRF's compact encoding, datetimes as ``...+00:00``). The project sends
+more headers (ETag, Link, Cache-Control, Vary, X-Request-ID, the security headers): those are
+part of what the ratio measures.
+
+Served by gunicorn with the project's gunicorn.conf.py (``gunicorn bench.bare_app:application
+-c gunicorn.conf.py``). It reads SECRET_KEY, ALGORITHM and JWT_LEEWAY_SECONDS as the settings
+do, and the database from BARE_DATABASE_URL (a libpq URL or conninfo). Routes:
+``GET /`` (start-up probe), ``GET /posts/?limit=N`` (newest first, no search, no cursor) and
+``GET /posts/{id}``; everything else is a 404. Each gunicorn thread keeps one connection.
+"""
+
+import json
+import os
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import jwt
+import psycopg
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+ALGORITHM = os.environ.get("ALGORITHM") or "HS256"
+LEEWAY_SECONDS = int(os.environ.get("JWT_LEEWAY_SECONDS") or 30)
+DATABASE_URL = os.environ.get("BARE_DATABASE_URL", "")
+PAGE_MAX = 100
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%:z"  # settings.REST_FRAMEWORK["DATETIME_FORMAT"]
+
+_COLUMNS = (
+    "p.id, p.title, p.content, p.published, p.created_at, p.owner_id, p.vote_total, "
+    "u.id, u.email, u.date_joined"
+)
+# posts.queries.visible_posts: published posts and the user's own, never a hidden one.
+_VISIBLE = (
+    f"SELECT {_COLUMNS} FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id "  # noqa: S608
+    "WHERE (p.published OR p.owner_id = %s) AND NOT p.hidden"
+)
+# api.paging.keyset_page reads one row more than the page, to know whether more follow.
+LIST_SQL = f"{_VISIBLE} ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
+# PostViewSet.retrieve: ``.filter(pk=...).first()`` on the model's ordering.
+GET_SQL = f"{_VISIBLE} AND p.id = %s ORDER BY p.created_at DESC, p.id DESC LIMIT 1"
+USER_SQL = "SELECT id, security_stamp FROM accounts_user WHERE id = %s AND is_active"
+
+JSON_HEADERS = [("Content-Type", "application/json")]
+NOT_AUTHENTICATED = "Not authenticated"
+INVALID_CREDENTIALS = "Could not validate credentials"
+BIGINT_MAX = 2**63 - 1
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+_local = threading.local()
+
+
+class HttpError(Exception):
+    """An answer other than 200: its status line, its ``detail`` and any extra headers."""
+
+    def __init__(self, status: str, detail: Any, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or []
+
+
+def unauthorized(detail: str) -> HttpError:
+    return HttpError("401 Unauthorized", detail, [("WWW-Authenticate", "Bearer")])
+
+
+def connection() -> psycopg.Connection:
+    """This thread's connection (opened on first use, reopened after a failure), in UTC."""
+    conn = getattr(_local, "conn", None)
+    if conn is None or conn.closed:
+        conn = psycopg.connect(DATABASE_URL, autocommit=True, options="-c TimeZone=UTC")
+        _local.conn = conn
+    return conn
+
+
+def authenticate(environ: dict) -> int:
+    """The id of the user the bearer token names. Raises HttpError 401 as the project does."""
+    scheme, _, raw = environ.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    raw = raw.strip()
+    if scheme.lower() != "bearer" or not raw:
+        raise unauthorized(NOT_AUTHENTICATED)
+    try:
+        claims = jwt.decode(raw, SECRET_KEY, algorithms=[ALGORITHM], leeway=LEEWAY_SECONDS)
+    except jwt.InvalidTokenError as exc:
+        raise unauthorized(INVALID_CREDENTIALS) from exc
+    user_id = str(claims.get("user_id", ""))
+    if (
+        claims.get("token_type") != "access"
+        or "jti" not in claims
+        or not (user_id.isascii() and user_id.isdigit() and int(user_id) <= BIGINT_MAX)
+    ):
+        raise unauthorized(INVALID_CREDENTIALS)
+    row = connection().execute(USER_SQL, (int(user_id),), prepare=True).fetchone()
+    # A token issued before the user's sessions were ended carries an old stamp.
+    if row is None or str(claims.get("security_stamp", "")) != row[1]:
+        raise unauthorized(INVALID_CREDENTIALS)
+    return row[0]
+
+
+def post_out(row: tuple) -> dict:
+    """The contract's ``PostOut`` for one row of the page query."""
+    return {
+        "Post": {
+            "title": row[1],
+            "content": row[2],
+            "published": row[3],
+            "id": row[0],
+            "created_at": row[4].strftime(DATETIME_FORMAT),
+            "owner_id": row[5],
+            "owner": {"id": row[7], "email": row[8], "created_at": row[9].strftime(DATETIME_FORMAT)},
+        },
+        "votes": row[6],
+    }
+
+
+def list_posts(user_id: int, query: str) -> list[dict]:
+    """A page, newest first: `limit` (default 10, at most 100) as PostListQuerySerializer reads it."""
+    raw = urllib.parse.parse_qs(query).get("limit", ["10"])[-1]
+    if not raw.isascii() or not raw.isdigit():
+        raise HttpError("422 Unprocessable Entity", "limit must be an integer")
+    limit = min(int(raw), PAGE_MAX)
+    rows = connection().execute(LIST_SQL, (user_id, limit + 1), prepare=True).fetchall()
+    return [post_out(row) for row in rows[:limit]]
+
+
+def get_post(user_id: int, raw_id: str) -> dict:
+    if not raw_id.isascii() or not raw_id.isdigit() or int(raw_id) > BIGINT_MAX:
+        raise HttpError("422 Unprocessable Entity", "id must be an integer")
+    row = connection().execute(GET_SQL, (user_id, int(raw_id)), prepare=True).fetchone()
+    if row is None:
+        raise HttpError("404 Not Found", f"post with id: {int(raw_id)} was not found")
+    return post_out(row)
+
+
+def render(data: Any) -> bytes:
+    """JSON as DRF's JSONRenderer writes it (compact, UTF-8, U+2028/U+2029 escaped)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
+def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    """The WSGI entry point."""
+    path, method = environ.get("PATH_INFO", "/"), environ["REQUEST_METHOD"]
+    try:
+        if method != "GET":
+            raise HttpError("405 Method Not Allowed", "Method Not Allowed")
+        if path == "/":
+            data: Any = {"message": "Hello World"}
+        elif path in ("/posts", "/posts/"):
+            data = list_posts(authenticate(environ), environ.get("QUERY_STRING", ""))
+        elif path.startswith("/posts/") and path.count("/") == 2:
+            data = get_post(authenticate(environ), path[len("/posts/") :])
+        else:
+            raise HttpError("404 Not Found", "Not Found")
+        status, headers = "200 OK", JSON_HEADERS
+    except HttpError as exc:
+        data, status, headers = {"detail": exc.detail}, exc.status, [*JSON_HEADERS, *exc.headers]
+    except psycopg.Error:
+        _local.conn = None  # a new connection on the next request
+        raise
+    body = render(data)
+    start_response(status, [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _check_format() -> None:
+    """%:z needs Python 3.12; fail at import rather than on the first request."""
+    datetime(2020, 1, 1).astimezone().strftime(DATETIME_FORMAT)
+
+
+_check_format()

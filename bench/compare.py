@@ -1,0 +1,137 @@
+# ruff: noqa: S603  (a local tool: it runs our own code)
+"""CPU per list and get-one request of several checkouts, in-process, in one run: one lever
+against the code without it, on a machine whose neighbours make requests/s useless.
+
+    .venv/bin/python bench/compare.py /path/to/checkout-a /path/to/checkout-b [...]
+        [--rounds 4] [--requests 200]
+
+Each checkout (e.g. ``git worktree add`` or ``git archive | tar -x`` of a commit, with a change
+applied) is served in a process of its own through Django's WSGI handler, on the database of
+DATABASE_URL (default: the embedded PostgreSQL of this checkout, i.e. what `make bench` seeded
+last). Rounds go in turns across the checkouts; each round sends `--requests` requests and
+measures the process's CPU time and its database backend's CPU time (from /proc: the database
+must run on this machine). The least of the rounds is kept (neighbours only ever add to it),
+and each checkout is printed against the first.
+"""
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ("list", "get one")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("checkouts", nargs="+", type=Path)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+    }
+    env.setdefault("DATABASE_URL", embedded_url())
+    workers = {}
+    for checkout in args.checkouts:
+        worker = subprocess.Popen(
+            [sys.executable, __file__, "--worker", str(checkout.resolve())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        if worker.stdout.readline().strip() != "ready":
+            raise SystemExit(f"{checkout} did not start")
+        workers[str(checkout)] = worker
+    results: dict[tuple[str, str], list[list[float]]] = {(c, s): [] for c in workers for s in SCENARIOS}
+    for _ in range(args.rounds):
+        for scenario in SCENARIOS:
+            for checkout, worker in workers.items():
+                worker.stdin.write(f"{scenario}\t{args.requests}\n")
+                worker.stdin.flush()
+                figures = [float(x) / args.requests * 1e6 for x in worker.stdout.readline().split()]
+                results[checkout, scenario].append(figures)
+    for worker in workers.values():
+        worker.stdin.close()
+        worker.wait()
+    print(f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    first = next(iter(workers))
+    for scenario in SCENARIOS:
+        base = min(r[0] for r in results[first, scenario])
+        for checkout in workers:
+            rounds = results[checkout, scenario]
+            app, db, wall = (min(r[i] for r in rounds) for i in range(3))
+            print(
+                f"{scenario:8} {checkout:40} app CPU {app:6.0f} µs  db CPU {db:5.0f} µs  wall {wall:6.0f} µs"
+                f"  app CPU / first {app / base:.2f}"
+            )
+
+
+def embedded_url() -> str:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")
+    import django
+
+    django.setup()
+    from bench.datasets import database_url
+
+    return database_url()
+
+
+def worker(checkout: Path) -> None:
+    """Serve requests in-process for main(): one line per round, 'app_s db_s wall_s'."""
+    os.chdir(checkout)
+    sys.path.insert(0, str(checkout))
+    sys.path.insert(1, str(ROOT))  # bench's own helpers, if the checkout predates them
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connection
+
+    from accounts.models import User
+    from accounts.tokens import AccessToken
+    from bench.probe import pick_posts
+    from bench.profiling import request_caller
+
+    application = get_wsgi_application()
+    token = str(AccessToken.for_user(User.objects.get(email="user1@example.com")))
+    post_id, _ = pick_posts(user_email="user1@example.com")
+    calls = {
+        "list": request_caller(application, "/posts/?limit=10", token),
+        "get one": request_caller(application, f"/posts/{post_id}", token),
+    }
+    for call in calls.values():  # warm: connection, code paths, prepared statements
+        for _ in range(20):
+            call()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+
+    def backend_cpu() -> float:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    print("ready", flush=True)
+    for line in sys.stdin:
+        scenario, count = line.rstrip("\n").split("\t")
+        call = calls[scenario]
+        app, db, wall = time.process_time(), backend_cpu(), time.perf_counter()
+        for _ in range(int(count)):
+            call()
+        print(time.process_time() - app, backend_cpu() - db, time.perf_counter() - wall, flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--worker"]:
+        worker(Path(sys.argv[2]))
+    else:
+        main()

@@ -1,0 +1,89 @@
+"""The data `make bench` measures: its sizes, where each lives, and seeding them.
+
+1k and 1M are seeded again on every run into the bench's database (the embedded PostgreSQL, or
+DATABASE_URL), as `manage.py seed` replaces what it loaded before. 10M posts / 30M votes take
+minutes to load, so they live in a database of their own on the same PostgreSQL server,
+``bench_10m``: created, migrated and seeded by the first run that asks for 10M, then kept and
+only checked by later runs. The seeding time is kept in the database's comment and printed by
+every run that uses it. Drop it with ``DROP DATABASE bench_10m`` to seed it again.
+"""
+
+import os
+import re
+import time
+import urllib.parse
+
+import psycopg
+from django.db import connection
+
+from bench.servers import PYTHON, run
+
+PASSWORD = "bench-password-123"  # noqa: S105 (the seeded users' password)
+SIZES = {
+    "1k": {"users": 100, "posts": 1_000, "votes": 5_000},
+    "1M": {"users": 10_000, "posts": 1_000_000, "votes": 3_000_000},
+    "10M": {"users": 100_000, "posts": 10_000_000, "votes": 30_000_000},
+}
+# Sizes kept between runs, each in a database of its own on the bench's PostgreSQL server.
+KEPT = {"10M": "bench_10m"}
+
+
+def database_url(name: str | None = None) -> str:
+    """A postgres:// URL (as DATABASE_URL takes it) for database `name` on the server the bench
+    process is connected to; `name` None: the bench's own database."""
+    s = connection.settings_dict
+    user = urllib.parse.quote(s["USER"] or "", safe="")
+    password = f":{urllib.parse.quote(s['PASSWORD'], safe='')}" if s.get("PASSWORD") else ""
+    host = urllib.parse.quote(s["HOST"] or "localhost", safe="")  # a socket folder is quoted
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgres://{user}{password}@{host}{port}/{urllib.parse.quote(name or s['NAME'], safe='')}"
+
+
+def seed_options(size: str, allow_existing_data: str = "") -> list[str]:
+    options = [f"--{k}={v}" for k, v in SIZES[size].items()] + [f"--password={PASSWORD}"]
+    if allow_existing_data:
+        options.append(f"--allow-existing-data={allow_existing_data}")
+    return options
+
+
+def prepare(size: str, allow_existing_data: str = "") -> tuple[str, str]:
+    """Make `size`'s data ready; return the URL of its database and a line saying how it was
+    seeded (now, or by an earlier run, and in how many seconds)."""
+    if size not in KEPT:
+        started = time.monotonic()
+        run([PYTHON, "manage.py", "seed", *seed_options(size, allow_existing_data)])
+        return database_url(), f"seeded in {time.monotonic() - started:.0f} s"
+    name = KEPT[size]
+    url = database_url(name)
+    with psycopg.connect(database_url(), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": url}
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=env)
+    with psycopg.connect(url, autocommit=True) as db:
+        if _holds(db, SIZES[size]):
+            comment = db.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                                 "WHERE datname = current_database()").fetchone()[0] or ""  # fmt: skip
+            return url, f"kept from an earlier run in database {name} ({comment or 'seeding time unknown'})"
+    started = time.monotonic()
+    run([PYTHON, "manage.py", "seed", *seed_options(size)], env=env)
+    seconds = time.monotonic() - started
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"COMMENT ON DATABASE \"{name}\" IS 'seeded in {seconds:.0f} s on {stamp}'")
+    return url, f"seeded now in database {name} in {seconds:.0f} s"
+
+
+def _holds(db: psycopg.Connection, counts: dict[str, int]) -> bool:
+    """Whether the database holds exactly the seeded users and posts of these counts."""
+    users, posts = db.execute(
+        "SELECT (SELECT count(*) FROM accounts_user), (SELECT count(*) FROM posts_post)"
+    ).fetchone()
+    return (users, posts) == (counts["users"], counts["posts"])
+
+
+def use_database(url: str) -> None:
+    """Point the bench process's own queries (probe, revocation) at the database of `url`."""
+    name = urllib.parse.unquote(re.sub(r"\?.*$", "", url).rsplit("/", 1)[1])
+    connection.close()
+    connection.settings_dict["NAME"] = name

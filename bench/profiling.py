@@ -1,0 +1,138 @@
+"""Where a list and a get-one request spend their time, in-process (no HTTP server).
+
+    .venv/bin/python bench/profiling.py [--requests 2000] [--top 25]
+
+Runs against the data a `make bench` run left in its database (user1's token; a post from the
+middle of the table). Each request goes through Django's WSGI handler, as under gunicorn, with a
+fresh WSGI environ. Prints, per scenario, the wall time per request without the profiler (best
+of 5), then under cProfile the cumulative time of each layer (the functions in LAYERS; nested
+layers count inside their parents) and the functions with the most time of their own.
+Under gunicorn the same layers can be seen with ``bench/profiled_wsgi.py``.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import sys
+import time
+import timeit
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# (label, file suffix, function name): a layer of the request, found in the profile.
+LAYERS = [
+    ("whole request (WSGIHandler.__call__)", "django/core/handlers/wsgi.py", "__call__"),
+    ("  middleware + view (get_response)", "django/core/handlers/base.py", "get_response"),
+    ("    DRF dispatch", "rest_framework/views.py", "dispatch"),
+    ("      DRF initial (auth, permissions, throttles)", "rest_framework/views.py", "initial"),
+    ("        JWT decode + claims (SimpleJWT Token)", "rest_framework_simplejwt/tokens.py", "__init__"),
+    ("        user row (BearerTokenAuthentication.get_user)", "config/authentication.py", "get_user"),
+    ("      view: list", "posts/views.py", "list"),
+    ("      view: retrieve", "posts/views.py", "retrieve"),
+    ("        query parameters (parse_query)", "config/fields.py", "parse_query"),
+    ("        page query (keyset_page)", "api/paging.py", "keyset_page"),
+    ("        Link header (link_header)", "api/paging.py", "link_header"),
+    ("        serializer (to_representation)", "posts/serializers.py", "to_representation"),
+    ("      finalize_response (ETag, Cache-Control)", "rest_framework/views.py", "finalize_response"),
+    ("      JSON rendering (JSONRenderer.render)", "rest_framework/renderers.py", "render"),
+    ("    SQL built (SQLCompiler.as_sql)", "django/db/models/sql/compiler.py", "as_sql"),
+    ("    SQL run (CursorWrapper._execute)", "django/db/backends/utils.py", "_execute"),
+    ("    queries run, rows to models (ModelIterable.__iter__)", "django/db/models/query.py", "__iter__"),
+    ("    connection health check (is_usable)", "django/db/backends/postgresql/base.py", "is_usable"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+
+    from accounts.models import User
+    from accounts.tokens import AccessToken
+    from bench.probe import pick_posts
+
+    application = get_wsgi_application()
+    token = str(AccessToken.for_user(User.objects.get(email="user1@example.com")))
+    post_id, _ = pick_posts(user_email="user1@example.com")
+    for name, path in (("list", "/posts/?limit=10"), ("get one", f"/posts/{post_id}")):
+        call = request_caller(application, path, token)
+        call()  # connections opened, code paths warmed
+        number = args.requests // 4
+        wall = min(timeit.repeat(call, number=number, repeat=5)) / number
+        cpu = min(timeit.repeat(call, number=number, repeat=5, timer=time.process_time)) / number
+        print(
+            f"\n== {name} ({path}), in-process: {wall * 1e6:.0f} µs per request, of which "
+            f"{cpu * 1e6:.0f} µs of this process's CPU; load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+        # CPU time, not wall time: waits on the database (and on neighbours) do not count.
+        profiler = cProfile.Profile(time.process_time)
+        profiler.runcall(lambda call=call: [call() for _ in range(args.requests)])
+        print(layers(pstats.Stats(profiler), args.requests))
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+        print(out.getvalue().split("\n", 6)[-1])
+
+
+def request_caller(application, path: str, token: str):
+    """A function that sends ``GET path`` with the token through `application` and checks 200."""
+    route, _, query = path.partition("?")
+    base = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": route,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+    }
+
+    def start_response(status: str, headers: list) -> None:
+        if not status.startswith("200"):
+            raise SystemExit(f"GET {path} answered {status}")
+
+    def call() -> None:
+        environ = {**base, "wsgi.input": io.BytesIO()}
+        response = application(environ, start_response)
+        b"".join(response)
+        response.close()
+
+    return call
+
+
+def layers(stats: pstats.Stats, requests: int) -> str:
+    """The LAYERS' cumulative time per request, in µs, and as a share of the whole request."""
+    found: dict[str, float] = {}
+    for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items():
+        for label, suffix, name in LAYERS:
+            if function == name and filename.endswith(suffix):
+                found[label] = found.get(label, 0.0) + cumulative
+    whole = found.get(LAYERS[0][0]) or 1.0
+    return "\n".join(
+        f"{label:58} {found[label] / requests * 1e6:8.0f} µs {100 * found[label] / whole:5.1f}%"
+        for label, _, _ in LAYERS
+        if label in found
+    )
+
+
+if __name__ == "__main__":
+    main()

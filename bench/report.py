@@ -1,0 +1,107 @@
+"""What `make bench` prints: the machine, one table of every scenario, and the ratios that answer
+issue 17's questions, each taken within the run (the project against the bare app on the same
+data at the same moment; each size against 1k)."""
+
+import os
+import platform
+from pathlib import Path
+
+READS = ["GET /", "list", "search", "top", "get one"]
+# The scenarios the bare app (bench/bare_app.py) also serves.
+COMPARED = ["list", "get one"]
+
+
+def machine(pg_version: str) -> str:
+    mem_kib = int(
+        next(x for x in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in x).split()[1]
+    )
+    return (
+        f"machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"{mem_kib / 2**20:.1f} GiB memory, load average {load_average()}\n"
+        f"{pg_version}; Python {platform.python_version()}; "
+        f"database {'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded PostgreSQL'}"
+    )
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _row(size: str, name: str, r: dict) -> str:
+    if "note" in r:
+        return f"| {size} | {name} | {r['note']} | | | | {r.get('queries', '')} | | | |"
+    db_cpu = "-" if r["db_cpu_ms"] is None else format(r["db_cpu_ms"], ".2f")
+    return (
+        f"| {size} | {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+        f"| {r['failed']} | {r.get('queries', '')} | {r['app_cpu_ms']:.2f} | {db_cpu} | {r['rss_mib']:.0f} |"
+    )
+
+
+def report(results: dict[str, list[dict]]) -> str:
+    """Markdown tables of `results` ({size: [row per scenario]}; a compared row holds the bare
+    app's figures under "bare")."""
+    lines = [
+        "| size | scenario | req/s | p50 ms | p99 ms | failed | queries/request | app CPU ms/req "
+        "| db CPU ms/req | worker peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, rows in results.items():
+        for r in rows:
+            lines.append(_row(size, r["scenario"], r))
+            if "bare" in r:
+                lines.append(_row(size, f"{r['scenario']} (bare app)", r["bare"]))
+    by = {size: {r["scenario"]: r for r in rows} for size, rows in results.items()}
+    lines += [
+        "",
+        "| size | scenario | project / bare req/s | project / bare CPU per request (app + db) |",
+        "|---|---|---:|---:|",
+    ]
+    for size, rows in by.items():
+        for name in COMPARED:
+            r = rows.get(name, {})
+            if "rps" in r and "rps" in r.get("bare", {}):
+                lines.append(
+                    f"| {size} | {name} | {100 * r['rps'] / r['bare']['rps']:.0f}% "
+                    f"| {_cpu(r) / _cpu(r['bare']):.2f}x |"
+                )
+    if "1k" in by and len(by) > 1:
+        lines += _flatness(by)
+    return "\n".join(lines)
+
+
+def _cpu(r: dict) -> float:
+    return r["app_cpu_ms"] + (r["db_cpu_ms"] or 0.0)
+
+
+def _flatness(by: dict[str, dict[str, dict]]) -> list[str]:
+    larger = [size for size in by if size != "1k"]
+    lines = [
+        "",
+        "| read scenario | " + " | ".join(f"{s} req/s as % of 1k" for s in larger) + " | "
+        + " | ".join(f"{s}: % of GET /" for s in by) + " |",
+        "|---|" + "---:|" * (len(larger) + len(by)),
+    ]  # fmt: skip
+    small = by["1k"]
+    for name in READS:
+        if "rps" not in small.get(name, {}):
+            continue
+        cells = [
+            f"{100 * by[s][name]['rps'] / small[name]['rps']:.0f}%" if "rps" in by[s].get(name, {}) else "-"
+            for s in larger
+        ]
+        cells += [
+            f"{100 * by[s][name]['rps'] / by[s]['GET /']['rps']:.0f}%"
+            if "rps" in by[s].get(name, {}) and "rps" in by[s].get("GET /", {})
+            else "-"
+            for s in by
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        bare = [by[s][name].get("bare", {}) for s in larger]
+        if name in COMPARED and "rps" in small[name].get("bare", {}):
+            base = small[name]["bare"]["rps"]
+            lines.append(
+                f"| {name} (bare app) | "
+                + " | ".join(f"{100 * b['rps'] / base:.0f}%" if "rps" in b else "-" for b in bare)
+                + " |" + " |" * len(by)
+            )  # fmt: skip
+    return lines
