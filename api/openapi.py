@@ -121,12 +121,3 @@ SLASHED_PATHS = {"/", "/posts/", "/users/", "/vote/"}
 def original_path_spellings(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
     """Preprocessing hook: `/posts/{id}` and `/login`, not `/posts/{id}/` and `/login/`."""
     return [(path if path in SLASHED_PATHS else path.rstrip("/"), *rest) for path, *rest in endpoints]
-
-
-def response_fields_required(result: dict, generator: Any, request: Any, public: bool) -> dict:
-    """Postprocessing hook: a response always carries every field of its serializer, so every
-    property of a response component is required (request components end in `Request`)."""
-    for name, component in result.get("components", {}).get("schemas", {}).items():
-        if not name.endswith("Request") and component.get("properties"):
-            component["required"] = sorted(component["properties"])
-    return result

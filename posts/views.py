@@ -19,7 +19,7 @@ from api.paging import keyset_page, link_header, prefers_exact_count
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, visible_posts
-from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer
+from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer, PostWriteSerializer
 
 POST_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 NOT_FOUND = {404: "post with id: 7 was not found"}
@@ -48,6 +48,7 @@ WRITE_ANSWERS = {
         summary="Change some fields of a post",
         description="Only its owner may.",
         parameters=[POST_ID, http_schema.IF_MATCH],
+        request=PostWriteSerializer,
         responses={200: PostSerializer, **WRITE_ANSWERS},
     ),
 )
@@ -74,8 +75,9 @@ class PostViewSet(
         return posts.select_for_update(of=("self",)) if self.lock_object else posts
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        """``PostOut`` ({"Post": ..., "votes": n}) for reads, the flat ``Post`` for writes."""
-        return PostOutSerializer if self.action in ("list", "retrieve") else PostSerializer
+        """``PostOut`` ({"Post": ..., "votes": n}) for reads, ``PostWriteSerializer`` for writes
+        (it validates the body and answers the flat ``Post``)."""
+        return PostOutSerializer if self.action in ("list", "retrieve") else PostWriteSerializer
 
     def filter_queryset(self, queryset: QuerySet[Post]) -> QuerySet[Post]:
         """The list's ``search``: titles holding it, ignoring case, ``%`` and ``_`` literal."""
@@ -133,6 +135,7 @@ class PostViewSet(
     @extend_schema(
         summary="Create a post",
         parameters=http_schema.idempotency_parameters(),
+        request=PostWriteSerializer,
         responses={
             201: PostSerializer,
             **error_responses(401, 409, messages={409: http_schema.IN_PROGRESS_MESSAGES}),
@@ -143,7 +146,7 @@ class PostViewSet(
     def create(self, request: Request, *args, **kwargs) -> Response:
         return super().create(request, *args, **kwargs)
 
-    def perform_create(self, serializer: PostSerializer) -> None:
+    def perform_create(self, serializer: PostWriteSerializer) -> None:
         """The new post is the caller's."""
         serializer.save(owner=self.request.user)
 
@@ -151,6 +154,7 @@ class PostViewSet(
         summary="Replace a post",
         description="Only its owner may; an omitted `published` becomes true.",
         parameters=[POST_ID, http_schema.IF_MATCH],
+        request=PostWriteSerializer,
         responses={200: PostSerializer, **WRITE_ANSWERS},
     )
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -158,7 +162,7 @@ class PostViewSet(
         with self.conditional_write(request):
             return super().update(request, *args, **kwargs)
 
-    def perform_update(self, serializer: PostSerializer) -> None:
+    def perform_update(self, serializer: PostWriteSerializer) -> None:
         """Once the body is valid: 412 for a stale If-Match, else save."""
         self.check_if_match(serializer.instance)
         serializer.save()
