@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
@@ -67,7 +67,6 @@ class UserDetailView(Endpoint):
 
     @extend_schema(
         summary="Get a user",
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
         responses={
             200: UserSerializer,
             **error_responses(404, 422, messages={404: "User with id: 7 does not exist"}),

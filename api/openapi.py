@@ -16,7 +16,6 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-import api.schema_hardening  # noqa: F401  (registers its field extension)
 from api.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
 from api.errors import NOT_AUTHORIZED
 

@@ -13,6 +13,7 @@ from api.endpoints import Endpoint
 class RootView(Endpoint):
     # No docstring: drf-spectacular would serve it as the route's description (see Endpoint).
     public = True
+    uses_database = False
 
     @extend_schema(
         summary="Say hello",

@@ -382,8 +382,6 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["api.openapi.original_path_spellings"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        # Fills in the error answers a route does not declare itself (413, bounded ids, ...).
-        "api.schema_hardening.document_errors",
     ],
     "TAGS": [
         {"name": "Posts", "description": "Posts, newest first, each with its vote count."},

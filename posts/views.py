@@ -3,7 +3,7 @@ from contextlib import contextmanager, nullcontext
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -21,7 +21,6 @@ from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, visible_posts
 from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer, PostWriteSerializer
 
-POST_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 NOT_FOUND = {404: "post with id: 7 was not found"}
 MISSING = {404: "post with id: 7 does not exist"}
 WRITE_ANSWERS = {
@@ -36,7 +35,7 @@ WRITE_ANSWERS = {
 @extend_schema_view(
     retrieve=extend_schema(
         summary="Get a post",
-        parameters=[POST_ID, *http_schema.read_parameters()],
+        parameters=http_schema.read_parameters(),
         responses={
             200: PostOutSerializer,
             **http_schema.NOT_MODIFIED,
@@ -47,7 +46,7 @@ WRITE_ANSWERS = {
     partial_update=extend_schema(
         summary="Change some fields of a post",
         description="Only its owner may.",
-        parameters=[POST_ID, http_schema.IF_MATCH],
+        parameters=[http_schema.IF_MATCH],
         request=PostWriteSerializer,
         responses={200: PostSerializer, **WRITE_ANSWERS},
     ),
@@ -153,7 +152,7 @@ class PostViewSet(
     @extend_schema(
         summary="Replace a post",
         description="Only its owner may; an omitted `published` becomes true.",
-        parameters=[POST_ID, http_schema.IF_MATCH],
+        parameters=[http_schema.IF_MATCH],
         request=PostWriteSerializer,
         responses={200: PostSerializer, **WRITE_ANSWERS},
     )
@@ -170,7 +169,7 @@ class PostViewSet(
     @extend_schema(
         summary="Delete a post",
         description="Only its owner may; its votes go with it.",
-        parameters=[POST_ID, http_schema.IF_MATCH],
+        parameters=[http_schema.IF_MATCH],
         responses={204: None, **WRITE_ANSWERS},
     )
     def destroy(self, request: Request, *args, **kwargs) -> Response:
