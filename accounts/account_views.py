@@ -51,11 +51,15 @@ class BodyOnDeleteSchema(EndpointSchema):
 
 
 class CurrentUserView(Endpoint):
-    # No docstring: drf-spectacular would serve it as the route's description (see Endpoint).
+    """GET and DELETE /users/me: the caller's own account."""
+
     schema = BodyOnDeleteSchema()
 
     @extend_schema(
-        summary="Get the caller", responses={200: UserSerializer, **error_responses(401)}, tags=["Users"]
+        summary="Get the caller",
+        description="The caller's `User`.",
+        responses={200: UserSerializer, **error_responses(401)},
+        tags=["Users"],
     )
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)

@@ -75,6 +75,12 @@ class EndpointSchema(AutoSchema):
     ``uses_database = False`` (no 503).
     """
 
+    def get_description(self) -> str:
+        """None of its own: a route's description is the one its ``@extend_schema`` declares,
+        never a docstring (drf-spectacular's default), which is written for the code's readers
+        and would otherwise be served from a base class for a route that declares none."""
+        return ""
+
     def _get_response_bodies(self, direction: str = "response") -> dict:
         responses = super()._get_response_bodies(direction)
         defaults = []

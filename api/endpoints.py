@@ -133,13 +133,9 @@ class EndpointMixin:
         return response
 
 
-# The base of every APIView of the API (see the module docstring). Its docstring is, for now,
-# also the served description of the routes that declare none (drf-spectacular falls back on
-# the first docstring up a view's classes): it keeps the words MethodCheckedFirst's had.
 class Endpoint(EndpointMixin, APIView):
-    """Answer 405 for a method the route does not serve before authenticating, as the
-    original does (DRF would otherwise answer 401 first). Reads of an authenticated route say
-    `Cache-Control: private` and `Vary: Authorization` (CONTRACT.md §7.2)."""
+    """The base of every APIView of the API: DRF's APIView with the contract's rules (see the
+    module docstring). Set ``public = True`` for a route anyone may call."""
 
 
 class EndpointViewSet(EndpointMixin, viewsets.GenericViewSet):

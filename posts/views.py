@@ -29,12 +29,11 @@ WRITE_ANSWERS = {
 }
 
 
-# No docstring here, nor on create(): drf-spectacular would serve it as the description of
-# the routes that declare none (create and retrieve serve ConditionalReads' for now).
 @extend_schema(tags=["Posts"])
 @extend_schema_view(
     retrieve=extend_schema(
         summary="Get a post",
+        description="A post with its vote count (`PostOut`). A draft is found only by its owner.",
         parameters=http_schema.read_parameters(),
         responses={
             200: PostOutSerializer,
@@ -59,6 +58,9 @@ class PostViewSet(
     mixins.DestroyModelMixin,
     EndpointViewSet,
 ):
+    """/posts/ and /posts/{id}: list, create, get, replace, change and delete posts; reads are
+    conditional (ETag), writes of another user's post are refused (IsOwnerOrReadOnly)."""
+
     # DRF's order is the contract's (CONTRACT.md §4): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
@@ -133,6 +135,8 @@ class PostViewSet(
 
     @extend_schema(
         summary="Create a post",
+        description="The caller owns the new post; an omitted `published` becomes true. `id`, "
+        "`owner_id` and `created_at` in the body are ignored.",
         parameters=http_schema.idempotency_parameters(),
         request=PostWriteSerializer,
         responses={
