@@ -74,7 +74,7 @@ class UserDetailView(Endpoint):
         description="A user's id, email and sign-up time; never a password or hash.",
         responses={
             200: UserSerializer,
-            **error_responses(404, 422, messages={404: "User with id: 7 does not exist"}),
+            **error_responses(404, messages={404: "User with id: 7 does not exist"}),
         },
         tags=["Users"],
     )
@@ -99,7 +99,7 @@ class LoginView(Endpoint):
         request=LoginSerializer,
         responses={
             200: TokenSerializer,
-            **error_responses(403, 422, 429, messages={403: INVALID_CREDENTIALS}),
+            **error_responses(403, 429, messages={403: INVALID_CREDENTIALS}),
         },
         tags=["Authentication"],
     )

@@ -10,7 +10,7 @@ Which rule lives where:
   empty string is one schema, not drf-spectacular's oneOf of the pattern and an empty string
   (Redoc shows that as "string or string").
 - Per operation (``EndpointSchema``), where a view does not declare the answer itself:
-  401 on a non-public endpoint; 422 where a path id or a body is read; 503 with ``Retry-After``
+  401 on a non-public endpoint; 422 where a path id, a query or a body is read; 503 with ``Retry-After``
   where the database is used (config/outage.py); 413 and 415 where there is a body (Django and
   DRF's parsers answer them before the view runs); the body is required (a missing body is a
   422, ``Endpoint.body``); path ids are 64-bit integers, as ``parse_path_id`` reads them.
@@ -25,6 +25,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.serializers import Serializer
 
 from api.fields import StrictIntegerField
 from api.openapi import HTTPErrorSerializer, error_response
@@ -86,7 +87,7 @@ class EndpointSchema(AutoSchema):
         defaults = []
         if not getattr(self.view, "public", True):
             defaults.append(401)
-        if self._path_ids() or self._has_body():
+        if self._path_ids() or self._has_body() or self._has_query():
             defaults.append(422)
         for status in defaults:
             if str(status) not in responses:
@@ -97,7 +98,8 @@ class EndpointSchema(AutoSchema):
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict | None:
         """drf-spectacular's operation, then: 503 with ``Retry-After`` where the database is
-        used; where there is a body, the body required and 413 and 415."""
+        used; where there is a body, the body required and 413 and 415. Answers are listed in
+        the order of their status codes."""
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
@@ -110,6 +112,7 @@ class EndpointSchema(AutoSchema):
             operation["requestBody"]["required"] = True
             for status, description in BODY_ERRORS.items():
                 responses.setdefault(str(status), self._error(description))
+        operation["responses"] = dict(sorted(responses.items()))
         return operation
 
     def _error(self, description: str) -> dict:
@@ -120,7 +123,21 @@ class EndpointSchema(AutoSchema):
         return {"description": answer.pop("description"), **answer}
 
     def _has_body(self) -> bool:
-        return self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
+        """Whether the operation documents a request body (as ``_get_request_body`` decides)."""
+        return self._get_request_body() is not None
+
+    def _has_query(self) -> bool:
+        """Whether the view declares query parameters (a serializer, as ``parse_query`` reads
+        them, or an OpenApiParameter in the query)."""
+        for parameter in self.get_override_parameters():
+            if isinstance(parameter, OpenApiParameter):
+                if parameter.location == OpenApiParameter.QUERY:
+                    return True
+            elif isinstance(parameter, Serializer) or (
+                isinstance(parameter, type) and issubclass(parameter, Serializer)
+            ):
+                return True
+        return False
 
     def _path_ids(self) -> set[str]:
         """The path's variables that are ids (``path_ids``' names, as the schema spells them)."""

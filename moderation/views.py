@@ -29,10 +29,8 @@ class ReportView(Endpoint):
         responses={
             201: MessageSerializer,
             **error_responses(
-                401,
                 404,
                 409,
-                422,
                 429,
                 messages={
                     404: "post with id: 7 does not exist",

@@ -24,7 +24,7 @@ from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSe
 NOT_FOUND = {404: "post with id: 7 was not found"}
 MISSING = {404: "post with id: 7 does not exist"}
 WRITE_ANSWERS = {
-    **error_responses(401, 403, 404, 422, messages=MISSING),
+    **error_responses(403, 404, messages=MISSING),
     **http_schema.PRECONDITION_FAILED,
 }
 
@@ -38,7 +38,7 @@ WRITE_ANSWERS = {
         responses={
             200: PostOutSerializer,
             **http_schema.NOT_MODIFIED,
-            **error_responses(401, 404, 422, messages=NOT_FOUND),
+            **error_responses(404, messages=NOT_FOUND),
             **http_schema.PRECONDITION_FAILED,
         },
     ),
@@ -109,7 +109,6 @@ class PostViewSet(
         responses={
             200: PostOutSerializer(many=True),
             **http_schema.NOT_MODIFIED,
-            **error_responses(401, 422),
             **http_schema.PRECONDITION_FAILED,
         },
     )
@@ -141,7 +140,7 @@ class PostViewSet(
         request=PostWriteSerializer,
         responses={
             201: PostSerializer,
-            **error_responses(401, 409, messages={409: http_schema.IN_PROGRESS_MESSAGES}),
+            **error_responses(409, messages={409: http_schema.IN_PROGRESS_MESSAGES}),
             **http_schema.IDEMPOTENT_UNPROCESSABLE,
         },
     )
