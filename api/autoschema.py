@@ -18,7 +18,8 @@ Which rule lives where:
 - Globally (api.openapi.original_path_spellings): the original API's path spellings.
 """
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -59,7 +60,8 @@ class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict:
         """The field's schema dict with its ``pattern``."""
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        patterns = [v.regex.pattern for v in self.target.validators if isinstance(v, RegexValidator)]
+        validators = [v for v in self.target.validators if isinstance(v, RegexValidator)]
+        patterns = [re.compile(v.regex).pattern for v in validators]
         if patterns:
             schema["pattern"] = patterns[0]
         else:
@@ -76,13 +78,13 @@ class EndpointSchema(AutoSchema):
     ``uses_database = False`` (no 503).
     """
 
-    def get_description(self) -> str:
+    def get_description(self) -> str:  # type: ignore[override]  # as drf-spectacular's
         """None of its own: a route's description is the one its ``@extend_schema`` declares,
         never a docstring (drf-spectacular's default), which is written for the code's readers
         and would otherwise be served from a base class for a route that declares none."""
         return ""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict:
         responses = super()._get_response_bodies(direction)
         defaults = []
         if not getattr(self.view, "public", True):
