@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from config.tests.servers import TEST_REDIS_URL, start_server  # noqa: E402
 from deploy.tests import pg_cluster  # noqa: E402
 from deploy.tests.pg_cluster import ReadLoad, watched  # noqa: E402
+from testing.databases import TEST_REDIS_URL  # noqa: E402
+from testing.servers import start_server  # noqa: E402
 
 PIN_SECONDS = 2
 

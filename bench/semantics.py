@@ -61,7 +61,7 @@ def main() -> None:
     from django.db import connection
 
     from bench import probe
-    from config.tests.servers import database_env
+    from testing.databases import database_env
 
     before_ref = args.before or default_before()
     print(bench.machine(probe.postgres_version()), flush=True)

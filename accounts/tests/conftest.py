@@ -1,5 +1,5 @@
-"""Fixtures for the account tests: a real SMTP server, and the app under gunicorn sending its
-mail there."""
+"""Fixtures for the account tests: a real SMTP server, and the `server` under gunicorn sending
+its mail there."""
 
 import email
 import email.policy
@@ -15,9 +15,8 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils.crypto import get_random_string
 
 from accounts.models import User
-from accounts.tokens import issue_pair
-from config.tests.servers import Server, free_port, gunicorn
-from conftest import PASSWORD
+from testing import PASSWORD
+from testing.net import free_port
 
 
 class Mailbox:
@@ -73,19 +72,18 @@ def mail_settings(settings, smtp_server) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, smtp_server) -> Iterator[Server]:
-    """The app under gunicorn on the test database, mailing through the SMTP server. Failed
-    logins are not limited here (the limits have tests of their own)."""
-    env = {
+def server_env(smtp_server) -> dict[str, str]:
+    """The accounts tests' `server` (testing/plugin.py) mails through the SMTP server, with
+    three workers. Failed logins are not limited here (the limits have tests of their own)."""
+    return {
         "EMAIL_HOST": smtp_server.hostname,
         "EMAIL_PORT": str(smtp_server.port),
         "DEFAULT_FROM_EMAIL": "accounts@example.com",
         "LOGIN_FAILURE_RATE": "1000/minute",
         "PASSWORD_RESET_RATE": "1000/minute",
         "PASSWORD_RESET_EMAIL_RATE": "1000/minute",
+        "WEB_CONCURRENCY": "3",
     }
-    with gunicorn(env, workers=3) as running:
-        yield running
 
 
 @functools.cache
@@ -101,23 +99,3 @@ def account(transactional_db) -> User:
     user.password = server_hash(PASSWORD)
     user.save(update_fields=["password"])
     return user
-
-
-def session(user: User) -> dict[str, str]:
-    """A fresh login's tokens (`access_token`, `refresh_token`), issued as POST /login does."""
-    return issue_pair(user)
-
-
-def assert_revoked(server: Server, tokens: dict[str, str]) -> None:
-    """Both tokens of a login are refused: the access token, and the refresh token."""
-    me = server.request("GET", "/users/me", token=tokens["access_token"])
-    assert (me.status, me.json()) == (401, {"detail": "Could not validate credentials"})
-    assert me.headers["WWW-Authenticate"] == "Bearer"
-    refreshed = server.request("POST", "/login/refresh", json_body={"refresh": tokens["refresh_token"]})
-    assert (refreshed.status, refreshed.json()) == (401, {"detail": "Could not validate credentials"})
-
-
-def assert_works(server: Server, tokens: dict[str, str]) -> None:
-    """The access token reads /users/me (the refresh token is left unused)."""
-    me = server.request("GET", "/users/me", token=tokens["access_token"])
-    assert me.status == 200, me.body

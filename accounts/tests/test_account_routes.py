@@ -3,17 +3,13 @@
 import pytest
 
 from accounts.models import User
-from accounts.tests.conftest import assert_revoked, assert_works, session
-from conftest import PASSWORD
+from testing import PASSWORD
+from testing.sessions import assert_revoked, assert_works, session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INVALID_LOGIN = {"detail": "Invalid Credentials"}
 NEW_PASSWORD = "a brand new pass phrase"
-
-
-def login(server, password, email="owner@example.com"):
-    return server.request("POST", "/login", form={"username": email, "password": password})
 
 
 def change_password(server, token, current, new):
@@ -31,8 +27,8 @@ def test_password_change_ends_every_session_and_the_new_password_logs_in(server,
     assert (answer.status, answer.body) == (204, b"")
     assert_revoked(server, first)
     assert_revoked(server, second)
-    assert login(server, PASSWORD).status == 403
-    fresh = login(server, NEW_PASSWORD)
+    assert server.login(password=PASSWORD).status == 403
+    fresh = server.login(password=NEW_PASSWORD)
     assert fresh.status == 200
     assert_works(server, fresh.json())
 
@@ -103,7 +99,7 @@ def test_deleting_the_account_takes_its_posts_and_votes(server, account, make_us
     listed = server.request("GET", "/posts/", token=reader["access_token"]).json()
     assert [(item["Post"]["title"], item["votes"]) for item in listed] == [("theirs", 1)]
     assert_revoked(server, tokens)
-    assert login(server, PASSWORD).status == 403
+    assert server.login(password=PASSWORD).status == 403
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from accounts.tokens import issue_pair
-from conftest import PASSWORD
+from testing import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def admin_login(client, password, email="boss@example.com"):
     return client.post("/admin/login/", {"username": email, "password": password, "next": "/admin/"})
 
 
-def test_admin_login_failures_count_with_api_login_failures(settings, make_user):
+def test_admin_login_failures_count_with_api_login_failures(settings, make_user, frozen_clock):
     settings.LOGIN_FAILURE_RATE = "4/hour"
     make_user("boss@example.com", is_staff=True, is_superuser=True)
     browser, api = Client(), Client()
@@ -58,7 +58,7 @@ def test_admin_login_failures_count_with_api_login_failures(settings, make_user)
     assert api.post("/login", {"username": "boss@example.com", "password": PASSWORD}).status_code == 429
 
 
-def test_forty_wrong_admin_passwords_then_the_right_one_is_refused(make_user):
+def test_forty_wrong_admin_passwords_then_the_right_one_is_refused(make_user, frozen_clock):
     make_user("boss@example.com", is_staff=True, is_superuser=True)
     browser = Client()
     statuses = {admin_login(browser, f"guess-{i}").status_code for i in range(40)}
@@ -67,7 +67,7 @@ def test_forty_wrong_admin_passwords_then_the_right_one_is_refused(make_user):
     assert "_auth_user_id" not in browser.session
 
 
-def test_successful_admin_logins_are_not_counted(settings, make_user):
+def test_successful_admin_logins_are_not_counted(settings, make_user, frozen_clock):
     settings.LOGIN_FAILURE_RATE = "2/hour"
     make_user("boss@example.com", is_staff=True, is_superuser=True)
     for _ in range(4):

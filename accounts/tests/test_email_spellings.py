@@ -7,18 +7,14 @@ import unicodedata
 import pytest
 
 from accounts.models import User
+from testing import PASSWORD
+from testing.clients import login
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "password123"
 
 
 def signup(client, email):
     return client.post("/users/", {"email": email, "password": PASSWORD}, format="json")
-
-
-def login(client, email):
-    return client.post("/login", {"username": email, "password": PASSWORD}, format="multipart")
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,9 @@ import jwt
 import pytest
 from django.conf import settings
 
+from testing.clients import login
+
 pytestmark = pytest.mark.django_db
-
-
-def login(client, username, password):
-    return client.post("/login", {"username": username, "password": password}, format="multipart")
 
 
 def test_login_returns_bearer_token_with_user_id(api_client, user):

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from accounts.tests.conftest import assert_revoked, assert_works, session
-from config.tests.servers import free_port, gunicorn
+from testing.net import free_port
+from testing.servers import gunicorn
+from testing.sessions import assert_revoked, assert_works, session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +53,7 @@ def test_reset_mail_token_sets_a_new_password_once_and_ends_every_session(server
 
     assert (done.status, done.body) == (204, b"")
     assert_revoked(server, tokens)
-    login = server.request("POST", "/login", form={"username": "owner@example.com", "password": NEW_PASSWORD})
+    login = server.login(password=NEW_PASSWORD)
     assert login.status == 200
     assert_works(server, login.json())
     assert token_error(confirm(server, uid, token, "yet another pass phrase"))  # used
@@ -136,9 +137,7 @@ def test_concurrent_uses_of_one_token_give_exactly_one_204(server, mailbox, acco
     assert sorted(answer.status for answer in answers.values()) == [204] + [422] * 5
     assert all(token_error(answer) for answer in answers.values() if answer.status == 422)
     [winner] = [n for n, answer in answers.items() if answer.status == 204]
-    login = server.request(
-        "POST", "/login", form={"username": "owner@example.com", "password": f"{NEW_PASSWORD} {winner}"}
-    )
+    login = server.login(password=f"{NEW_PASSWORD} {winner}")
     assert login.status == 200, "the password is the one the 204 set"
 
 

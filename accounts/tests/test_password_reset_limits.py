@@ -23,7 +23,9 @@ def high_limits(settings):
     settings.PASSWORD_RESET_RATE = settings.PASSWORD_RESET_EMAIL_RATE = "1000/minute"
 
 
-def test_requests_from_one_address_are_limited(settings, api_client, mail_settings, mailbox, user):
+def test_requests_from_one_address_are_limited(
+    settings, api_client, mail_settings, mailbox, user, frozen_clock
+):
     settings.PASSWORD_RESET_RATE = "3/hour"
     settings.PASSWORD_RESET_EMAIL_RATE = "1000/hour"
     answers = [ask(api_client, f"person{i}@example.com") for i in range(3)]
@@ -39,7 +41,7 @@ def test_requests_from_one_address_are_limited(settings, api_client, mail_settin
 
 @pytest.mark.parametrize("email", ["owner@example.com", "nobody@example.com"])
 def test_requests_for_one_email_are_limited_whether_or_not_it_has_an_account(
-    settings, api_client, mail_settings, user, email
+    settings, api_client, mail_settings, user, email, frozen_clock
 ):
     settings.PASSWORD_RESET_RATE = "1000/hour"
     settings.PASSWORD_RESET_EMAIL_RATE = "2/hour"

@@ -6,8 +6,8 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.management import call_command
 
 from accounts.models import User
-from accounts.tests.conftest import assert_revoked, assert_works, session
-from config.tests.servers import gunicorn
+from testing.servers import gunicorn
+from testing.sessions import assert_revoked, assert_works, session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,7 +76,7 @@ def test_a_password_hash_upgrade_at_login_is_not_a_change(server, account):
     account.save(update_fields=["password"])
     account.refresh_from_db()
     tokens = session(account)
-    login = server.request("POST", "/login", form={"username": account.email, "password": "password123"})
+    login = server.login(account.email)
     assert login.status == 200
     account.refresh_from_db()
     assert not account.password.startswith("pbkdf2_sha256$1000$")  # upgraded

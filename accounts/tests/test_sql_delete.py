@@ -9,24 +9,26 @@ from django.db import connection
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
+from testing.clients import login
 
 pytestmark = pytest.mark.django_db
 
 
-def login(client, email):
-    response = client.post("/login", {"username": email, "password": "password123"}, format="multipart")
+def tokens(client, email="owner@example.com"):
+    """A login's JSON body (access and refresh tokens); the login must succeed."""
+    response = login(client, email)
     assert response.status_code == 200
     return response.json()
 
 
 def test_sql_delete_of_a_user_takes_their_tokens_and_memberships(api_client, user, other_user):
-    first = login(api_client, user.email)
-    login(api_client, user.email)
+    first = tokens(api_client, user.email)
+    tokens(api_client, user.email)
     assert (
         api_client.post("/login/refresh", {"refresh": first["refresh_token"]}, format="json").status_code
         == 200
     )
-    login(api_client, other_user.email)
+    tokens(api_client, other_user.email)
     user.groups.add(Group.objects.create(name="editors"))
     user.user_permissions.add(Permission.objects.first())
     LogEntry.objects.create(
@@ -49,6 +51,6 @@ def test_sql_delete_of_a_user_takes_their_tokens_and_memberships(api_client, use
 
 
 def test_django_still_deletes_a_user_as_before(api_client, user):
-    login(api_client, user.email)
+    tokens(api_client, user.email)
     user.delete()
     assert not User.objects.filter(pk=user.pk).exists()

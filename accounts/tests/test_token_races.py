@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.tokens import RefreshToken
-from votes.tests.test_races import run_at_once
+from testing.threads import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,14 +9,18 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.tokens import RefreshToken
+from testing.assertions import assert_error
+from testing.clients import login
 
 pytestmark = pytest.mark.django_db
 
-INVALID = {"detail": "Could not validate credentials"}
+INVALID = "Could not validate credentials"
+BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-def login(client, email="owner@example.com"):
-    response = client.post("/login", {"username": email, "password": "password123"}, format="multipart")
+def tokens(client, email="owner@example.com"):
+    """A login's JSON body (access and refresh tokens); the login must succeed."""
+    response = login(client, email)
     assert response.status_code == 200
     return response.json()
 
@@ -29,18 +33,12 @@ def logout(client, token, path="/logout"):
     return client.post(path, {"refresh": token})
 
 
-def assert_invalid(response):
-    assert response.status_code == 401
-    assert response.json() == INVALID
-    assert response.headers["WWW-Authenticate"] == "Bearer"
-
-
 def claims(token):
     return jwt.decode(token, settings.SECRET_KEY, algorithms=["HS256"])
 
 
 def test_login_answer_carries_a_refresh_token(api_client, user):
-    body = login(api_client)
+    body = tokens(api_client)
     assert set(body) == {"access_token", "token_type", "refresh_token"}
     assert body["token_type"] == "bearer"
     refresh_claims = claims(body["refresh_token"])
@@ -50,7 +48,7 @@ def test_login_answer_carries_a_refresh_token(api_client, user):
 
 @pytest.mark.parametrize("path", ["/login/refresh", "/login/refresh/"])
 def test_refresh_gives_a_new_pair(api_client, user, path):
-    old = login(api_client)["refresh_token"]
+    old = tokens(api_client)["refresh_token"]
     response = refresh(api_client, old, path)
     assert response.status_code == 200
     body = response.json()
@@ -63,51 +61,51 @@ def test_refresh_gives_a_new_pair(api_client, user, path):
 
 
 def test_used_refresh_token_stops_working_and_the_new_one_works(api_client, user):
-    first = login(api_client)["refresh_token"]
+    first = tokens(api_client)["refresh_token"]
     second = refresh(api_client, first).json()["refresh_token"]
-    assert_invalid(refresh(api_client, first))
+    assert_error(refresh(api_client, first), 401, INVALID, headers=BEARER)
     assert refresh(api_client, second).status_code == 200
     assert BlacklistedToken.objects.filter(token__jti=claims(first)["jti"]).exists()
 
 
 def test_logout_revokes_that_refresh_token_only(api_client, user):
-    session_a = login(api_client)["refresh_token"]
-    session_b = login(api_client)["refresh_token"]
+    session_a = tokens(api_client)["refresh_token"]
+    session_b = tokens(api_client)["refresh_token"]
     response = logout(api_client, session_a)
     assert response.status_code == 204
     assert response.content == b""
-    assert_invalid(refresh(api_client, session_a))
-    assert_invalid(logout(api_client, session_a))
+    assert_error(refresh(api_client, session_a), 401, INVALID, headers=BEARER)
+    assert_error(logout(api_client, session_a), 401, INVALID, headers=BEARER)
     assert refresh(api_client, session_b).status_code == 200
 
 
 @pytest.mark.parametrize("header", [None, "Bearer garbage", "Basic dXNlcjpwYXNz"])
 def test_logout_needs_no_bearer_header(user, header):
     client = APIClient()
-    token = login(client)["refresh_token"]
+    token = tokens(client)["refresh_token"]
     if header:
         client.credentials(HTTP_AUTHORIZATION=header)
     assert logout(client, token, "/logout/").status_code == 204
 
 
 def test_refresh_token_is_not_an_access_token(api_client, user):
-    token = login(api_client)["refresh_token"]
+    token = tokens(api_client)["refresh_token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert_invalid(api_client.get("/posts/"))
-    assert_invalid(api_client.get("/users/me"))
+    assert_error(api_client.get("/posts/"), 401, INVALID, headers=BEARER)
+    assert_error(api_client.get("/users/me"), 401, INVALID, headers=BEARER)
 
 
 def test_access_token_is_not_a_refresh_token(api_client, user):
-    access = login(api_client)["access_token"]
-    assert_invalid(refresh(api_client, access))
-    assert_invalid(logout(api_client, access))
+    access = tokens(api_client)["access_token"]
+    assert_error(refresh(api_client, access), 401, INVALID, headers=BEARER)
+    assert_error(logout(api_client, access), 401, INVALID, headers=BEARER)
 
 
 def test_refresh_does_not_accept_a_revoked_token_even_with_a_valid_bearer(api_client, user):
-    body = login(api_client)
+    body = tokens(api_client)
     logout(api_client, body["refresh_token"])
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
-    assert_invalid(refresh(api_client, body["refresh_token"]))
+    assert_error(refresh(api_client, body["refresh_token"]), 401, INVALID, headers=BEARER)
 
 
 def forge(payload, key=None):
@@ -127,26 +125,26 @@ def forge(payload, key=None):
     ids=["garbage", "empty", "never-issued", "wrong-signature"],
 )
 def test_bad_refresh_token_is_401(api_client, user, make_token):
-    assert_invalid(refresh(api_client, make_token(user)))
-    assert_invalid(logout(api_client, make_token(user)))
+    assert_error(refresh(api_client, make_token(user)), 401, INVALID, headers=BEARER)
+    assert_error(logout(api_client, make_token(user)), 401, INVALID, headers=BEARER)
     assert not BlacklistedToken.objects.exists()
 
 
 def test_expired_refresh_token_is_401(api_client, user):
     token = RefreshToken.for_user(user)
     token.set_exp(lifetime=-timedelta(seconds=1) - settings.SIMPLE_JWT["LEEWAY"])
-    assert_invalid(refresh(api_client, str(token)))
+    assert_error(refresh(api_client, str(token)), 401, INVALID, headers=BEARER)
 
 
 @pytest.mark.parametrize("change", ["delete", "deactivate"])
 def test_refresh_token_of_a_user_who_is_gone_is_401(api_client, user, change):
-    token = login(api_client)["refresh_token"]
+    token = tokens(api_client)["refresh_token"]
     if change == "delete":
         user.delete()
     else:
         user.is_active = False
         user.save()
-    assert_invalid(refresh(api_client, token))
+    assert_error(refresh(api_client, token), 401, INVALID, headers=BEARER)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-"""A gunicorn serving the test database for this package's tests, and a client for it whose
-every answer is checked against the served OpenAPI schema, as the test client's are."""
+"""The package's gunicorn (`server`, testing/plugin.py) and a client for it whose every answer
+is checked against the served OpenAPI schema, as the test client's are."""
 
 from collections.abc import Callable
 
@@ -7,14 +7,15 @@ import pytest
 
 from accounts.models import User
 from accounts.tokens import AccessToken
-from config.tests.schema_check import check
-from config.tests.servers import Response, Server, gunicorn
+from testing.net import Response
+from testing.schema_check import check
+from testing.servers import Server
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup) -> Server:
-    with gunicorn({"SIGNUP_RATE": "1000/minute"}, workers=2) as running:
-        yield running
+def server_env() -> dict[str, str]:
+    """The package's `server` (testing/plugin.py) lets many signups through."""
+    return {"SIGNUP_RATE": "1000/minute"}
 
 
 @pytest.fixture

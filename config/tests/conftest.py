@@ -4,7 +4,8 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from config.tests.servers import database_env, gunicorn
+from testing.databases import database_env
+from testing.servers import gunicorn
 
 UNMIGRATED = "test_unmigrated"
 

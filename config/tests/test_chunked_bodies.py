@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from accounts.models import User
-from config.tests.schema_check import check
-from config.tests.servers import gunicorn
 from posts.models import Post
+from testing.schema_check import check
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,9 +19,9 @@ EMAIL, PASSWORD = "chunky@example.com", "password123"
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    with gunicorn({}, workers=1) as running:
-        yield running
+def server_env() -> dict[str, str]:
+    """The module's `server` (testing/plugin.py) has one worker."""
+    return {"WEB_CONCURRENCY": "1"}
 
 
 def chunks(data: bytes, size: int = 7) -> Iterator[bytes]:

@@ -1,4 +1,4 @@
-"""CORS with CORS_ALLOWED_ORIGINS naming origins (the default, `*`, is in test_errors.py)."""
+"""CORS with CORS_ALLOWED_ORIGINS naming origins (the default, `*`, is in api/tests/test_errors.py)."""
 
 import os
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from config.tests.servers import REPO
+from testing import REPO
 
 pytestmark = pytest.mark.django_db
 

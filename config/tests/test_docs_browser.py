@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from playwright import sync_api
 
-from config.tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
-from config.tests.servers import gunicorn
+from testing.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from testing.servers import gunicorn
 
 EMAIL, PASSWORD = "reader@example.com", "correct horse battery"
 TIMEOUT_MS = 20_000

@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 
 from config.embedded_db import HANDLES, PGDATA, prune_dead_users
-from config.tests.servers import REPO, database_env, free_port, image_command, kill_leftovers
+from testing import REPO
+from testing.databases import database_env
+from testing.image import image_command
+from testing.net import free_port
+from testing.servers import kill_leftovers
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from config.tests.servers import REPO
+from testing import REPO
 
 # Runs in the fresh interpreter: sys.argv refuses to be read, the audit hook records every file
 # opened for writing, every process started and every connection, then the settings load.

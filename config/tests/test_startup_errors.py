@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from config.tests import servers
-from config.tests.servers import REPO, database_env, free_port
+from testing import REPO, servers
+from testing.databases import TEST_REDIS_URL, database_env
+from testing.net import free_port
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 KEY = secrets.token_urlsafe(50)
@@ -244,6 +245,6 @@ def test_unusable_replica_settings_are_one_line(env, expected):
     replicas = {
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
         "DATABASE_REPLICA_URLS": "postgres://postgres@127.0.0.1:5432/postgres",
-        "REDIS_URL": servers.TEST_REDIS_URL,
+        "REDIS_URL": TEST_REDIS_URL,
     }
     assert expected in error_line(manage("check", **{**replicas, **env}))

@@ -7,19 +7,15 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from conftest import client_for
 from course_import.tests.course_source import course_database, source_rows
 from posts.models import Post
+from testing.clients import client_for, login
 from votes.models import Vote
 
 # The command commits its own transaction; these tests see exactly what it leaves behind, and
 # start from fresh id sequences, as a newly migrated database has.
-pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher():
-    """The configured hashers, not the suite's fast one: the imported bcrypt hashes are real."""
+# The configured hashers, not the suite's fast one: the imported bcrypt hashes are real.
+pytestmark = [pytest.mark.django_db(transaction=True, reset_sequences=True), pytest.mark.real_hasher]
 
 
 @pytest.fixture
@@ -37,10 +33,6 @@ def run(url: str, *args: str) -> str:
 def counts_line(output: str, table: str) -> list[int]:
     line = next(line for line in output.splitlines() if line.startswith(table))
     return [int(n.replace(",", "")) for n in line.split()[1:]]
-
-
-def login(client, email: str, password: str):
-    return client.post("/login", {"username": email, "password": password}, format="multipart")
 
 
 def token_client(api_client, email: str, password: str):

@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import User
-from conftest import client_for
 from course_import.tests.course_source import course_database
 from posts.models import Post
+from testing.clients import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 

@@ -7,8 +7,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from config.tests.servers import TEST_REDIS_URL, Server, database_url, runtime_only_pythonpath, start_server
 from deploy.tests import containers
+from testing.databases import TEST_REDIS_URL, database_url
+from testing.image import runtime_only_pythonpath
+from testing.servers import Server, start_server
 
 
 @pytest.fixture

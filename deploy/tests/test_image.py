@@ -15,13 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.tests.servers import (
-    REPO,
-    dockerfile_instructions,
-    free_port,
-    runtime_only_pythonpath,
-    start_server,
-)
+from testing import REPO
+from testing.image import dockerfile_instructions, runtime_only_pythonpath
+from testing.net import free_port
+from testing.servers import start_server
 
 
 def compose_file() -> dict:

@@ -4,17 +4,17 @@ instances reading from the replica. Skipped without the PostgreSQL binaries or p
 except in CI (``CI`` set), where .ci/run installs them."""
 
 import os
-import socket
 import threading
 import time
-import urllib.parse
 
 import pytest
+import redis
 from django.conf import settings
 
-from config.tests.servers import TEST_REDIS_URL, start_server
 from deploy.tests import pg_cluster
 from deploy.tests.pg_cluster import POOL_SIZE, ReadLoad, watched
+from testing.databases import TEST_REDIS_URL
+from testing.servers import start_server
 
 PIN_SECONDS = 2
 
@@ -31,10 +31,9 @@ def replicated(tmp_path_factory):
     PgBouncer to the primary and reading from the replica."""
     if reason := pg_cluster.missing():
         _skip_or_fail(reason)
-    redis = urllib.parse.urlsplit(TEST_REDIS_URL)
     try:
-        socket.create_connection((redis.hostname, redis.port or 6379), timeout=5).close()
-    except OSError:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=5).ping()
+    except redis.RedisError:
         _skip_or_fail(f"no Redis at {TEST_REDIS_URL}")
     base = {"SECRET_KEY": settings.SECRET_KEY, "DEBUG": "false", "REDIS_URL": TEST_REDIS_URL}
     # The replica applies each write 0.5 s late: a read of it right after a write would miss it.
@@ -65,7 +64,7 @@ def replicated(tmp_path_factory):
 def signup_and_login(server, email: str) -> tuple[int, str]:
     signup = server.request("POST", "/users/", json_body={"email": email, "password": "password123"})
     assert signup.status == 201, signup.body
-    login = server.request("POST", "/login", form={"username": email, "password": "password123"})
+    login = server.login(email)
     assert login.status == 200, login.body
     return signup.json()["id"], login.json()["access_token"]
 

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from config.tests.servers import REPO
+from testing import REPO
 
 
 def make_key(path) -> subprocess.CompletedProcess:

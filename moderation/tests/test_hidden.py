@@ -3,10 +3,11 @@ client sees; staff still see it in the admin; restoring it brings it back exactl
 
 import pytest
 
-from conftest import client_for
 from moderation import services
 from moderation.models import ModerationAction
 from posts.models import Post
+from testing.assertions import assert_error
+from testing.clients import client_for
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db
@@ -26,25 +27,22 @@ def hidden(make_post, user, other_user, moderator):
     return post
 
 
-def assert_404(response, detail: str) -> None:
-    assert response.status_code == 404, response.content
-    assert response.json() == {"detail": detail}
-
-
 @pytest.mark.parametrize("who", ["owner", "other"])
 def test_a_hidden_post_is_404_on_every_route(hidden, auth_client, other_client, who):
     client = auth_client if who == "owner" else other_client
     pk = hidden.pk
-    assert_404(client.get(f"/posts/{pk}"), f"post with id: {pk} was not found")
-    assert_404(client.get(f"/posts/{pk}/"), f"post with id: {pk} was not found")
+    assert_error(client.get(f"/posts/{pk}"), 404, f"post with id: {pk} was not found")
+    assert_error(client.get(f"/posts/{pk}/"), 404, f"post with id: {pk} was not found")
     for method in ("put", "patch"):
         response = getattr(client, method)(f"/posts/{pk}", {"title": "changed", "content": "changed"})
-        assert_404(response, f"post with id: {pk} does not exist")
-    assert_404(client.delete(f"/posts/{pk}"), f"post with id: {pk} does not exist")
+        assert_error(response, 404, f"post with id: {pk} does not exist")
+    assert_error(client.delete(f"/posts/{pk}"), 404, f"post with id: {pk} does not exist")
     for direction in (1, 0):
         response = client.post("/vote/", {"post_id": pk, "dir": direction})
-        assert_404(response, f"Post with id: {pk} does not exist")
-    assert_404(client.post(f"/posts/{pk}/report", {"reason": "spam"}), f"post with id: {pk} does not exist")
+        assert_error(response, 404, f"Post with id: {pk} does not exist")
+    assert_error(
+        client.post(f"/posts/{pk}/report", {"reason": "spam"}), 404, f"post with id: {pk} does not exist"
+    )
     for query in ("", "?sort=top", "?search=hide", "?sort=top&search=hide&limit=100"):
         response = client.get(f"/posts/{query}")
         assert response.status_code == 200

@@ -18,10 +18,10 @@ from django.db import connection
 from playwright import sync_api
 
 from accounts.models import User
-from config.tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
-from config.tests.servers import gunicorn
 from moderation.models import ModerationAction
 from posts.models import Post
+from testing.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from testing.servers import gunicorn
 
 MODERATOR, PASSWORD = "moderator@example.com", "correct horse battery"
 TIMEOUT_MS = 20_000
@@ -52,7 +52,7 @@ def in_a_thread[T](query: Callable[[], T]) -> T:
 
 def signup_and_login(server, email: str) -> str:
     assert api(server, "POST", "/users/", email=email, password=PASSWORD)[0] == 201
-    return server.post_form("/login", {"username": email, "password": PASSWORD}).json()["access_token"]
+    return server.login(email, PASSWORD).json()["access_token"]
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import time
 import pytest
 
 from accounts.tokens import AccessToken
-from config.tests import schema_check
-from config.tests.servers import TEST_REDIS_URL, gunicorn
 from moderation import services
 from moderation.models import Report, ReportedPost
+from testing import schema_check
+from testing.databases import TEST_REDIS_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,9 @@ LIMIT = 25  # reports a day per user, on this server
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
+def server_env() -> dict[str, str]:
+    """The module's `server` (testing/plugin.py) counts reports in the tests' Redis (emptied
+    first), so both workers share one count."""
     import redis
 
     try:
@@ -29,11 +31,7 @@ def server(django_db_setup, django_db_blocker):
         if os.environ.get("CI"):
             pytest.fail(f"no Redis at {TEST_REDIS_URL}")
         pytest.skip(f"no Redis at {TEST_REDIS_URL}")
-    with (
-        django_db_blocker.unblock(),
-        gunicorn({"REDIS_URL": TEST_REDIS_URL, "REPORT_RATE": f"{LIMIT}/day"}) as running,
-    ):
-        yield running
+    return {"REDIS_URL": TEST_REDIS_URL, "REPORT_RATE": f"{LIMIT}/day"}
 
 
 def send(server, user, post_id, body, path: str = "/posts/{}/report"):

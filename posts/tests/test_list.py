@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import client_for
+from testing.clients import client_for
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db

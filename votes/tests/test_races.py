@@ -1,34 +1,13 @@
 """Concurrent requests on real threads, each with its own database connection."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from accounts.models import User
-from conftest import client_for
+from testing.clients import client_for
+from testing.threads import run_at_once
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_at_once(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_identical_votes_at_once_give_one_201_and_the_rest_409(user, make_post):

@@ -7,10 +7,10 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Count
 
-from conftest import client_for
 from posts.models import Post
+from testing.clients import client_for
+from testing.threads import run_at_once
 from votes.models import Vote
-from votes.tests.test_races import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,14 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from config.tests.servers import database_env, gunicorn
+from testing import REPO
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES_PER_OPERATION = 100
-HERE = Path(__file__).resolve().parent
 # Read from the working directory. 412 is a schema-valid request's right answer when its If-Match
 # names a version the resource no longer has (every generated ETag is such a one). Per operation:
 # a reset token the fuzzer makes up is a 422 by the contract, and each schema-valid request to
@@ -57,7 +55,7 @@ def fuzz(server, token: str, directory: Path, *only: str) -> subprocess.Complete
         ],
         cwd=directory,  # schemathesis keeps its example database in the working directory
         # fuzz_hooks.py: unique Idempotency-Keys and no made-up cursors in schema-valid cases.
-        env={**os.environ, "SCHEMATHESIS_HOOKS": str(HERE / "fuzz_hooks.py")},
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(REPO / "testing" / "fuzz_hooks.py")},
         capture_output=True,
         text=True,
         timeout=900,
@@ -65,32 +63,30 @@ def fuzz(server, token: str, directory: Path, *only: str) -> subprocess.Complete
     )
 
 
-def test_schemathesis_finds_nothing(tmp_path):
-    env = {
-        **database_env(connection.settings_dict),
-        # Rate limits would turn the fuzzer's many failed logins (and reports) into 429s.
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """The module's `server` (testing/plugin.py): rate limits would turn the fuzzer's many
+    failed logins (and reports) into 429s."""
+    return {
         "LOGIN_FAILURE_RATE": "100000/minute",
         "SIGNUP_RATE": "100000/minute",
         "REPORT_RATE": "100000/minute",
         "PASSWORD_RESET_RATE": "100000/minute",
         "PASSWORD_RESET_EMAIL_RATE": "100000/minute",
     }
-    with gunicorn(env) as server:
-        signup = json.dumps({"email": "fuzzer@example.com", "password": "fuzzer-password-1"})
-        status, _, _ = server.request("POST", "/users/", signup, {"Content-Type": "application/json"})
-        assert status == 201
-        status, _, body = server.request(
-            "POST",
-            "/login",
-            "username=fuzzer%40example.com&password=fuzzer-password-1",
-            {"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        assert status == 200
-        token = json.loads(body)["access_token"]
-        # POST /logout/all ends the fuzzer's session, so it is fuzzed last, on its own.
-        result = fuzz(server, token, tmp_path, "--exclude-path=/logout/all")
-        last = fuzz(server, token, tmp_path, "--include-path=/logout/all")
-        server_log = server.log()
+
+
+def test_schemathesis_finds_nothing(server, tmp_path):
+    signup = json.dumps({"email": "fuzzer@example.com", "password": "fuzzer-password-1"})
+    status, _, _ = server.request("POST", "/users/", signup, {"Content-Type": "application/json"})
+    assert status == 201
+    status, _, body = server.login("fuzzer@example.com", "fuzzer-password-1")
+    assert status == 200
+    token = json.loads(body)["access_token"]
+    # POST /logout/all ends the fuzzer's session, so it is fuzzed last, on its own.
+    result = fuzz(server, token, tmp_path, "--exclude-path=/logout/all")
+    last = fuzz(server, token, tmp_path, "--include-path=/logout/all")
+    server_log = server.log()
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     assert last.returncode == 0, last.stdout[-20000:] + last.stderr[-5000:]
     assert re.search(r"\b1 selected / \d+ total", last.stdout), last.stdout[-2000:]

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from accounts.tokens import RefreshToken
-from config.tests.schema_check import api_schema
 from posts.models import Post
+from testing.schema_check import api_schema
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db

@@ -1,13 +1,13 @@
 """The served OpenAPI schema: every route of the contract, its answers, and the check that holds
-every response of the suite to it (config/tests/schema_check.py, wired in conftest.py)."""
+every response of the suite to it (testing/schema_check.py, wired in testing/plugin.py)."""
 
 import json
 
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from config.tests import schema_check
-from config.tests.schema_check import SchemaMismatch, api_schema
+from testing import schema_check
+from testing.schema_check import SchemaMismatch, api_schema
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """Rate limits shared by every worker process through Redis, over real HTTP to gunicorn.
 
-Needs a Redis server (TEST_REDIS_URL, by default database 4 of the local one); skipped when
+Needs a Redis server (TEST_REDIS_URL, testing/databases.py); skipped when
 there is none, except in CI, where .ci/run starts one and a missing Redis is a failure.
 """
 
@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from accounts.models import User
-from config.tests.servers import gunicorn
+from testing.databases import TEST_REDIS_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 ALLOWED_ORIGIN = "https://app.example.com"
 
 
@@ -25,19 +24,21 @@ def redis_available() -> bool:
     import redis
 
     try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+        return bool(redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping())
     except redis.RedisError:
         return False
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup):
+def server_env() -> dict[str, str]:
+    """The module's `server` (testing/plugin.py): two single-threaded workers counting in the
+    tests' Redis, behind one proxy, with small hourly limits."""
     if not redis_available():
         if os.environ.get("CI"):
-            pytest.fail(f"no Redis at {REDIS_URL}")
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    env = {
-        "REDIS_URL": REDIS_URL,
+            pytest.fail(f"no Redis at {TEST_REDIS_URL}")
+        pytest.skip(f"no Redis at {TEST_REDIS_URL}")
+    return {
+        "REDIS_URL": TEST_REDIS_URL,
         # Hourly windows, entered well before their end (see window_with_room), so a test's
         # requests always fall in one window.
         "LOGIN_FAILURE_RATE": "4/hour",
@@ -48,12 +49,15 @@ def server(django_db_setup):
         # One request at a time per worker, so concurrent requests reach both processes (a
         # threaded worker could take them all, and per-process counts would go unnoticed).
         "GUNICORN_THREADS": "1",
+        "WEB_CONCURRENCY": "2",
     }
-    with gunicorn(env, workers=2) as running:
-        # Load both workers before measuring.
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda _: running.request("GET", "/health"), range(8)))
-        yield running
+
+
+@pytest.fixture(scope="module", autouse=True)
+def both_workers_loaded(server) -> None:
+    """Both workers have answered before any test measures."""
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: server.request("GET", "/health"), range(8)))
 
 
 @pytest.fixture(autouse=True)

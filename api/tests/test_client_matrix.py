@@ -18,20 +18,20 @@ import subprocess
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import requests
 from playwright import sync_api
 
-from config.tests.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
-from config.tests.schema_check import check
-from config.tests.servers import free_port, gunicorn
+from testing import REPO
+from testing.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from testing.net import free_port
+from testing.schema_check import check
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLIENTS = Path(__file__).parent / "clients"
+CLIENTS = REPO / "testing" / "client_scripts"
 PASSWORD = "password123"
 EXTRA_HEADERS = {"Cache-Control": "no-cache", "X-Client-Version": "3.1.4", "If-None-Match": '"no-such-tag"'}
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.]+\+00:00$")
@@ -50,9 +50,9 @@ Send = Callable[..., tuple[int, str | None, bytes, str | None]]
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    with gunicorn({"SIGNUP_RATE": "1000/minute"}, workers=2) as running:
-        yield running
+def server_env() -> dict[str, str]:
+    """The module's `server` (testing/plugin.py) lets every client's signup through."""
+    return {"SIGNUP_RATE": "1000/minute"}
 
 
 def encode(json_body=None, form=None, token=None) -> tuple[bytes | None, dict[str, str]]:

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from accounts.tokens import AccessToken, RefreshToken
 from api.authentication import SECURITY_STAMP_CLAIM
-from config.tests.servers import REPO
+from testing import REPO
 
 pytestmark = pytest.mark.django_db
 

@@ -5,24 +5,20 @@ import pytest
 from django.conf import settings
 
 from accounts.tokens import AccessToken
+from testing.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 
-NOT_AUTHENTICATED = {"detail": "Not authenticated"}
-INVALID = {"detail": "Could not validate credentials"}
-
-
-def assert_401(response, body):
-    assert response.status_code == 401
-    assert response.json() == body
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+NOT_AUTHENTICATED = "Not authenticated"
+INVALID = "Could not validate credentials"
+BEARER = {"WWW-Authenticate": "Bearer"}
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer   ", "Basic dXNlcjpwYXNz", "Token abc"])
 def test_no_bearer_header_is_not_authenticated(api_client, header):
     if header is not None:
         api_client.credentials(HTTP_AUTHORIZATION=header)
-    assert_401(api_client.get("/posts/"), NOT_AUTHENTICATED)
+    assert_error(api_client.get("/posts/"), 401, NOT_AUTHENTICATED, headers=BEARER)
 
 
 def test_scheme_word_is_case_insensitive(api_client, user):
@@ -66,29 +62,29 @@ def forge(claims, key=None, algorithm="HS256"):
 )
 def test_bad_token_is_could_not_validate(api_client, user, make_token):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(user)}")
-    assert_401(api_client.get("/posts/"), INVALID)
+    assert_error(api_client.get("/posts/"), 401, INVALID, headers=BEARER)
 
 
 def test_expired_access_token_is_refused(api_client, user):
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=-timedelta(seconds=1) - settings.SIMPLE_JWT["LEEWAY"])
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert_401(api_client.get("/posts/"), INVALID)
+    assert_error(api_client.get("/posts/"), 401, INVALID, headers=BEARER)
 
 
 def test_token_of_deleted_user_is_401_on_reads_and_writes(auth_client, user, make_post):
     post = make_post()
     user.delete()
-    assert_401(auth_client.get("/posts/"), INVALID)
-    assert_401(auth_client.get(f"/posts/{post.pk}"), INVALID)
-    assert_401(auth_client.post("/posts/", {"title": "t", "content": "c"}), INVALID)
-    assert_401(auth_client.post("/vote/", {"post_id": post.pk, "dir": 1}), INVALID)
+    assert_error(auth_client.get("/posts/"), 401, INVALID, headers=BEARER)
+    assert_error(auth_client.get(f"/posts/{post.pk}"), 401, INVALID, headers=BEARER)
+    assert_error(auth_client.post("/posts/", {"title": "t", "content": "c"}), 401, INVALID, headers=BEARER)
+    assert_error(auth_client.post("/vote/", {"post_id": post.pk, "dir": 1}), 401, INVALID, headers=BEARER)
 
 
 def test_token_of_deactivated_user_is_401(auth_client, user):
     user.is_active = False
     user.save()
-    assert_401(auth_client.get("/posts/"), INVALID)
+    assert_error(auth_client.get("/posts/"), 401, INVALID, headers=BEARER)
 
 
 @pytest.mark.parametrize(
@@ -105,4 +101,4 @@ def test_token_of_deactivated_user_is_401(auth_client, user):
 )
 def test_protected_routes_need_a_token_before_the_body(api_client, method, path):
     response = getattr(api_client, method)(path)
-    assert_401(response, NOT_AUTHENTICATED)
+    assert_error(response, 401, NOT_AUTHENTICATED, headers=BEARER)

@@ -1,12 +1,12 @@
 """Datetimes go out as the original wrote them: ISO 8601 with the numeric offset `+00:00`,
 never `Z` (which `datetime.fromisoformat` before Python 3.11 cannot read). The response check
-in conftest.py refuses a `Z` datetime in any response of any test; this pins the exact form."""
+in testing/plugin.py refuses a `Z` datetime in any response of any test; this pins the exact form."""
 
 import re
 
 import pytest
 
-from config.tests.schema_check import SchemaMismatch, check
+from testing.schema_check import SchemaMismatch, check
 
 pytestmark = pytest.mark.django_db
 

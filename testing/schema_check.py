@@ -1,8 +1,8 @@
 """Checks an HTTP response against the OpenAPI schema the app serves.
 
-conftest.py runs every response the test client receives through ``check_response``: a
-response of a documented operation (path and method in the schema) must have a documented
-status code, and its body must match that code's schema. Objects are checked closed: a key the
+The plugin (testing/plugin.py) runs every response the test client receives through
+``check_response``: a response of a documented operation (path and method in the schema) must
+have a documented status code, and its body must match that code's schema. Objects are checked closed: a key the
 schema does not list is an error, so a new field cannot ship undocumented.
 """
 

@@ -5,7 +5,7 @@ import contextlib
 import socket
 import threading
 
-from config.tests.servers import free_port
+from testing.net import free_port
 
 
 class DatabaseProxy:

@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from config.tests.servers import gunicorn
+from testing.servers import gunicorn
 
 pytestmark = pytest.mark.django_db
 

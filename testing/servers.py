@@ -3,174 +3,28 @@
 `start_server` runs the image's CMD (the Dockerfile's, with the committed gunicorn.conf.py) on a
 free port; the deployment tests call it through their `gunicorn` fixture, which stops every
 server, failures included. `gunicorn()` wraps it for the other tests: on the test database,
-optionally with collected static files, stopped on leaving the `with` block.
+optionally with collected static files, stopped on leaving the `with` block. The plugin's
+`server` fixture is `gunicorn()` for a whole module.
 """
 
 import contextlib
-import http.client
-import importlib.metadata
-import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
-import dj_database_url
 from django.conf import settings
-from django.db import connection
-from django.utils.datastructures import CaseInsensitiveMapping
 
-REPO = Path(__file__).resolve().parents[2]
-# This worktree's own Redis database (the shared machine's rule: database number = issue).
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/7"
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """The Dockerfile as (INSTRUCTION, arguments) pairs, continuation lines joined."""
-    instructions, pending = [], ""
-    for raw in (REPO / "Dockerfile").read_text().splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.startswith("#"):  # a comment inside a continued instruction
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        keyword, _, rest = (pending + line).partition(" ")
-        instructions.append((keyword.upper(), rest.strip()))
-        pending = ""
-    return instructions
-
-
-def image_command() -> list[str]:
-    """The image's CMD (exec form), exactly as the Dockerfile writes it."""
-    commands = [json.loads(args) for keyword, args in dockerfile_instructions() if keyword == "CMD"]
-    return commands[-1]
-
-
-def database_url(settings_dict: dict) -> str:
-    """A DATABASE_URL naming the same database as Django's connection settings. A Unix-socket
-    directory (the embedded server's HOST) goes into the host part percent-encoded."""
-    user = urllib.parse.quote(settings_dict["USER"] or "", safe="")
-    password = urllib.parse.quote(settings_dict["PASSWORD"] or "", safe="")
-    host = urllib.parse.quote(settings_dict["HOST"] or "", safe="")
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    credentials = f"{user}:{password}@" if password else f"{user}@"
-    url = f"postgres://{credentials}{host}{port}/{urllib.parse.quote(settings_dict['NAME'], safe='')}"
-    parsed = dj_database_url.parse(url)
-    wanted = {key: str(settings_dict[key] or "") for key in ("HOST", "PORT", "NAME", "USER", "PASSWORD")}
-    got = {key: str(parsed[key] or "") for key in wanted}
-    if got != wanted:
-        raise AssertionError(f"{url} parses as {got}, not {wanted}")
-    return url
-
-
-def _requirement_names(path: Path) -> set[str]:
-    names = set()
-    for line in path.read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line and not line.startswith("-"):
-            name = re.split(r"[\[=<>~! ]", line)[0]
-            names.add(re.sub(r"[-_.]+", "-", name).lower())
-    return names
-
-
-def development_only_modules() -> set[str]:
-    """Top-level modules of requirements-dev.txt's own packages, which the image lacks."""
-    dev_only = _requirement_names(REPO / "requirements-dev.txt") - _requirement_names(
-        REPO / "requirements.txt"
-    )
-    return {
-        module
-        for module, dists in importlib.metadata.packages_distributions().items()
-        if any(re.sub(r"[-_.]+", "-", dist).lower() in dev_only for dist in dists)
-    }
-
-
-_SITECUSTOMIZE = """\
-import sys
-
-BLOCKED = {blocked!r}
-
-
-class DevelopmentRequirementsAbsent:
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in BLOCKED:
-            raise ModuleNotFoundError(f"No module named {{name!r}} (a development requirement; not in the image)")
-        return None
-
-
-sys.meta_path.insert(0, DevelopmentRequirementsAbsent())
-"""
-
-
-def runtime_only_pythonpath(directory: Path) -> str:
-    """A directory whose sitecustomize.py makes the development requirements unimportable, so
-    that processes started with it on PYTHONPATH have only what the image installs."""
-    directory.mkdir(exist_ok=True)
-    (directory / "sitecustomize.py").write_text(
-        _SITECUSTOMIZE.format(blocked=sorted(development_only_modules()))
-    )
-    return str(directory)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Response(NamedTuple):
-    """Also unpacks as (status, headers, body); header names are case-insensitive."""
-
-    status: int
-    headers: CaseInsensitiveMapping
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def http_request(
-    port: int,
-    method: str,
-    path: str,
-    body: str | bytes | None = None,
-    headers: dict[str, str] | None = None,
-    *,
-    json_body: object = None,
-    form: dict | None = None,
-    token: str | None = None,
-    timeout: float | None = 15,
-) -> Response:
-    """One request over a new connection to 127.0.0.1:`port`: a JSON body, a form or raw bytes,
-    and a bearer token if given. Raises OSError (a timeout included) when no answer comes."""
-    headers = dict(headers or {})
-    if json_body is not None:
-        body = json.dumps(json_body).encode()
-        headers["Content-Type"] = "application/json"
-    elif form is not None:
-        body = urllib.parse.urlencode(form).encode()
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        answer = conn.getresponse()
-        return Response(answer.status, CaseInsensitiveMapping(answer.getheaders()), answer.read())
-    finally:
-        conn.close()
+from testing import PASSWORD, REPO
+from testing.databases import database_env
+from testing.image import image_command, runtime_only_pythonpath
+from testing.net import Response, free_port, http_request
 
 
 @dataclass
@@ -206,6 +60,11 @@ class Server:
 
     def post_form(self, path: str, fields: dict, headers: dict | None = None) -> Response:
         return self.request("POST", path, headers=headers, form=fields)
+
+    def login(self, email: str = "owner@example.com", password: str = PASSWORD, **options) -> Response:
+        """POST /login as the original's clients send it (an urlencoded form, the email as
+        `username`); the Response as it came (200 with the tokens, 403, 422, 429)."""
+        return self.request("POST", "/login", form={"username": email, "password": password}, **options)
 
     def worker_pids(self, path: str) -> set[str]:
         """The workers that answered requests for the path so far (needs `access_log`)."""
@@ -296,21 +155,6 @@ def start_server(
             if not re.search(r"already in use", server.log()):
                 raise
     raise last_error
-
-
-def database_env(settings_dict: dict | None = None) -> dict[str, str]:
-    """The original's DATABASE_* variables for a database, by default the test database (a
-    socket directory works as a host). DATABASE_URL is set and empty, so neither the caller's
-    value nor a .env file applies."""
-    db = settings_dict or connection.settings_dict
-    return {
-        "DATABASE_URL": "",
-        "DATABASE_HOSTNAME": db["HOST"] or "127.0.0.1",
-        "DATABASE_PORT": str(db["PORT"] or 5432),
-        "DATABASE_USERNAME": db["USER"] or "postgres",
-        "DATABASE_PASSWORD": db["PASSWORD"] or "",
-        "DATABASE_NAME": db["NAME"],
-    }
 
 
 @contextlib.contextmanager
