@@ -72,7 +72,7 @@ class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
 class EndpointSchema(AutoSchema):
     """drf-spectacular's AutoSchema with the answers and rules every endpoint (api.endpoints)
     shares, added where a view does not declare them itself (a view's own declaration, with its
-    messages, wins and keeps its place); see the module docstring for the list.
+    messages, wins); see the module docstring for the list. Answers are listed in status order.
 
     Views say what the rules need: ``public`` (no 401), ``path_ids`` (the URL's ids),
     ``uses_database = False`` (no 503).
