@@ -19,9 +19,8 @@ from api.openapi import error_responses
 from api.throttling import LOGIN_FAILURES, LoginFailureThrottle, client_address
 
 TOO_MANY_FAILURES = LoginFailureThrottle.message
-PASSWORD_REFUSED = error_responses(
-    401, 403, 422, 429, messages={403: INVALID_CREDENTIALS, 429: TOO_MANY_FAILURES}
-)
+# With EndpointSchema's 401 and 422.
+PASSWORD_REFUSED = error_responses(403, 429, messages={403: INVALID_CREDENTIALS, 429: TOO_MANY_FAILURES})
 SESSIONS_ENDED = "Every access and refresh token issued to the user so far stops working."
 
 
@@ -51,11 +50,15 @@ class BodyOnDeleteSchema(EndpointSchema):
 
 
 class CurrentUserView(Endpoint):
-    # No docstring: drf-spectacular would serve it as the route's description (see Endpoint).
+    """GET and DELETE /users/me: the caller's own account."""
+
     schema = BodyOnDeleteSchema()
 
     @extend_schema(
-        summary="Get the caller", responses={200: UserSerializer, **error_responses(401)}, tags=["Users"]
+        summary="Get the caller",
+        description="The caller's `User`.",
+        responses={200: UserSerializer},
+        tags=["Users"],
     )
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
@@ -108,7 +111,7 @@ class LogoutAllView(Endpoint):
         summary="Log out everywhere",
         description=SESSIONS_ENDED,
         request=None,
-        responses={204: OpenApiResponse(description="Every session is ended."), **error_responses(401)},
+        responses={204: OpenApiResponse(description="Every session is ended.")},
         tags=["Authentication"],
     )
     def post(self, request: Request) -> Response:

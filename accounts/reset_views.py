@@ -55,7 +55,7 @@ class PasswordResetView(Endpoint):
             202: OpenApiResponse(
                 ResetRequestedSerializer, examples=[OpenApiExample("Sent", value={"message": SENT})]
             ),
-            **error_responses(422, 429, messages={429: [TOO_MANY_FROM_ADDRESS, TOO_MANY_FOR_EMAIL]}),
+            **error_responses(429, messages={429: [TOO_MANY_FROM_ADDRESS, TOO_MANY_FOR_EMAIL]}),
         },
         tags=["Authentication"],
     )
@@ -87,7 +87,7 @@ class PasswordResetConfirmView(Endpoint):
         description="The token works once. Every access and refresh token issued to the user so far "
         "stops working.",
         request=PasswordResetConfirmSerializer,
-        responses={204: OpenApiResponse(description="The password is changed."), **error_responses(422)},
+        responses={204: OpenApiResponse(description="The password is changed.")},
         tags=["Authentication"],
     )
     def post(self, request: Request) -> Response:

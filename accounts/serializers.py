@@ -18,6 +18,10 @@ NOT_ONLY_DIGITS = RegexValidator(
 class UserSerializer(serializers.ModelSerializer):
     """The contract's `User`: never a password or hash."""
 
+    # Text, not drf-spectacular's `format: email`: the address is one signup accepted by its
+    # pattern (EMAIL_PATTERN, Django's rules), which validators of the "email" format do not
+    # all accept (a local part over 64 characters).
+    email = serializers.CharField(read_only=True, label="Email address")
     created_at = serializers.DateTimeField(source="date_joined", read_only=True)
 
     class Meta:

@@ -10,7 +10,8 @@ from accounts.serializers import RefreshSerializer, TokenSerializer
 from api.endpoints import Endpoint
 from api.openapi import error_responses
 
-REFUSED = error_responses(401, 422, messages={401: "Could not validate credentials"})
+# A public route's 401, for a bad refresh token (EndpointSchema adds the 422).
+REFUSED = error_responses(401, messages={401: "Could not validate credentials"})
 
 
 class RefreshTokenBodyView(Endpoint):

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
@@ -21,12 +21,15 @@ INVALID_CREDENTIALS = "Invalid Credentials"
 
 
 class UserListView(Endpoint):
-    # No docstring: drf-spectacular would serve it as the route's description (see Endpoint).
+    """POST /users/: sign up (CONTRACT.md §4, Users), limited per client address."""
+
     public = True
     throttle_classes = [SignupRateThrottle]
 
     @extend_schema(
         summary="Sign up",
+        description="Creates a user from an email and a password (at least 8 characters, not all "
+        "digits, not too similar to the email). The email is stored lower-cased.",
         request=SignupSerializer,
         parameters=http_schema.idempotency_parameters(),
         responses={
@@ -62,15 +65,16 @@ class UserListView(Endpoint):
 
 
 class UserDetailView(Endpoint):
-    # No docstring: drf-spectacular would serve it as the route's description (see Endpoint).
+    """GET /users/{id}: a user, to anyone."""
+
     public = True
 
     @extend_schema(
         summary="Get a user",
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
+        description="A user's id, email and sign-up time; never a password or hash.",
         responses={
             200: UserSerializer,
-            **error_responses(404, 422, messages={404: "User with id: 7 does not exist"}),
+            **error_responses(404, messages={404: "User with id: 7 does not exist"}),
         },
         tags=["Users"],
     )
@@ -95,7 +99,7 @@ class LoginView(Endpoint):
         request=LoginSerializer,
         responses={
             200: TokenSerializer,
-            **error_responses(403, 422, 429, messages={403: INVALID_CREDENTIALS}),
+            **error_responses(403, 429, messages={403: INVALID_CREDENTIALS}),
         },
         tags=["Authentication"],
     )

@@ -10,6 +10,5 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         """Register what Django and drf-spectacular find by import: the rate-limit settings'
-        system check (api.throttling) and the schema extensions (api.openapi, which imports
-        api.schema_hardening)."""
-        from api import openapi, throttling  # noqa: F401
+        system check (api.throttling) and the schema extensions (api.openapi, api.autoschema)."""
+        from api import autoschema, openapi, throttling  # noqa: F401

@@ -17,12 +17,11 @@ which owns:
   ``Vary: Authorization`` (CONTRACT.md §7.2).
 - Throttles that settle after the answer (``api.throttling.LoginFailureThrottle``) are told the
   response; a refusing throttle's ``message`` is the 429's ``detail``.
-- The schema's default error answers (``EndpointSchema``).
+- The schema's default answers and rules (``api.autoschema.EndpointSchema``).
 """
 
 from typing import Any
 
-from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.permissions import AllowAny, BasePermission
@@ -31,10 +30,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from api.autoschema import EndpointSchema
 from api.conditional import mark_private
 from api.errors import RequestValidationError
 from api.fields import StrictIntegerField
-from api.openapi import error_response
 
 
 def parse_path_id(value: str, name: str = "id") -> int:
@@ -56,28 +55,6 @@ def parse_query(serializer_class: type[serializers.Serializer], query: Any) -> d
     return serializer.validated_data
 
 
-class EndpointSchema(AutoSchema):
-    """drf-spectacular's AutoSchema with the answers every endpoint can give, where a view
-    does not declare them itself: 401 on a non-public endpoint, 422 where a path id or a body
-    is read. A view's own declaration (with its messages) wins and keeps its place."""
-
-    def _get_response_bodies(self, direction: str = "response") -> dict:
-        responses = super()._get_response_bodies(direction)
-        defaults = []
-        if not getattr(self.view, "public", True):
-            defaults.append(401)
-        path_id = any(f"{{{name}}}" in self.path for name in getattr(self.view, "path_ids", ()))
-        body = self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
-        if path_id or body:
-            defaults.append(422)
-        for status in defaults:
-            if str(status) not in responses:
-                responses[str(status)] = self._get_response_for_code(
-                    error_response(status), str(status), direction=direction
-                )
-        return responses
-
-
 class EndpointMixin:
     """The contract's rules for a DRF view; see the module docstring. Mixed into APIView and
     GenericViewSet only (it relies on their ``initial``, ``finalize_response`` and hooks)."""
@@ -87,6 +64,8 @@ class EndpointMixin:
     #: URL keyword arguments that are ids, and their names in a 422's ``loc``. ``pk`` (a
     #: router's) is ``id``, as the schema names it (drf-spectacular's SCHEMA_COERCE_PATH_PK).
     path_ids = {"id": "id", "pk": "id"}
+    #: False: the endpoint answers without the database (the schema lists no 503 for it).
+    uses_database = True
     schema = EndpointSchema()
 
     def get_authenticators(self) -> list:
@@ -154,13 +133,9 @@ class EndpointMixin:
         return response
 
 
-# The base of every APIView of the API (see the module docstring). Its docstring is, for now,
-# also the served description of the routes that declare none (drf-spectacular falls back on
-# the first docstring up a view's classes): it keeps the words MethodCheckedFirst's had.
 class Endpoint(EndpointMixin, APIView):
-    """Answer 405 for a method the route does not serve before authenticating, as the
-    original does (DRF would otherwise answer 401 first). Reads of an authenticated route say
-    `Cache-Control: private` and `Vary: Authorization` (CONTRACT.md §7.2)."""
+    """The base of every APIView of the API: DRF's APIView with the contract's rules (see the
+    module docstring). Set ``public = True`` for a route anyone may call."""
 
 
 class EndpointViewSet(EndpointMixin, viewsets.GenericViewSet):

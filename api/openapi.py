@@ -1,12 +1,18 @@
 """OpenAPI glue shared by every view: the bearer token's security scheme, the contract's error
-answers, and the hooks that give the schema the original API's path spellings.
+answers, and the hook that gives the schema the original API's path spellings.
 
-A view documents its answers in its own ``@extend_schema``, taking the errors from here::
+A view documents its own answers in its own ``@extend_schema``, taking the errors from here::
 
-    @extend_schema(responses={200: PostOutSerializer, **error_responses(401, 404, 422)})
+    @extend_schema(responses={200: PostOutSerializer, **error_responses(404, messages=NOT_FOUND)})
 
-Every status a route can answer must be listed: the test suite checks each response it
-receives against the served schema.
+The answers every endpoint shares (401, 422, 503, 413, 415) and the rules per operation and per
+field are api.autoschema's (EndpointSchema). Every status a route can answer must be listed:
+the test suite checks each response it receives against the served schema.
+
+The one global hook left, ``original_path_spellings``, is a preprocessing hook because it is a
+fact about URLs, not about a view or a field: each route's URL pattern serves both spellings
+(an optional trailing slash), and the original API spells some paths with the slash and some
+without; the hook names the original's spelling of each.
 """
 
 from collections.abc import Mapping
@@ -16,7 +22,6 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-import api.schema_hardening  # noqa: F401  (registers its field extension)
 from api.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
 from api.errors import NOT_AUTHORIZED
 
@@ -80,7 +85,9 @@ ERRORS: dict[int, tuple[str, list[str]]] = {
 
 
 def error_response(status: int, *messages: str) -> OpenApiResponse:
-    """The contract's answer for one error status, with example `detail` messages."""
+    """The contract's answer for one error status (CONTRACT.md §5), with example `detail`
+    messages (the status's defaults in ``ERRORS`` when none are given); 422 is the validation
+    error's list. A status neither 422 nor in ``ERRORS`` is a KeyError."""
     if status == 422:
         return OpenApiResponse(
             HTTPValidationErrorSerializer,
@@ -104,7 +111,10 @@ def error_responses(
     """The standard answers for several error statuses, for ``@extend_schema(responses=...)``.
 
     ``messages`` gives a route's own `detail` examples for some of them, e.g.
-    ``error_responses(401, 404, 422, messages={404: "post with id: 7 was not found"})``.
+    ``error_responses(404, messages={404: "post with id: 7 was not found"})``. Declare here
+    only what EndpointSchema does not add by itself (api.autoschema), or a default answer with
+    this route's own messages (a public route's 401 for a bad refresh token). Returns
+    ``{status: OpenApiResponse}``; a status other than 422 or one of ``ERRORS`` is a KeyError.
     """
     answers = {}
     for status in statuses:
@@ -121,12 +131,3 @@ SLASHED_PATHS = {"/", "/posts/", "/users/", "/vote/"}
 def original_path_spellings(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
     """Preprocessing hook: `/posts/{id}` and `/login`, not `/posts/{id}/` and `/login/`."""
     return [(path if path in SLASHED_PATHS else path.rstrip("/"), *rest) for path, *rest in endpoints]
-
-
-def response_fields_required(result: dict, generator: Any, request: Any, public: bool) -> dict:
-    """Postprocessing hook: a response always carries every field of its serializer, so every
-    property of a response component is required (request components end in `Request`)."""
-    for name, component in result.get("components", {}).get("schemas", {}).items():
-        if not name.endswith("Request") and component.get("properties"):
-            component["required"] = sorted(component["properties"])
-    return result

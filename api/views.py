@@ -11,11 +11,14 @@ from api.endpoints import Endpoint
 
 
 class RootView(Endpoint):
-    # No docstring: drf-spectacular would serve it as the route's description (see Endpoint).
+    """GET /: the original API's greeting."""
+
     public = True
+    uses_database = False
 
     @extend_schema(
         summary="Say hello",
+        description='Answers `{"message": "Hello World"}`.',
         responses={200: inline_serializer("Greeting", {"message": serializers.CharField()})},
         tags=["Root"],
     )

@@ -1,6 +1,6 @@
 """POST /posts/{id}/report: a user asks staff to look at a post (CONTRACT.md §7.3)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -25,15 +25,12 @@ class ReportView(Endpoint):
         summary="Report a post",
         description="Ask the moderators to look at a post. Once per post and user (409 after that); "
         "a post you cannot see is 404. Limited per user (`REPORT_RATE`, 429 past it).",
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
         request=ReportSerializer,
         responses={
             201: MessageSerializer,
             **error_responses(
-                401,
                 404,
                 409,
-                422,
                 429,
                 messages={
                     404: "post with id: 7 does not exist",

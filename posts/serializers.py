@@ -1,5 +1,6 @@
 from typing import TypedDict
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 import posts.models
@@ -14,7 +15,11 @@ CONTENT_MAX_LENGTH = 100_000
 PAGE_MAX = 100
 
 
-class PostSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="Post")  # its request components: PostRequest, PatchedPostRequest
+class PostWriteSerializer(serializers.ModelSerializer):
+    # The body of a create, PUT or PATCH (CONTRACT.md's PostCreate); `published` is true when
+    # omitted. Its answer (``data``) is the flat `Post`. The docstring is the schema's description
+    # of PostRequest and PatchedPostRequest.
     """The contract's flat `Post`, with its owner nested. Server-owned fields are read-only."""
 
     title = StrictCharField(max_length=TITLE_MAX_LENGTH, allow_blank=True)
@@ -26,6 +31,14 @@ class PostSerializer(serializers.ModelSerializer):
         model = Post
         fields = ["title", "content", "published", "id", "created_at", "owner_id", "owner"]
         read_only_fields = ["id", "created_at", "owner_id", "owner"]
+
+
+class PostSerializer(PostWriteSerializer):
+    # The flat `Post` as answered: every field is always there, so drf-spectacular requires each
+    # of them in the `Post` component (`published` has no default in an answer).
+    """The contract's flat `Post`, with its owner nested. Server-owned fields are read-only."""
+
+    published = StrictBooleanField()
 
 
 class OwnerOut(TypedDict):

@@ -3,7 +3,7 @@ from contextlib import contextmanager, nullcontext
 
 from django.db import transaction
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -19,35 +19,34 @@ from api.paging import keyset_page, link_header, prefers_exact_count
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, visible_posts
-from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer
+from posts.serializers import PostListQuerySerializer, PostOutSerializer, PostSerializer, PostWriteSerializer
 
-POST_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 NOT_FOUND = {404: "post with id: 7 was not found"}
 MISSING = {404: "post with id: 7 does not exist"}
 WRITE_ANSWERS = {
-    **error_responses(401, 403, 404, 422, messages=MISSING),
+    **error_responses(403, 404, messages=MISSING),
     **http_schema.PRECONDITION_FAILED,
 }
 
 
-# No docstring here, nor on create(): drf-spectacular would serve it as the description of
-# the routes that declare none (create and retrieve serve ConditionalReads' for now).
 @extend_schema(tags=["Posts"])
 @extend_schema_view(
     retrieve=extend_schema(
         summary="Get a post",
-        parameters=[POST_ID, *http_schema.read_parameters()],
+        description="A post with its vote count (`PostOut`). A draft is found only by its owner.",
+        parameters=http_schema.read_parameters(),
         responses={
             200: PostOutSerializer,
             **http_schema.NOT_MODIFIED,
-            **error_responses(401, 404, 422, messages=NOT_FOUND),
+            **error_responses(404, messages=NOT_FOUND),
             **http_schema.PRECONDITION_FAILED,
         },
     ),
     partial_update=extend_schema(
         summary="Change some fields of a post",
         description="Only its owner may.",
-        parameters=[POST_ID, http_schema.IF_MATCH],
+        parameters=[http_schema.IF_MATCH],
+        request=PostWriteSerializer,
         responses={200: PostSerializer, **WRITE_ANSWERS},
     ),
 )
@@ -59,6 +58,9 @@ class PostViewSet(
     mixins.DestroyModelMixin,
     EndpointViewSet,
 ):
+    """/posts/ and /posts/{id}: list, create, get, replace, change and delete posts; reads are
+    conditional (ETag), writes of another user's post are refused (IsOwnerOrReadOnly)."""
+
     # DRF's order is the contract's (CONTRACT.md §4): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
@@ -74,8 +76,9 @@ class PostViewSet(
         return posts.select_for_update(of=("self",)) if self.lock_object else posts
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        """``PostOut`` ({"Post": ..., "votes": n}) for reads, the flat ``Post`` for writes."""
-        return PostOutSerializer if self.action in ("list", "retrieve") else PostSerializer
+        """``PostOut`` ({"Post": ..., "votes": n}) for reads, ``PostWriteSerializer`` for writes
+        (it validates the body and answers the flat ``Post``)."""
+        return PostOutSerializer if self.action in ("list", "retrieve") else PostWriteSerializer
 
     def filter_queryset(self, queryset: QuerySet[Post]) -> QuerySet[Post]:
         """The list's ``search``: titles holding it, ignoring case, ``%`` and ``_`` literal."""
@@ -106,7 +109,6 @@ class PostViewSet(
         responses={
             200: PostOutSerializer(many=True),
             **http_schema.NOT_MODIFIED,
-            **error_responses(401, 422),
             **http_schema.PRECONDITION_FAILED,
         },
     )
@@ -132,10 +134,13 @@ class PostViewSet(
 
     @extend_schema(
         summary="Create a post",
+        description="The caller owns the new post; an omitted `published` becomes true. `id`, "
+        "`owner_id` and `created_at` in the body are ignored.",
         parameters=http_schema.idempotency_parameters(),
+        request=PostWriteSerializer,
         responses={
             201: PostSerializer,
-            **error_responses(401, 409, messages={409: http_schema.IN_PROGRESS_MESSAGES}),
+            **error_responses(409, messages={409: http_schema.IN_PROGRESS_MESSAGES}),
             **http_schema.IDEMPOTENT_UNPROCESSABLE,
         },
     )
@@ -143,14 +148,15 @@ class PostViewSet(
     def create(self, request: Request, *args, **kwargs) -> Response:
         return super().create(request, *args, **kwargs)
 
-    def perform_create(self, serializer: PostSerializer) -> None:
+    def perform_create(self, serializer: PostWriteSerializer) -> None:
         """The new post is the caller's."""
         serializer.save(owner=self.request.user)
 
     @extend_schema(
         summary="Replace a post",
         description="Only its owner may; an omitted `published` becomes true.",
-        parameters=[POST_ID, http_schema.IF_MATCH],
+        parameters=[http_schema.IF_MATCH],
+        request=PostWriteSerializer,
         responses={200: PostSerializer, **WRITE_ANSWERS},
     )
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -158,7 +164,7 @@ class PostViewSet(
         with self.conditional_write(request):
             return super().update(request, *args, **kwargs)
 
-    def perform_update(self, serializer: PostSerializer) -> None:
+    def perform_update(self, serializer: PostWriteSerializer) -> None:
         """Once the body is valid: 412 for a stale If-Match, else save."""
         self.check_if_match(serializer.instance)
         serializer.save()
@@ -166,7 +172,7 @@ class PostViewSet(
     @extend_schema(
         summary="Delete a post",
         description="Only its owner may; its votes go with it.",
-        parameters=[POST_ID, http_schema.IF_MATCH],
+        parameters=[http_schema.IF_MATCH],
         responses={204: None, **WRITE_ANSWERS},
     )
     def destroy(self, request: Request, *args, **kwargs) -> Response:

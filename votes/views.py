@@ -25,7 +25,6 @@ class VoteView(Endpoint):
         responses={
             201: MessageSerializer,
             **error_responses(
-                401,
                 404,
                 409,
                 messages={
