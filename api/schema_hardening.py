@@ -11,6 +11,7 @@ The hook only adds what an operation does not already declare; each view declare
 error answers (api.openapi.error_responses).
 """
 
+import re
 from typing import Any
 
 from django.core.validators import RegexValidator
@@ -56,7 +57,12 @@ class NoNulCharField(OpenApiSerializerFieldExtension):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         # In both directions: one component often serves both, and no stored text holds a NUL.
         # A field with a pattern of its own states the NUL rule in it.
-        patterns = [v.regex.pattern for v in self.target.validators if isinstance(v, RegexValidator)]
+        # A validator's regex is a compiled Pattern once it is made (a str only on its class).
+        patterns = [
+            v.regex.pattern
+            for v in self.target.validators
+            if isinstance(v, RegexValidator) and isinstance(v.regex, re.Pattern)
+        ]
         if patterns:
             schema["pattern"] = patterns[0]
         elif self.target.allow_blank:

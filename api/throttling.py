@@ -23,7 +23,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from config.env import Rate, parse_rate
+# Re-exported (the "as" form): the rate limits' tests read them here.
+from config.env import Rate as Rate
+from config.env import parse_rate as parse_rate
 
 logger = logging.getLogger(__name__)
 
