@@ -137,7 +137,10 @@ def wrk(server: "Server", args, env: dict, duration: int, login: bool = False) -
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s" if login else "3s"]
     cmd += ["-s", str(ROOT / "bench" / "wrk.lua"), server.url]
     server.sampler.reset()
-    cpu_before = cpu_seconds(server.process.pid), cpu_seconds(server.database_pid)
+    if server.process is None:
+        raise SystemExit("wrk() needs a started server")
+    app_pid = server.process.pid
+    cpu_before = cpu_seconds(app_pid), cpu_seconds(server.database_pid)
     out = subprocess.run(
         cmd, env={**os.environ, **env, "BENCH_THREADS": "2"}, capture_output=True, text=True,
         timeout=duration + 30, check=True,
@@ -146,7 +149,7 @@ def wrk(server: "Server", args, env: dict, duration: int, login: bool = False) -
     data = json.loads(line[len("BENCH ") :])
     app_cpu, db_cpu = (
         cpu_seconds(pid) - before
-        for pid, before in zip((server.process.pid, server.database_pid), cpu_before, strict=True)
+        for pid, before in zip((app_pid, server.database_pid), cpu_before, strict=True)
     )
     requests = max(data["requests"], 1)
     return {

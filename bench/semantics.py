@@ -166,7 +166,10 @@ def fetch(server: "bench.Server", path: str, token: str) -> tuple[bytes, dict]:
 
 
 def next_link(headers: dict) -> str:
-    parts = urllib.parse.urlsplit(re.search(r'<([^>]+)>; rel="next"', headers["Link"])[1])
+    link = re.search(r'<([^>]+)>; rel="next"', headers["Link"])
+    if link is None:
+        raise ValueError(f"no next page in Link: {headers['Link']}")
+    parts = urllib.parse.urlsplit(link[1])
     return f"{parts.path}?{parts.query}"
 
 

@@ -34,11 +34,14 @@ def run_import(source: psycopg.Connection, *, dry_run: bool, progress: Progress)
     with connection.cursor() as cursor:
         # Writers wait until the import commits: a signup now could take an id the import needs.
         cursor.execute(target_sql("LOCK TABLE {users}, {posts}, {votes} IN SHARE ROW EXCLUSIVE MODE"))
-        totals = source.execute(
+        # One row each (aggregates): unpacking says so to the type checker, and checks it.
+        [totals] = source.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts), (SELECT count(*) FROM votes)"
-        ).fetchone()
+        ).fetchall()
         # Skipped rows' ids count too: a later run may bring them in, ids unchanged.
-        top_ids = source.execute("SELECT (SELECT max(id) FROM users), (SELECT max(id) FROM posts)").fetchone()
+        [top_ids] = source.execute(
+            "SELECT (SELECT max(id) FROM users), (SELECT max(id) FROM posts)"
+        ).fetchall()
         for (name, columns), total in zip(list(SOURCE_COLUMNS.items())[:3], totals, strict=True):
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGING[name]} ON COMMIT DROP")
             getattr(result, name).source = copy_table(source, cursor, name, columns, total, progress)

@@ -65,7 +65,9 @@ class Command(BaseCommand):
             raise CommandError("--users must be at least 1; --posts and --votes at least 0.")
         refuse_foreign_data(options["allow_existing_data"])
         password_hash = make_password(password)  # hashing is slow on purpose: once, for everyone
-        tables = {model: connection.ops.quote_name(model._meta.db_table) for model in (User, Post, Vote)}
+        tables: dict[type[Model], str] = {
+            model: connection.ops.quote_name(model._meta.db_table) for model in (User, Post, Vote)
+        }
         # Bulk loading: the vote counter is off while this transaction holds both tables locked
         # (the change commits or rolls back with it); the loader writes each post's count itself.
         with transaction.atomic(), counter.suspended(), connection.cursor() as cursor:
