@@ -1,0 +1,113 @@
+"""Django's DATABASES entries, built from the environment for config/settings.py.
+
+The default database comes from DATABASE_URL, else the original course API's DATABASE_*
+variables; read replicas from DATABASE_REPLICA_URLS. Nothing here starts a server: `make run`,
+`make test` and `make bench` hand over an embedded PostgreSQL as DATABASE_URL when neither is
+set (config/embedded_db.py). Every function raises ConfigurationError (config/env.py) with one
+line naming the variable at fault.
+"""
+
+from typing import Any
+
+import dj_database_url
+
+from config.env import ConfigurationError, env
+
+#: A Django database settings dict (ENGINE, HOST, PORT, NAME, OPTIONS, ...).
+type DatabaseSettings = dict[str, Any]
+
+
+def database_from_url(variable: str, url: str) -> DatabaseSettings:
+    """Django's settings for a database URL; ConfigurationError naming ``variable`` if unusable."""
+    if "://" not in url:
+        raise ConfigurationError(
+            f"{variable} has no scheme: write it as postgres://user:password@host:5432/name."
+        )
+    if url.split("://", 1)[0].lower() not in ("postgres", "postgresql", "pgsql"):
+        raise ConfigurationError(
+            f"{variable} names a {url.split('://', 1)[0]} database: only PostgreSQL is supported "
+            "(postgres://user:password@host:5432/name)."
+        )
+    try:
+        return dict(dj_database_url.parse(url))  # a plain dict, as the other sources give
+    except ValueError as exc:
+        raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
+
+
+def database_from_env() -> DatabaseSettings:
+    """Django's settings for the default database, from DATABASE_URL or else the original's
+    DATABASE_HOSTNAME/PORT/USERNAME/PASSWORD/NAME. Raises ConfigurationError (one line saying
+    what to do) when neither is set."""
+    if url := env("DATABASE_URL"):
+        return database_from_url("DATABASE_URL", url)
+    if host := env("DATABASE_HOSTNAME"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": host,
+            "PORT": env("DATABASE_PORT", "5432"),
+            "USER": env("DATABASE_USERNAME", "postgres"),
+            "PASSWORD": env("DATABASE_PASSWORD"),
+            "NAME": env("DATABASE_NAME", "postgres"),
+        }
+    raise ConfigurationError(
+        "DATABASE_URL is not set: set it to a PostgreSQL server (postgres://user:password@host:5432/name), "
+        "or use the embedded one, as make run and make test do: "
+        ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell (or any other command)."
+    )
+
+
+def connection_settings(database: DatabaseSettings, *, transaction_pooling: bool) -> DatabaseSettings:
+    """``database``, changed in place and returned: persistent, health-checked connections (to
+    PgBouncer too: a client connection to it is cheap, and it caps the server connections).
+
+    With ``transaction_pooling`` (PgBouncer's transaction mode: each transaction may run on
+    another server connection) nothing may outlive a transaction: no server-side cursors (they
+    live until closed) and no prepared statements (psycopg prepares a query on its 6th run, per
+    server session)."""
+    database["CONN_MAX_AGE"] = None
+    database["CONN_HEALTH_CHECKS"] = True
+    if transaction_pooling:
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    return database
+
+
+def replica_databases(
+    urls: list[str],
+    *,
+    shared_cache: bool,
+    pin_seconds: int,
+    max_lag_seconds: int,
+    transaction_pooling: bool,
+) -> dict[str, DatabaseSettings]:
+    """The read replicas' DATABASES entries, ``replica1``, ``replica2``... in the order of
+    ``urls`` (DATABASE_REPLICA_URLS); none for no URLs.
+
+    Raises ConfigurationError when replicas are named without a cache shared by every instance
+    (``shared_cache``: REDIS_URL), which holds the pins of users who just wrote; when the lag
+    allowed (seconds) is more than the pin (seconds), so a user could miss their own write; or
+    for a URL that is not PostgreSQL's.
+    """
+    if not urls:
+        return {}
+    if not shared_cache:
+        raise ConfigurationError(
+            "DATABASE_REPLICA_URLS needs REDIS_URL: every instance must see which users just wrote "
+            "(their reads stay on the primary for REPLICA_PIN_SECONDS)."
+        )
+    if max_lag_seconds > pin_seconds:
+        raise ConfigurationError(
+            f"REPLICA_MAX_LAG_SECONDS={max_lag_seconds} is more than REPLICA_PIN_SECONDS="
+            f"{pin_seconds}: a user could miss their own write once the pin ends; lower it."
+        )
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        replica = database_from_url("DATABASE_REPLICA_URLS", url)
+        # A replica that does not answer is skipped: find out within 2 s, not libpq's forever.
+        connection_settings(replica, transaction_pooling=transaction_pooling).setdefault(
+            "OPTIONS", {}
+        ).setdefault("connect_timeout", 2)
+        # Tests run against one database: a replica alias is the same connection's data.
+        replica["TEST"] = {"MIRROR": "default"}
+        replicas[f"replica{number}"] = replica
+    return replicas
