@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -77,7 +78,9 @@ def main() -> None:
     print(report(results), flush=True)
 
 
-def bench_size(server: "Server", size: str, args: argparse.Namespace, probe, revocation) -> list[dict]:
+def bench_size(
+    server: "Server", size: str, args: argparse.Namespace, probe: ModuleType, revocation: ModuleType
+) -> list[dict]:
     counts = SIZES[size]
     started = time.monotonic()
     options = [f"--{k}={v}" for k, v in counts.items()] + [f"--password={PASSWORD}"]
@@ -131,7 +134,7 @@ def bench_size(server: "Server", size: str, args: argparse.Namespace, probe, rev
     return rows
 
 
-def wrk(server: "Server", args, env: dict, duration: int, login: bool = False) -> dict:
+def wrk(server: "Server", args: argparse.Namespace, env: dict, duration: int, login: bool = False) -> dict:
     # Hashing a password is slow on purpose: login gets a few connections, a longer timeout.
     connections = 4 if login else args.connections
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s" if login else "3s"]

@@ -9,6 +9,7 @@ set once afterwards (votes/counter.py).
 
 import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from accounts.models import User
 from course_import.checks import normalize_emails, refuse_foreign_rows, skip_conflicts
@@ -87,7 +88,7 @@ INSERTS = {
 }
 
 
-def _insert(cursor, result: ImportResult, dry_run: bool, progress: Progress) -> None:
+def _insert(cursor: CursorWrapper, result: ImportResult, dry_run: bool, progress: Progress) -> None:
     cursor.execute("SELECT count(*) FROM course_users WHERE password !~ %s", [BCRYPT_HASH])
     result.unusable_passwords = cursor.fetchone()[0]
     for name, (insert, count_present) in INSERTS.items():
@@ -107,7 +108,7 @@ def _insert(cursor, result: ImportResult, dry_run: bool, progress: Progress) -> 
             counts.already_here = staged - counts.imported
 
 
-def _insert_votes(cursor, insert: str) -> int:
+def _insert_votes(cursor: CursorWrapper, insert: str) -> int:
     """Insert the votes and bring their posts' vote_total up to date; return the votes added."""
     # The counter's trigger would update a post once per vote: three million updates (and dead
     # post rows) for three million votes. It is off for the insert, and each post the source
@@ -122,7 +123,7 @@ def _insert_votes(cursor, insert: str) -> int:
     return added
 
 
-def _move_sequences(cursor, top_ids: tuple[int | None, int | None]) -> None:
+def _move_sequences(cursor: CursorWrapper, top_ids: tuple[int | None, int | None]) -> None:
     """Move the id sequences past every source id, so that new rows never collide."""
     for model, top in zip((User, Post), top_ids, strict=True):
         cursor.execute(
