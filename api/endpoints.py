@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import Direction
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -105,7 +106,7 @@ class EndpointMixin(_MixinBase):
     path_ids = {"id": "id", "pk": "id"}
     schema: ViewInspector | None = EndpointSchema()
 
-    def get_authenticators(self) -> list:
+    def get_authenticators(self) -> list[BaseAuthentication]:
         """None for a public endpoint, else the view's (the settings' bearer token)."""
         return [] if self.public else super().get_authenticators()
 
