@@ -1,17 +1,16 @@
-"""Django's DATABASES entries, built from the environment for config/settings.py.
+"""Django's DATABASES entries for config/settings.py, from the URLs it reads.
 
-The default database comes from DATABASE_URL, else the original course API's DATABASE_*
-variables; read replicas from DATABASE_REPLICA_URLS. Nothing here starts a server: `make run`,
-`make test` and `make bench` hand over an embedded PostgreSQL as DATABASE_URL when neither is
-set (config/embedded_db.py). Every function raises ConfigurationError (config/env.py) with one
-line naming the variable at fault.
+settings.py reads DATABASE_URL (else the original course API's DATABASE_* variables) and
+DATABASE_REPLICA_URLS itself; these turn the values into Django's dicts. Nothing here starts a
+server (config/embedded_db.py does, for make's commands). Every function raises
+ConfigurationError (config/env.py) with one line naming the variable at fault.
 """
 
 from typing import Any
 
 import dj_database_url
 
-from config.env import ConfigurationError, env
+from config.env import ConfigurationError
 
 #: A Django database settings dict (ENGINE, HOST, PORT, NAME, OPTIONS, ...).
 type DatabaseSettings = dict[str, Any]
@@ -32,28 +31,6 @@ def database_from_url(variable: str, url: str) -> DatabaseSettings:
         return dict(dj_database_url.parse(url))  # a plain dict, as the other sources give
     except ValueError as exc:
         raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
-
-
-def database_from_env() -> DatabaseSettings:
-    """Django's settings for the default database, from DATABASE_URL or else the original's
-    DATABASE_HOSTNAME/PORT/USERNAME/PASSWORD/NAME. Raises ConfigurationError (one line saying
-    what to do) when neither is set."""
-    if url := env("DATABASE_URL"):
-        return database_from_url("DATABASE_URL", url)
-    if host := env("DATABASE_HOSTNAME"):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "HOST": host,
-            "PORT": env("DATABASE_PORT", "5432"),
-            "USER": env("DATABASE_USERNAME", "postgres"),
-            "PASSWORD": env("DATABASE_PASSWORD"),
-            "NAME": env("DATABASE_NAME", "postgres"),
-        }
-    raise ConfigurationError(
-        "DATABASE_URL is not set: set it to a PostgreSQL server (postgres://user:password@host:5432/name), "
-        "or use the embedded one, as make run and make test do: "
-        ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell (or any other command)."
-    )
 
 
 def connection_settings(database: DatabaseSettings, *, transaction_pooling: bool) -> DatabaseSettings:

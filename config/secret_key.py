@@ -7,7 +7,7 @@ deploy/secret_key.py is the other side: it makes a key and keeps it in a file.
 
 from pathlib import Path
 
-from config.env import ConfigurationError, env
+from config.env import ConfigurationError
 
 # Published example keys: anyone could sign tokens with them. Key: what to call it in the error.
 PUBLISHED_SECRET_KEYS = {
@@ -21,16 +21,16 @@ PUBLISHED_SECRET_KEYS = {
 }
 
 
-def secret_key_from_env(*, debug: bool) -> str:
-    """SECRET_KEY, else the contents of the file SECRET_KEY_FILE names (e.g. made once by
-    deploy/secret_key.py, as docker-compose.yml does), surrounding blanks removed.
+def secret_key_from(secret_key: str, *, key_file: str, debug: bool) -> str:
+    """``secret_key`` (SECRET_KEY), else the contents of the file ``key_file`` (SECRET_KEY_FILE)
+    names (e.g. made once by deploy/secret_key.py, as docker-compose.yml does), surrounding
+    blanks removed.
 
     Raises ConfigurationError when neither gives a key or the file cannot be read, and, unless
     ``debug`` (DEBUG), for a published example key or a weak one: under 50 characters, under 5
     distinct characters, or Django's ``django-insecure-`` placeholder.
     """
-    secret_key = env("SECRET_KEY")
-    if not secret_key and (key_file := env("SECRET_KEY_FILE")):
+    if not secret_key and key_file:
         try:
             secret_key = Path(key_file).read_text().strip()
         except OSError as exc:

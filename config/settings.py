@@ -11,17 +11,41 @@ from typing import Any
 
 from django.conf import global_settings
 
-from config.databases import connection_settings, database_from_env, replica_databases
-from config.env import env, env_bool, env_int, env_list, env_rate
-from config.secret_key import secret_key_from_env
+from config.databases import connection_settings, database_from_url, replica_databases
+from config.env import ConfigurationError, env, env_bool, env_int, env_list, env_rate
+from config.secret_key import secret_key_from
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG")
 
+
 # Database: DATABASE_URL, else the original course API's DATABASE_* variables. Nothing here
 # starts one: `make run`, `make test` and `make bench` hand over an embedded PostgreSQL as
-# DATABASE_URL when neither is set (config/embedded_db.py).
+# DATABASE_URL when neither is set (config/embedded_db.py). Every variable is read in this
+# file (deploy/tests/test_image.py checks .env.example against it).
+def database_from_env() -> dict[str, Any]:
+    """Django's settings for the default database, from DATABASE_URL or else the original's
+    DATABASE_HOSTNAME/PORT/USERNAME/PASSWORD/NAME. Raises ConfigurationError (one line saying
+    what to do) when neither is set."""
+    if url := env("DATABASE_URL"):
+        return database_from_url("DATABASE_URL", url)
+    if host := env("DATABASE_HOSTNAME"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": host,
+            "PORT": env("DATABASE_PORT", "5432"),
+            "USER": env("DATABASE_USERNAME", "postgres"),
+            "PASSWORD": env("DATABASE_PASSWORD"),
+            "NAME": env("DATABASE_NAME", "postgres"),
+        }
+    raise ConfigurationError(
+        "DATABASE_URL is not set: set it to a PostgreSQL server (postgres://user:password@host:5432/name), "
+        "or use the embedded one, as make run and make test do: "
+        ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell (or any other command)."
+    )
+
+
 _default_db = database_from_env()
 # The embedded PostgreSQL listens on a socket in this checkout's .local/ (config/embedded_db.py):
 # a server of this run's own, whose CPU time the benchmark counts.
@@ -34,7 +58,7 @@ DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Refused when missing, and outside DEBUG when published or weak (config/secret_key.py).
-SECRET_KEY = secret_key_from_env(debug=DEBUG)
+SECRET_KEY = secret_key_from(env("SECRET_KEY"), key_file=env("SECRET_KEY_FILE"), debug=DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
