@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from accounts.request_types import AuthenticatedRequest
 from accounts.serializers import PasswordChangeSerializer, PasswordSerializer, UserSerializer
 from accounts.views import INVALID_CREDENTIALS
 from api.endpoints import Endpoint, EndpointSchema
@@ -60,7 +61,7 @@ class CurrentUserView(Endpoint):
         responses={200: UserSerializer},
         tags=["Users"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(UserSerializer(request.user).data)
 
     @extend_schema(
@@ -71,7 +72,7 @@ class CurrentUserView(Endpoint):
         responses={204: OpenApiResponse(description="The account is deleted."), **PASSWORD_REFUSED},
         tags=["Users"],
     )
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: AuthenticatedRequest) -> Response:
         """204 once the account is deleted; 403 for a wrong password, 429 past the limit."""
         serializer = PasswordSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
@@ -91,7 +92,7 @@ class PasswordChangeView(Endpoint):
         responses={204: OpenApiResponse(description="The password is changed."), **PASSWORD_REFUSED},
         tags=["Users"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """204 once changed; 403 for a wrong current password, 429 past the limit."""
         user = request.user
         serializer = PasswordChangeSerializer(data=self.body, context={"user": user})
@@ -114,7 +115,7 @@ class LogoutAllView(Endpoint):
         responses={204: OpenApiResponse(description="Every session is ended.")},
         tags=["Authentication"],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """204 once every token of the caller is revoked."""
         request.user.end_all_sessions()
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -66,7 +66,7 @@ class UserAdmin(DjangoUserAdmin, LargeTableAdmin):
     readonly_fields = ("last_login", "date_joined")
     actions = ["end_all_sessions"]
     # posts/admin.py adds each user's number of posts (accounts knows nothing of posts).
-    list_display = ("email", "is_staff", "date_joined")
+    list_display: tuple[str, ...] = ("email", "is_staff", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("email",)
     ordering = ("email",)

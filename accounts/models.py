@@ -1,6 +1,6 @@
 import secrets
 import unicodedata
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.contrib.postgres.functions import RandomUUID
@@ -51,13 +51,13 @@ class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email=self.normalize_email(username))
 
-    def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
         user = self.model(email=self.normalize_email(email), **extra_fields)
         user.set_password(password)  # None gives an unusable password
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
         extra_fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email, password, **extra_fields)
 
@@ -108,7 +108,7 @@ class User(AbstractUser):
         super().set_unusable_password()
         self._sessions_end = True  # staff turned password login off: no session may outlive it
 
-    def save(self, **kwargs) -> None:
+    def save(self, **kwargs: Any) -> None:
         """Save, and end every session of the user when the password changed (whoever changed
         it: the API, a reset, the admin's form, ``manage.py changepassword``) or the user is
         inactive. Django's hash upgrade at login is not a change (``_password`` stays None)."""

@@ -1,6 +1,7 @@
 """POST /password-reset and POST /password-reset/confirm (CONTRACT §7.1)."""
 
 from collections.abc import Callable
+from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -9,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import password_reset
+from accounts.models import User
 from accounts.serializers import (
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
@@ -30,7 +32,7 @@ class ThenResponse(Response):
     """A response that runs ``then()`` once it has been sent: the WSGI server calls ``close()``
     after writing the body."""
 
-    def __init__(self, *args, then: Callable[[], None], **kwargs) -> None:
+    def __init__(self, *args: Any, then: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.then = then
 
@@ -73,7 +75,7 @@ class PasswordResetView(Endpoint):
         )
 
 
-def _rules(password: str, user) -> None:
+def _rules(password: str, user: User) -> None:
     check_password_rules(password, user, "new_password")
 
 

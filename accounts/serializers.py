@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
@@ -52,7 +54,7 @@ def check_password_rules(password: str, user: User, field: str) -> None:
         raise serializers.ValidationError({field: list(exc.messages)}, code="password_rules") from exc
 
 
-def password_field(**kwargs) -> StrictCharField:
+def password_field(**kwargs: Any) -> StrictCharField:
     """A new password: the rules a schema can state (the rest: ``check_password_rules``)."""
     return StrictCharField(
         min_length=PASSWORD_MIN_LENGTH,

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from config import db_router
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
+    # django-stubs' name for the class settings.AUTH_USER_MODEL names (its mypy plugin
+    # resolves it): what get_user_model() returns instances of.
+    from django.contrib.auth.models import _User
 
 NOT_AUTHENTICATED = "Not authenticated"
 INVALID_CREDENTIALS = "Could not validate credentials"
@@ -39,12 +41,16 @@ class CredentialsInvalid(exceptions.AuthenticationFailed):
     default_code = "invalid_token"
 
 
-class BearerTokenAuthentication(JWTAuthentication):
+class BearerTokenAuthentication(BaseAuthentication):
     """``Authorization: Bearer <access token>`` (any case of ``Bearer``), checked against the
     user's row: active, and holding the security stamp the token was issued with. The user is
-    ``get_user_model()``'s (settings.AUTH_USER_MODEL), which must have a ``security_stamp``."""
+    ``get_user_model()``'s (settings.AUTH_USER_MODEL), which must have a ``security_stamp``.
 
-    def authenticate(self, request: Request) -> "tuple[AbstractBaseUser, AccessToken] | None":
+    DRF's BaseAuthentication with SimpleJWT's token classes: SimpleJWT's own
+    ``JWTAuthentication`` reads the header and the user differently (its header types, its
+    user lookup), and each of its steps would be replaced here anyway."""
+
+    def authenticate(self, request: Request) -> "tuple[_User, AccessToken] | None":
         """(user, token) for a usable bearer token; None without one (DRF then answers 401
         "Not authenticated" where a user is needed); raises CredentialsInvalid (401) for any
         other token."""
@@ -59,7 +65,7 @@ class BearerTokenAuthentication(JWTAuthentication):
             raise CredentialsInvalid() from exc
         return self.get_user(token), token
 
-    def get_user(self, validated_token: Token) -> "AbstractBaseUser":  # access or refresh token
+    def get_user(self, validated_token: Token) -> "_User":  # access or refresh token
         """The token's active user holding its security stamp; raises CredentialsInvalid."""
         user_model = get_user_model()
         user_id = str(validated_token.get("user_id", ""))

@@ -20,13 +20,16 @@ which owns:
 - The schema's default answers and rules (``api.autoschema.EndpointSchema``).
 """
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import ErrorDetail
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
@@ -34,6 +37,11 @@ from api.autoschema import EndpointSchema
 from api.conditional import mark_private
 from api.errors import RequestValidationError
 from api.fields import StrictIntegerField
+
+if TYPE_CHECKING:
+    # What DRF calls has_permission on: a BasePermission or a composition of them
+    # (``IsAuthenticated & IsOwner``); djangorestframework-stubs' name for it.
+    from rest_framework.permissions import _SupportsHasPermission
 
 
 def parse_path_id(value: str, name: str = "id") -> int:
@@ -55,7 +63,15 @@ def parse_query(serializer_class: type[serializers.Serializer], query: Any) -> d
     return serializer.validated_data
 
 
-class EndpointMixin:
+if TYPE_CHECKING:
+    # To the type checker the mixin is the APIView it is always mixed into, so that its calls
+    # to ``super()`` and its reads of ``request``, ``kwargs``... are checked against DRF's.
+    _MixinBase = APIView
+else:
+    _MixinBase = object
+
+
+class EndpointMixin(_MixinBase):
     """The contract's rules for a DRF view; see the module docstring. Mixed into APIView and
     GenericViewSet only (it relies on their ``initial``, ``finalize_response`` and hooks)."""
 
@@ -66,13 +82,13 @@ class EndpointMixin:
     path_ids = {"id": "id", "pk": "id"}
     #: False: the endpoint answers without the database (the schema lists no 503 for it).
     uses_database = True
-    schema = EndpointSchema()
+    schema: ViewInspector | None = EndpointSchema()
 
-    def get_authenticators(self) -> list:
+    def get_authenticators(self) -> list[BaseAuthentication]:
         """None for a public endpoint, else the view's (the settings' bearer token)."""
         return [] if self.public else super().get_authenticators()
 
-    def get_permissions(self) -> list[BasePermission]:
+    def get_permissions(self) -> "Sequence[_SupportsHasPermission]":
         """``AllowAny`` for a public endpoint, else the view's (``IsAuthenticated`` by default)."""
         return [AllowAny()] if self.public else super().get_permissions()
 
@@ -86,10 +102,12 @@ class EndpointMixin:
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """405 for a method the route does not serve, before DRF authenticates (else 401),
         checks permissions and throttles; then path ids are parsed (422)."""
-        method = request.method.lower()
+        # DRF's Request always has a method (Django's test client and servers set it).
+        method_name = request.method or ""
+        method = method_name.lower()
         unserved_options = method == "options" and self.metadata_class is None
         if method not in self.http_method_names or not hasattr(self, method) or unserved_options:
-            raise exceptions.MethodNotAllowed(request.method)
+            raise exceptions.MethodNotAllowed(method_name)
         super().initial(request, *args, **kwargs)
         # DRF hands `self.kwargs` itself to the handler, so converted values reach it.
         self.kwargs.update(self.convert_kwargs(request, **kwargs))
@@ -112,12 +130,13 @@ class EndpointMixin:
             raise RequestValidationError([ErrorDetail("Field required", code="required")])
         return self.request.data
 
-    def throttled(self, request: Request, wait: float | None) -> None:
-        """Raise the 429, with the refusing throttle's ``message`` as its detail if it has one."""
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        """Raise the 429 (Throttled, ``wait`` in seconds or None), with the refusing throttle's
+        ``message`` as its detail if it has one."""
         messages = [
-            throttle.message
+            message
             for throttle in self.get_throttles()
-            if getattr(throttle, "refused", False) and getattr(throttle, "message", None)
+            if getattr(throttle, "refused", False) and (message := getattr(throttle, "message", None))
         ]
         raise exceptions.Throttled(wait, detail=messages[0] if messages else None)
 

@@ -6,7 +6,7 @@ Every error is ``{"detail": ...}``. Validation errors are 422 with a list of
 """
 
 import sys
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import (
@@ -26,6 +26,15 @@ from config.outage import database_unavailable, is_database_outage
 NOT_AUTHORIZED = "Not authorized to perform requested action"
 # What Django raises for a body past DATA_UPLOAD_MAX_MEMORY_SIZE or its field/file counts.
 TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+class ValidationErrorItem(TypedDict):
+    """One entry of a 422's ``detail`` list, FastAPI's shape (CONTRACT.md): ``loc`` is the
+    part of the request (``body``, ``query``, ``path``) then field names and list indexes."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
 
 
 class RequestValidationError(exceptions.ValidationError):
@@ -59,10 +68,11 @@ class Conflict(exceptions.APIException):
     default_detail = "Conflict"
 
 
-def validation_errors(detail: Any, loc: list) -> list[dict]:
-    """Flatten DRF's nested error detail into the contract's list of {loc, msg, type}."""
+def validation_errors(detail: Any, loc: list[str | int]) -> list[ValidationErrorItem]:
+    """Flatten DRF's nested error detail (dicts and lists of ErrorDetail) into the contract's
+    list of {loc, msg, type}; ``loc`` is where ``detail`` sits in the request."""
     if isinstance(detail, dict):
-        errors = []
+        errors: list[ValidationErrorItem] = []
         for field, sub in detail.items():
             sub_loc = loc if field in ("non_field_errors", "__all__") else [*loc, field]
             errors += validation_errors(sub, sub_loc)
@@ -75,12 +85,12 @@ def validation_errors(detail: Any, loc: list) -> list[dict]:
     return [{"loc": loc, "msg": str(detail), "type": code}]
 
 
-def unprocessable(errors: list[dict]) -> Response:
+def unprocessable(errors: list[ValidationErrorItem]) -> Response:
     """The 422 answer for a list of ``{"loc", "msg", "type"}`` errors."""
     return Response({"detail": errors}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
 
 
-def contract_exception_handler(exc: Exception, context: dict) -> Response | None:
+def contract_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: the contract's answer for an exception raised in a view.
 
     Validation errors (and unreadable JSON) are 422 lists; both 401s carry

@@ -108,16 +108,18 @@ def _older_than(age: timedelta) -> "ExpressionWrapper[Q]":
     return ExpressionWrapper(Q(created_at__lt=Now() - age), output_field=BooleanField())
 
 
-def idempotent[V: APIView, **P](
-    handler: Callable[Concatenate[V, Request, P], HttpResponse],
-) -> Callable[Concatenate[V, Request, P], HttpResponse]:
-    """Decorate a DRF view's POST handler so that it honours `Idempotency-Key`.
+def idempotent[V: APIView, R: Request, **P](
+    handler: Callable[Concatenate[V, R, P], HttpResponse],
+) -> Callable[Concatenate[V, R, P], HttpResponse]:
+    """Decorate a DRF view's POST handler so that it honours `Idempotency-Key`. The handler
+    keeps its signature (its request may be an AuthenticatedRequest); it answers with an
+    HttpResponse, since a replayed answer is the stored bytes, not a DRF Response.
 
     Runs after authentication and throttling (DRF's `initial`). A key that is not 1-255 visible
     ASCII characters is a 422 at ``["header", "Idempotency-Key"]``."""
 
     @functools.wraps(handler)
-    def wrapper(view: V, request: Request, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(view: V, request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         key = request.headers.get(HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)

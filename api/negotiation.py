@@ -6,6 +6,8 @@ answers with its first renderer (JSON for the API, HTML for the docs pages); par
 still chosen by ``Content-Type`` as DRF does.
 """
 
+from collections.abc import Iterable
+
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -15,7 +17,9 @@ class IgnoreAcceptNegotiation(DefaultContentNegotiation):
     """DRF's negotiation for parsers; for renderers, always the view's first one."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        """The view's first renderer and its media type, whatever ``Accept`` says."""
-        return renderers[0], renderers[0].media_type
+        """The view's first renderer and its media type, whatever ``Accept`` says (DRF passes
+        the view's renderer instances, a list that is never empty)."""
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type

@@ -33,7 +33,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.BearerTokenAuthentication"
     name = "OAuth2PasswordBearer"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         return {"type": "oauth2", "flows": {"password": {"scopes": {}, "tokenUrl": "login"}}}
 
 

@@ -7,7 +7,8 @@
 """
 
 import codecs
-from typing import IO, Any
+from collections.abc import Mapping
+from typing import IO, Any, cast
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -18,14 +19,21 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser that skips a byte-order mark and refuses nesting it cannot follow."""
 
     def parse(
-        self, stream: IO[bytes], media_type: str | None = None, parser_context: dict | None = None
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         """The body as Python data; raises ParseError (a 422 at ["body"]) for anything else."""
-        encoding = parsers.get_encoding(parser_context or {})
+        # DRF's reading of the Content-Type's charset, which refuses codecs that are not text
+        # encodings (ParseError); djangorestframework-stubs 3.18 does not declare it yet.
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         if codecs.lookup(encoding).name == "utf-8":
             encoding = "utf-8-sig"  # UTF-8 that may start with a byte-order mark
         parse_constant = json.strict_constant if self.strict else None
         try:
-            return json.load(codecs.getreader(encoding)(stream), parse_constant=parse_constant)
+            # A StreamReader reads str from the byte stream: the text file json.load wants.
+            text = cast(IO[str], codecs.getreader(encoding)(stream))
+            return json.load(text, parse_constant=parse_constant)
         except (ValueError, RecursionError) as exc:
             raise ParseError("JSON parse error") from exc

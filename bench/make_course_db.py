@@ -32,14 +32,14 @@ def main() -> None:
     if args.votes > args.posts * (args.users - 2):
         parser.error("more votes than distinct (user, post) pairs")
 
-    dbname = conninfo_to_dict(args.url)["dbname"]
+    dbname = str(conninfo_to_dict(args.url)["dbname"])
     with psycopg.connect(make_conninfo(args.url, dbname="postgres"), autocommit=True) as server:
         server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
 
     started = time.monotonic()
     with psycopg.connect(args.url) as db:
         db.execute(SCHEMA.read_text())
-        hash_ = db.execute("SELECT password FROM users WHERE id = 1").fetchone()[0]
+        [(hash_,)] = db.execute("SELECT password FROM users WHERE id = 1").fetchall()
         db.execute(
             "INSERT INTO users (email, password, created_at)"
             " SELECT 'user' || i || '@example.com', %s, now() - i * interval '1 minute'"
@@ -60,9 +60,9 @@ def main() -> None:
             " FROM generate_series(0, %(v)s - 1) k ON CONFLICT DO NOTHING",
             {"p": args.posts, "u": args.users, "v": args.votes},
         )
-        counts = db.execute(
+        [counts] = db.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts), (SELECT count(*) FROM votes)"
-        ).fetchone()
+        ).fetchall()
     print(
         f"{dbname}: {counts[0]:,} users, {counts[1]:,} posts, {counts[2]:,} votes in {time.monotonic() - started:.0f} s"
     )

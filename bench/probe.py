@@ -1,6 +1,8 @@
 """The bench's look inside: the database's version, the posts to use, and the queries that one
 request of each scenario runs (counted in-process with Django's test client)."""
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -57,8 +59,8 @@ def queries(scenario: str, env: dict, token: str, password: str, spare_post: int
     if scenario == "vote":
         counts = [
             _count(
-                lambda d=d: client.post(
-                    "/vote/", {"post_id": spare_post, "dir": d}, content_type="application/json"
+                functools.partial(
+                    client.post, "/vote/", {"post_id": spare_post, "dir": d}, content_type="application/json"
                 )
             )
             for d in (1, 0)
@@ -70,7 +72,7 @@ def queries(scenario: str, env: dict, token: str, password: str, spare_post: int
     return str(_count(lambda: client.get(env["BENCH_PATH"])))
 
 
-def _count(call) -> int:
+def _count(call: Callable[[], object]) -> int:
     with CaptureQueriesContext(connection) as captured:
         call()
     return len(captured.captured_queries)

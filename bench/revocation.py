@@ -21,7 +21,10 @@ def measure(token: str) -> dict:
     request = Request(RequestFactory().get("/users/me", HTTP_AUTHORIZATION=f"Bearer {token}"))
     auth = BearerTokenAuthentication()
     with CaptureQueriesContext(connection) as queries:
-        user, validated = auth.authenticate(request)
+        authenticated = auth.authenticate(request)
+    if authenticated is None:
+        raise SystemExit("the token was not read as a bearer token")
+    user, validated = authenticated
     claim = validated.get(SECURITY_STAMP_CLAIM, "")
 
     def check() -> bool:

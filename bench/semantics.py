@@ -27,6 +27,7 @@ import urllib.parse
 import urllib.request
 import warnings
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 DRAIN_SECONDS = 12
@@ -102,7 +103,9 @@ def export(ref: str, directory: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
 
 
-def measure(now: "bench.Server", before: "bench.Server", size: str, args, probe) -> list[dict]:
+def measure(
+    now: "bench.Server", before: "bench.Server", size: str, args: argparse.Namespace, probe: ModuleType
+) -> list[dict]:
     counts = bench.SIZES[size]
     started = time.monotonic()
     if not args.no_seed:
@@ -166,7 +169,10 @@ def fetch(server: "bench.Server", path: str, token: str) -> tuple[bytes, dict]:
 
 
 def next_link(headers: dict) -> str:
-    parts = urllib.parse.urlsplit(re.search(r'<([^>]+)>; rel="next"', headers["Link"])[1])
+    link = re.search(r'<([^>]+)>; rel="next"', headers["Link"])
+    if link is None:
+        raise ValueError(f"no next page in Link: {headers['Link']}")
+    parts = urllib.parse.urlsplit(link[1])
     return f"{parts.path}?{parts.query}"
 
 

@@ -27,6 +27,8 @@ class RateLimitedAuthenticationForm(AdminAuthenticationForm):
     """
 
     retry_after: int | None = None
+    # AdminSite.login always makes the form with the request (AuthenticationForm's may be None).
+    request: HttpRequest
 
     def clean(self) -> dict:
         attempt = LOGIN_FAILURES.count(client_address(self.request))
@@ -52,7 +54,8 @@ class RateLimitedAdminSite(AdminSite):
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         response = super().login(request, extra_context)
         form = (getattr(response, "context_data", None) or {}).get("form")
-        if getattr(form, "retry_after", None) is not None:
+        retry_after = getattr(form, "retry_after", None)
+        if retry_after is not None:
             response.status_code = 429
-            response["Retry-After"] = str(form.retry_after)
+            response["Retry-After"] = str(retry_after)
         return response

@@ -7,11 +7,13 @@ line; the commands that need a local database or key hand them over (config/embe
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-import dj_database_url
 from django.conf import global_settings
 
+from config.databases import connection_settings, database_from_url, replica_databases
 from config.env import ConfigurationError, env, env_bool, env_int, env_list, env_rate
+from config.secret_key import secret_key_from
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,25 +22,9 @@ DEBUG = env_bool("DEBUG")
 
 # Database: DATABASE_URL, else the original course API's DATABASE_* variables. Nothing here
 # starts one: `make run`, `make test` and `make bench` hand over an embedded PostgreSQL as
-# DATABASE_URL when neither is set (config/embedded_db.py).
-def database_from_url(variable: str, url: str) -> dict:
-    """Django's settings for a database URL; ConfigurationError naming ``variable`` if unusable."""
-    if "://" not in url:
-        raise ConfigurationError(
-            f"{variable} has no scheme: write it as postgres://user:password@host:5432/name."
-        )
-    if url.split("://", 1)[0].lower() not in ("postgres", "postgresql", "pgsql"):
-        raise ConfigurationError(
-            f"{variable} names a {url.split('://', 1)[0]} database: only PostgreSQL is supported "
-            "(postgres://user:password@host:5432/name)."
-        )
-    try:
-        return dict(dj_database_url.parse(url))  # a plain dict, as the other sources give
-    except ValueError as exc:
-        raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
-
-
-def database_from_env() -> dict:
+# DATABASE_URL when neither is set (config/embedded_db.py). Every variable is read in this
+# file (deploy/tests/test_image.py checks .env.example against it).
+def database_from_env() -> dict[str, Any]:
     """Django's settings for the default database, from DATABASE_URL or else the original's
     DATABASE_HOSTNAME/PORT/USERNAME/PASSWORD/NAME. Raises ConfigurationError (one line saying
     what to do) when neither is set."""
@@ -64,73 +50,15 @@ _default_db = database_from_env()
 # The embedded PostgreSQL listens on a socket in this checkout's .local/ (config/embedded_db.py):
 # a server of this run's own, whose CPU time the benchmark counts.
 EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR / ".local") + "/")
-# Behind PgBouncer in transaction pooling mode, each transaction may run on another server
-# connection, so nothing may outlive one: no server-side cursors (they live until closed) and
-# no prepared statements.
+# Behind PgBouncer in transaction pooling mode nothing may outlive a transaction: no
+# server-side cursors, no prepared statements (config/databases.py's connection_settings).
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
-# Otherwise queries are bound on the server and psycopg prepares a query on its 6th run on a
-# connection (its default prepare_threshold, 5, which Django turns off unless OPTIONS sets it):
-# PostgreSQL then plans it once per connection, which halves the database's CPU per list or
-# get-one request (bench/RESULTS.md, "Levers").
-PREPARE_THRESHOLD = 5
-
-
-def connection_settings(database: dict) -> dict:
-    """Persistent, health-checked connections (to PgBouncer too: a client connection to it is
-    cheap, and it caps the server connections), without session state when pooled, and with
-    server-side binding and prepared statements when not."""
-    database["CONN_MAX_AGE"] = None
-    database["CONN_HEALTH_CHECKS"] = True
-    options = database.setdefault("OPTIONS", {})
-    if TRANSACTION_POOLING:
-        database["DISABLE_SERVER_SIDE_CURSORS"] = True
-        options["prepare_threshold"] = None
-    else:
-        options.setdefault("server_side_binding", True)
-        options.setdefault("prepare_threshold", PREPARE_THRESHOLD)
-    return database
-
-
-connection_settings(_default_db)
+connection_settings(_default_db, transaction_pooling=TRANSACTION_POOLING)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-SECRET_KEY = env("SECRET_KEY")
-if not SECRET_KEY and (key_file := env("SECRET_KEY_FILE")):
-    # The key kept in a file, e.g. made once by deploy/secret_key.py (docker-compose.yml).
-    try:
-        SECRET_KEY = Path(key_file).read_text().strip()
-    except OSError as exc:
-        raise ConfigurationError(
-            f"SECRET_KEY_FILE={key_file!r} cannot be read ({exc.strerror}): set SECRET_KEY, or point "
-            "SECRET_KEY_FILE at the file that holds the key."
-        ) from None
-if not SECRET_KEY:
-    raise ConfigurationError(
-        "SECRET_KEY is not set: set it to 50 or more random characters, e.g. $(openssl rand -base64 48) "
-        "(make run keeps a local one in .local/secret_key)."
-    )
-
-# Published example keys: anyone could sign tokens with them.
-_PUBLISHED_SECRET_KEYS = {
-    "change-me-to-a-long-random-string": "the example key of .env.example",
-    # The course's own example (its README and videos): 64 hex characters, but public.
-    "09d25e094faa6ca2556c818166b7a9563b93f7099f6f0f4caa6cf63b88e8d3e7": (
-        "the course's published example key"
-    ),
-    # docker-compose.yml's default before it made a key of its own.
-    "local-trial-only-insecure-key-set-SECRET_KEY-in-.env": "docker-compose.yml's former default key",
-}
-if not DEBUG:
-    if SECRET_KEY in _PUBLISHED_SECRET_KEYS:
-        raise ConfigurationError(
-            f"SECRET_KEY is {_PUBLISHED_SECRET_KEYS[SECRET_KEY]}, which anyone can read: replace it "
-            "with 50 or more random characters, e.g. $(openssl rand -base64 48)."
-        )
-    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
-        raise ConfigurationError(
-            "SECRET_KEY is too weak: use at least 50 random characters, e.g. $(openssl rand -base64 48)."
-        )
+# Refused when missing, and outside DEBUG when published or weak (config/secret_key.py).
+SECRET_KEY = secret_key_from(env("SECRET_KEY"), key_file=env("SECRET_KEY_FILE"), debug=DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
@@ -317,29 +245,19 @@ else:
 # Read replicas (config/db_router.py): the API's reads go to them, everything else to the
 # primary. A user who wrote reads from the primary for REPLICA_PIN_SECONDS on every instance,
 # which needs the pins in the shared cache.
-REPLICA_DATABASES = []
 REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5, minimum=1)
 REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 2, minimum=0)
 REPLICA_CHECK_SECONDS = 1
-if _replica_urls := env_list("DATABASE_REPLICA_URLS", ""):
-    if not redis_url:
-        raise ConfigurationError(
-            "DATABASE_REPLICA_URLS needs REDIS_URL: every instance must see which users just wrote "
-            "(their reads stay on the primary for REPLICA_PIN_SECONDS)."
-        )
-    if REPLICA_MAX_LAG_SECONDS > REPLICA_PIN_SECONDS:
-        raise ConfigurationError(
-            f"REPLICA_MAX_LAG_SECONDS={REPLICA_MAX_LAG_SECONDS} is more than REPLICA_PIN_SECONDS="
-            f"{REPLICA_PIN_SECONDS}: a user could miss their own write once the pin ends; lower it."
-        )
-    for number, url in enumerate(_replica_urls, start=1):
-        replica = database_from_url("DATABASE_REPLICA_URLS", url)
-        # A replica that does not answer is skipped: find out within 2 s, not libpq's forever.
-        connection_settings(replica).setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
-        # Tests run against one database: a replica alias is the same connection's data.
-        replica["TEST"] = {"MIRROR": "default"}
-        DATABASES[f"replica{number}"] = replica
-        REPLICA_DATABASES.append(f"replica{number}")
+_replicas = replica_databases(
+    env_list("DATABASE_REPLICA_URLS", ""),
+    shared_cache=bool(redis_url),
+    pin_seconds=REPLICA_PIN_SECONDS,
+    max_lag_seconds=REPLICA_MAX_LAG_SECONDS,
+    transaction_pooling=TRANSACTION_POOLING,
+)
+DATABASES.update(_replicas)
+REPLICA_DATABASES = list(_replicas)
+if REPLICA_DATABASES:
     DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
     MIDDLEWARE.insert(1, "config.db_router.ReplicaRoutingMiddleware")
 
@@ -351,9 +269,10 @@ PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
 
 
-# Password-reset mail through Django's SMTP backend, from the EMAIL_* variables. Without
-# EMAIL_HOST, mail is written to the log (config/mail.py), so a local run needs nothing.
-def mailer_from_env() -> dict:
+# Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.
+def mailer_from_env() -> dict[str, Any]:
+    """Password-reset mail: Django's SMTP backend from the EMAIL_* variables; without EMAIL_HOST,
+    the log (config/mail.py), so a local run needs nothing. Raises ConfigurationError."""
     if not (host := env("EMAIL_HOST")):
         return {"BACKEND": "config.mail.LogEmailBackend"}
     return {

@@ -2,6 +2,8 @@
 that differ only by case (skipped), and rows here that the source's ids or emails would clash with
 (refused)."""
 
+from django.db.backends.utils import CursorWrapper
+
 from accounts.models import UserManager
 from course_import.result import ImportResult
 from course_import.source import ImportRefused
@@ -11,7 +13,7 @@ from course_import.tables import target_sql
 MAX_EXAMPLES = 5
 
 
-def normalize_emails(cursor) -> None:
+def normalize_emails(cursor: CursorWrapper) -> None:
     """Give staged addresses the form signup and login use (UserManager.normalize_email) where
     SQL's lower(btrim(email)), applied from here on, would not: addresses with anything but
     printable ASCII (other whitespace, Unicode) or with an xn-- label."""
@@ -24,7 +26,7 @@ def normalize_emails(cursor) -> None:
     cursor.executemany("UPDATE course_users SET email = %s WHERE id = %s", changed)
 
 
-def skip_conflicts(cursor, result: ImportResult) -> None:
+def skip_conflicts(cursor: CursorWrapper, result: ImportResult) -> None:
     """Emails that differ only by case: neither user is imported, nor what depends on them.
     Records them in ``result.conflicting_emails`` and the counts skipped per table."""
     cursor.execute(
@@ -82,7 +84,7 @@ FOREIGN_ROWS = [
 ]
 
 
-def refuse_foreign_rows(cursor) -> None:
+def refuse_foreign_rows(cursor: CursorWrapper) -> None:
     """Raise ``ImportRefused`` when rows here share an id or an email with the source but are
     not the same rows (up to ``MAX_EXAMPLES`` of each kind named)."""
     # No ORDER BY in the queries: with the LIMIT it can lead the planner into a nested loop

@@ -9,6 +9,7 @@ set once afterwards (votes/counter.py).
 
 import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from accounts.models import User
 from course_import.checks import normalize_emails, refuse_foreign_rows, skip_conflicts
@@ -34,11 +35,14 @@ def run_import(source: psycopg.Connection, *, dry_run: bool, progress: Progress)
     with connection.cursor() as cursor:
         # Writers wait until the import commits: a signup now could take an id the import needs.
         cursor.execute(target_sql("LOCK TABLE {users}, {posts}, {votes} IN SHARE ROW EXCLUSIVE MODE"))
-        totals = source.execute(
+        # One row each (aggregates): unpacking says so to the type checker, and checks it.
+        [totals] = source.execute(
             "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts), (SELECT count(*) FROM votes)"
-        ).fetchone()
+        ).fetchall()
         # Skipped rows' ids count too: a later run may bring them in, ids unchanged.
-        top_ids = source.execute("SELECT (SELECT max(id) FROM users), (SELECT max(id) FROM posts)").fetchone()
+        [top_ids] = source.execute(
+            "SELECT (SELECT max(id) FROM users), (SELECT max(id) FROM posts)"
+        ).fetchall()
         for (name, columns), total in zip(list(SOURCE_COLUMNS.items())[:3], totals, strict=True):
             cursor.execute(f"CREATE TEMPORARY TABLE {STAGING[name]} ON COMMIT DROP")
             getattr(result, name).source = copy_table(source, cursor, name, columns, total, progress)
@@ -84,7 +88,7 @@ INSERTS = {
 }
 
 
-def _insert(cursor, result: ImportResult, dry_run: bool, progress: Progress) -> None:
+def _insert(cursor: CursorWrapper, result: ImportResult, dry_run: bool, progress: Progress) -> None:
     cursor.execute("SELECT count(*) FROM course_users WHERE password !~ %s", [BCRYPT_HASH])
     result.unusable_passwords = cursor.fetchone()[0]
     for name, (insert, count_present) in INSERTS.items():
@@ -104,7 +108,7 @@ def _insert(cursor, result: ImportResult, dry_run: bool, progress: Progress) -> 
             counts.already_here = staged - counts.imported
 
 
-def _insert_votes(cursor, insert: str) -> int:
+def _insert_votes(cursor: CursorWrapper, insert: str) -> int:
     """Insert the votes and bring their posts' vote_total up to date; return the votes added."""
     # The counter's trigger would update a post once per vote: three million updates (and dead
     # post rows) for three million votes. It is off for the insert, and each post the source
@@ -119,7 +123,7 @@ def _insert_votes(cursor, insert: str) -> int:
     return added
 
 
-def _move_sequences(cursor, top_ids: tuple[int | None, int | None]) -> None:
+def _move_sequences(cursor: CursorWrapper, top_ids: tuple[int | None, int | None]) -> None:
     """Move the id sequences past every source id, so that new rows never collide."""
     for model, top in zip((User, Post), top_ids, strict=True):
         cursor.execute(

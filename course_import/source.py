@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import psycopg
+from django.db.backends.utils import CursorWrapper
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -86,7 +87,12 @@ def check_source_schema(source: psycopg.Connection) -> str:
 
 
 def copy_table(
-    source: psycopg.Connection, cursor, name: str, columns: tuple[str, ...], total: int, progress: Progress
+    source: psycopg.Connection,
+    cursor: CursorWrapper,
+    name: str,
+    columns: tuple[str, ...],
+    total: int,
+    progress: Progress,
 ) -> int:
     """Stream the source's table ``name`` into the staging table ``course_<name>`` through
     ``cursor`` (this database's); return the number of rows. Reports progress every 2 s."""

@@ -3,9 +3,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.request_types import AuthenticatedRequest
 from api.endpoints import Endpoint
 from api.errors import Conflict
 from api.openapi import error_responses
@@ -41,7 +41,7 @@ class ReportView(Endpoint):
         },
         tags=["Posts"],
     )
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """201 with a message; 404 for a post the caller cannot see, 409 for a second report."""
         post_id = id
         # As for PUT and PATCH: the post first (404), then the body (422).

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -8,6 +10,15 @@ from accounts.admin import UserAdmin
 from accounts.models import User
 from config.admin_lists import LargeTableAdmin
 from posts.models import Post
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class PostCount(TypedDict):
+    """The annotation UserWithPostCountAdmin.get_queryset adds to each user."""
+
+    post_count: int
 
 
 @admin.register(Post)
@@ -69,7 +80,7 @@ class UserWithPostCountAdmin(UserAdmin):
         )
 
     @admin.display(description="posts", ordering="post_count")
-    def post_count(self, user: User) -> int:
+    def post_count(self, user: "WithAnnotations[User, PostCount]") -> int:
         return user.post_count
 
 

@@ -1,8 +1,10 @@
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
@@ -10,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.request_types import AuthenticatedRequest
 from api import schema as http_schema
 from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
 from api.endpoints import EndpointViewSet, parse_query
@@ -64,6 +67,8 @@ class PostViewSet(
     # DRF's order is the contract's (CONTRACT.md §4): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
+    # IsAuthenticated: every request that reaches an action or a hook has a logged-in user.
+    request: AuthenticatedRequest
     # Any path segment reaches the view, which answers 422 for one that is not an integer.
     lookup_value_regex = "[^/]+"
     # True while a write that carries If-Match runs: the post is then read FOR UPDATE.
@@ -80,7 +85,7 @@ class PostViewSet(
         (it validates the body and answers the flat ``Post``)."""
         return PostOutSerializer if self.action in ("list", "retrieve") else PostWriteSerializer
 
-    def filter_queryset(self, queryset: QuerySet[Post]) -> QuerySet[Post]:
+    def filter_queryset[Row](self, queryset: QuerySet[Post, Row]) -> QuerySet[Post, Row]:
         """The list's ``search``: titles holding it, ignoring case, ``%`` and ``_`` literal."""
         search = self.list_params["search"]
         return queryset.filter(title__icontains=search) if search else queryset
@@ -144,11 +149,14 @@ class PostViewSet(
             **http_schema.IDEMPOTENT_UNPROCESSABLE,
         },
     )
+    # A replayed answer (api.idempotency) is Django's HttpResponse of the stored bytes, where
+    # CreateModelMixin's create promises a DRF Response; DRF's dispatch, its only caller,
+    # serves either.
     @idempotent
-    def create(self, request: Request, *args, **kwargs) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
         return super().create(request, *args, **kwargs)
 
-    def perform_create(self, serializer: PostWriteSerializer) -> None:
+    def perform_create(self, serializer: serializers.BaseSerializer[Post]) -> None:
         """The new post is the caller's."""
         serializer.save(owner=self.request.user)
 
@@ -159,14 +167,15 @@ class PostViewSet(
         request=PostWriteSerializer,
         responses={200: PostSerializer, **WRITE_ANSWERS},
     )
-    def update(self, request: Request, *args, **kwargs) -> Response:
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """PUT, and PATCH through DRF's partial_update: the mixin's, as one conditional write."""
         with self.conditional_write(request):
             return super().update(request, *args, **kwargs)
 
-    def perform_update(self, serializer: PostWriteSerializer) -> None:
+    def perform_update(self, serializer: serializers.BaseSerializer[Post]) -> None:
         """Once the body is valid: 412 for a stale If-Match, else save."""
-        self.check_if_match(serializer.instance)
+        # UpdateModelMixin made the serializer with the post get_object() returned.
+        self.check_if_match(cast(Post, serializer.instance))
         serializer.save()
 
     @extend_schema(
@@ -175,7 +184,7 @@ class PostViewSet(
         parameters=[http_schema.IF_MATCH],
         responses={204: None, **WRITE_ANSWERS},
     )
-    def destroy(self, request: Request, *args, **kwargs) -> Response:
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The mixin's, as one conditional write."""
         with self.conditional_write(request):
             return super().destroy(request, *args, **kwargs)

@@ -107,7 +107,7 @@ def recount(post_ids: Iterable[int] | None = None) -> int:
                 ") c WHERE c.id = p.id AND p.vote_total <> c.n",
                 [list(post_ids)],
             )
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def _enable() -> None:

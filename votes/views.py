@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.request_types import AuthenticatedRequest
 from api import schema as http_schema
 from api.endpoints import Endpoint
 from api.errors import Conflict
@@ -37,7 +37,7 @@ class VoteView(Endpoint):
         tags=["Vote"],
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """201 with a message; 404 for a post the caller cannot see or a missing vote, 409 for a
         second vote."""
         serializer = VoteSerializer(data=self.body)

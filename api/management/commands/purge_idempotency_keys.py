@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 from django.db.models.functions import Now
 
@@ -11,6 +13,6 @@ class Command(BaseCommand):
         "request anyway). Run it now and then, e.g. daily."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         deleted, _ = IdempotencyKey.objects.filter(created_at__lt=Now() - TTL).delete()
         self.stdout.write(f"Deleted {deleted} idempotency key(s) older than {TTL}.")

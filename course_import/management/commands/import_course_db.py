@@ -1,4 +1,5 @@
 import time
+from typing import Any
 
 import psycopg
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="report what the import would do and write nothing"
         )
 
-    def handle(self, *args, source_url: str, dry_run: bool, verbosity: int, **options) -> None:
+    def handle(self, *args: Any, source_url: str, dry_run: bool, verbosity: int, **options: Any) -> None:
         self.started = time.monotonic()
         show_progress = verbosity >= 1
         try:

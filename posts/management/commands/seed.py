@@ -16,10 +16,12 @@ import random
 from array import array
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
 from accounts.models import User
@@ -60,12 +62,14 @@ class Command(BaseCommand):
             help="seed a database that also holds other users (named, so it cannot be the wrong one)",
         )
 
-    def handle(self, *args, users: int, posts: int, votes: int, password: str, **options) -> None:
+    def handle(self, *args: Any, users: int, posts: int, votes: int, password: str, **options: Any) -> None:
         if users < 1 or posts < 0 or votes < 0:
             raise CommandError("--users must be at least 1; --posts and --votes at least 0.")
         refuse_foreign_data(options["allow_existing_data"])
         password_hash = make_password(password)  # hashing is slow on purpose: once, for everyone
-        tables = {model: connection.ops.quote_name(model._meta.db_table) for model in (User, Post, Vote)}
+        tables: dict[type[Model], str] = {
+            model: connection.ops.quote_name(model._meta.db_table) for model in (User, Post, Vote)
+        }
         # Bulk loading: the vote counter is off while this transaction holds both tables locked
         # (the change commits or rolls back with it); the loader writes each post's count itself.
         with transaction.atomic(), counter.suspended(), connection.cursor() as cursor:
@@ -84,7 +88,7 @@ class Command(BaseCommand):
             cursor.execute(f"ANALYZE {', '.join(tables.values())}")
         self.stdout.write(f"Seeded {users} users, {posts} posts, {loaded_votes} votes.")
 
-    def _remove_seeded(self, cursor, tables: dict[type[Model], str]) -> None:
+    def _remove_seeded(self, cursor: CursorWrapper, tables: dict[type[Model], str]) -> None:
         """Remove what an earlier run loaded; call inside counter.suspended()."""
         users, posts, votes = tables[User], tables[Post], tables[Vote]
         if not other_users():
@@ -104,7 +108,7 @@ class Command(BaseCommand):
         User.objects.filter(email__regex=SEEDED_EMAIL, date_joined=SEEDED_JOINED).delete()
 
     @staticmethod
-    def _max_id(cursor, table: str) -> int:
+    def _max_id(cursor: CursorWrapper, table: str) -> int:
         cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608
         return cursor.fetchone()[0]
 
@@ -119,7 +123,7 @@ class _Loader:
         self.post_times = array("d")
         self.vote_counts = array("l")
 
-    def load(self, cursor, password_hash: str, tables: dict[type[Model], str]) -> int:
+    def load(self, cursor: CursorWrapper, password_hash: str, tables: dict[type[Model], str]) -> int:
         """COPY the users, posts (with their vote_total) and votes; return the votes loaded."""
         self._copy(
             cursor,
@@ -164,7 +168,7 @@ class _Loader:
                 yield f"{user_id}\t{post_id}\t{voted}\n"
 
     @staticmethod
-    def _copy(cursor, target: str, rows: Iterator[str]) -> None:
+    def _copy(cursor: CursorWrapper, target: str, rows: Iterator[str]) -> None:
         with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
             batch: list[str] = []
             for row in rows:
