@@ -18,7 +18,8 @@ from testing.schema_check import check_response
 from testing.servers import Server, gunicorn
 
 # A test is `slow` when it starts processes (gunicorn, PostgreSQL, an SMTP server, a browser,
-# containers) or waits on the clock: through one of these fixtures, or anywhere in its module.
+# containers) or waits on the clock: through one of these fixtures, or anywhere in its module;
+# or when it hashes passwords for real (`real_hasher`: slow by design, a few hundred ms each).
 # `make quick` runs the others; `make test` (and CI) runs everything.
 SLOW_FIXTURES = {
     "server",
@@ -39,13 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark `slow` the tests that use a SLOW_FIXTURES fixture or sit in a module whose source
-    matches SLOW_SOURCE."""
+    """Mark `slow` the tests that use a SLOW_FIXTURES fixture, are marked `real_hasher`, or sit
+    in a module whose source matches SLOW_SOURCE."""
     slow_modules: dict[object, bool] = {}
     for item in items:
         if item.path not in slow_modules:
             slow_modules[item.path] = bool(SLOW_SOURCE.search(item.path.read_text()))
-        if slow_modules[item.path] or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        real_hashing = item.get_closest_marker("real_hasher") is not None
+        if slow_modules[item.path] or real_hashing or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 
