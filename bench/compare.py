@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("list", "get one")
@@ -40,25 +41,27 @@ def main() -> None:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
     }
     env.setdefault("DATABASE_URL", embedded_url())
-    workers = {}
+    workers: dict[str, tuple[subprocess.Popen[str], IO[str], IO[str]]] = {}
     for checkout in args.checkouts:
         worker = subprocess.Popen(
             [sys.executable, __file__, "--worker", str(checkout.resolve())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
+        if worker.stdin is None or worker.stdout is None:  # both are pipes: never
+            raise SystemExit(f"{checkout}: no pipes to its worker")
         if worker.stdout.readline().strip() != "ready":
             raise SystemExit(f"{checkout} did not start")
-        workers[str(checkout)] = worker
+        workers[str(checkout)] = (worker, worker.stdin, worker.stdout)
     results: dict[tuple[str, str], list[list[float]]] = {(c, s): [] for c in workers for s in SCENARIOS}
     for _ in range(args.rounds):
         for scenario in SCENARIOS:
-            for checkout, worker in workers.items():
-                worker.stdin.write(f"{scenario}\t{args.requests}\n")
-                worker.stdin.flush()
-                figures = [float(x) / args.requests * 1e6 for x in worker.stdout.readline().split()]
+            for checkout, (_, stdin, stdout) in workers.items():
+                stdin.write(f"{scenario}\t{args.requests}\n")
+                stdin.flush()
+                figures = [float(x) / args.requests * 1e6 for x in stdout.readline().split()]
                 results[checkout, scenario].append(figures)
-    for worker in workers.values():
-        worker.stdin.close()
+    for worker, stdin, _ in workers.values():
+        stdin.close()
         worker.wait()
     print(f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     first = next(iter(workers))

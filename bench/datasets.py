@@ -62,8 +62,8 @@ def prepare(size: str, allow_existing_data: str = "") -> tuple[str, str]:
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=env)
     with psycopg.connect(url, autocommit=True) as db:
         if _holds(db, SIZES[size]):
-            comment = db.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                                 "WHERE datname = current_database()").fetchone()[0] or ""  # fmt: skip
+            (comment,) = db.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                                    "WHERE datname = current_database()").fetchall()[0]  # fmt: skip
             return url, f"kept from an earlier run in database {name} ({comment or 'seeding time unknown'})"
     started = time.monotonic()
     run([PYTHON, "manage.py", "seed", *seed_options(size)], env=env)
@@ -76,9 +76,9 @@ def prepare(size: str, allow_existing_data: str = "") -> tuple[str, str]:
 
 def _holds(db: psycopg.Connection, counts: dict[str, int]) -> bool:
     """Whether the database holds exactly the seeded users and posts of these counts."""
-    users, posts = db.execute(
+    ((users, posts),) = db.execute(
         "SELECT (SELECT count(*) FROM accounts_user), (SELECT count(*) FROM posts_post)"
-    ).fetchone()
+    ).fetchall()
     return (users, posts) == (counts["users"], counts["posts"])
 
 

@@ -50,15 +50,15 @@ def report(results: dict[str, list[dict]]) -> str:
             lines.append(_row(size, r["scenario"], r))
             if "bare" in r:
                 lines.append(_row(size, f"{r['scenario']} (bare app)", r["bare"]))
-    by = {size: {r["scenario"]: r for r in rows} for size, rows in results.items()}
+    by = {size: {r["scenario"]: r for r in size_rows} for size, size_rows in results.items()}
     lines += [
         "",
         "| size | scenario | project / bare req/s | project / bare CPU per request (app + db) |",
         "|---|---|---:|---:|",
     ]
-    for size, rows in by.items():
+    for size, by_name in by.items():
         for name in COMPARED:
-            r = rows.get(name, {})
+            r = by_name.get(name, {})
             if "rps" in r and "rps" in r.get("bare", {}):
                 lines.append(
                     f"| {size} | {name} | {100 * r['rps'] / r['bare']['rps']:.0f}% "

@@ -33,6 +33,8 @@ def wrk(server: "Server", args, env: dict, duration: int, login: bool = False) -
     connections = 4 if login else args.connections
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s" if login else "3s"]
     cmd += ["-s", str(ROOT / "bench" / "wrk.lua"), server.url]
+    if server.process is None:
+        raise RuntimeError("start() the server first")
     server.sampler.reset()
     cpu_before = cpu_seconds(server.process.pid), cpu_seconds(server.database_pid)
     out = subprocess.run(
