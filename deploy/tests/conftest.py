@@ -16,7 +16,7 @@ from testing.servers import Server, start_server
 @pytest.fixture
 def server_env(transactional_db, tmp_path) -> dict[str, str]:
     """What the image is given: the test database (the subprocess sees committed rows only,
-    hence transactional_db), this worktree's Redis database and the test run's signing key;
+    hence transactional_db), the tests' Redis database (TEST_REDIS_URL) and the test run's signing key;
     and what it has: the runtime requirements only."""
     return {
         "PYTHONPATH": runtime_only_pythonpath(tmp_path / "runtime-only"),
