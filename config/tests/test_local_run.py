@@ -69,20 +69,26 @@ def test_a_closed_terminal_stops_the_server_instead_of_reloading_it(tmp_path):
         kill_leftovers(process.pid)
 
 
-def test_the_server_stops_when_the_command_that_started_it_is_killed(tmp_path):
-    log = tmp_path / "gunicorn.log"
-    # A stand-in for make: starts gunicorn, says its pid, then waits until killed outright.
+def start_like_make(command: list[str], log: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """A stand-in for make: a process of its own session that starts ``command`` (output to
+    ``log``), then waits until killed outright. Returns it and the command's pid."""
     launcher = (
         "import subprocess, sys, time\n"
-        f"p = subprocess.Popen({image_command()!r}, stdout=open({str(log)!r}, 'wb'), stderr=subprocess.STDOUT)\n"
+        f"p = subprocess.Popen({command!r}, stdout=open({str(log)!r}, 'wb'), stderr=subprocess.STDOUT)\n"
         "print(p.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
     make = subprocess.Popen(  # noqa: S603 (our own interpreter)
-        [sys.executable, "-c", launcher], cwd=REPO, env=foreground_env(), stdout=subprocess.PIPE,
+        [sys.executable, "-c", launcher], cwd=REPO, env=env, stdout=subprocess.PIPE,
         text=True, start_new_session=True,
     )  # fmt: skip
-    gunicorn_pid = int(make.stdout.readline())
+    assert make.stdout is not None
+    return make, int(make.stdout.readline())
+
+
+def test_the_server_stops_when_the_command_that_started_it_is_killed(tmp_path):
+    log = tmp_path / "gunicorn.log"
+    make, gunicorn_pid = start_like_make(image_command(), log, foreground_env())
     try:
         wait_ready(log)
         make.kill()
@@ -169,20 +175,7 @@ def test_make_run_stops_on_ctrl_c_or_a_closed_terminal_and_the_database_with_it(
 def test_make_run_killed_outright_stops_the_server_and_the_database(tmp_path):
     shared = bool(prune_dead_users(PGDATA / HANDLES))
     log = tmp_path / "gunicorn.log"
-    # A stand-in for make: starts the command through config.embedded_db, says its pid, then
-    # waits until killed outright.
-    launcher = (
-        "import subprocess, sys, time\n"
-        f"p = subprocess.Popen({with_embedded_db(image_command())!r}, stdout=open({str(log)!r}, 'wb'), "
-        "stderr=subprocess.STDOUT)\n"
-        "print(p.pid, flush=True)\n"
-        "time.sleep(600)\n"
-    )
-    make = subprocess.Popen(  # noqa: S603 (our own interpreter)
-        [sys.executable, "-c", launcher], cwd=REPO, env=embedded_env(), stdout=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )  # fmt: skip
-    handing_over = int(make.stdout.readline())
+    make, handing_over = start_like_make(with_embedded_db(image_command()), log, embedded_env())
     try:
         wait_ready(log)
         make.kill()
