@@ -13,6 +13,7 @@ from posts.queries import ORDERINGS
 TITLE_MAX_LENGTH = 300
 CONTENT_MAX_LENGTH = 100_000
 PAGE_MAX = 100
+PAGE_DEFAULT = 10
 
 
 @extend_schema_serializer(component_name="Post")  # its request components: PostRequest, PatchedPostRequest
@@ -102,7 +103,7 @@ _DATETIME = serializers.DateTimeField()
 
 
 class PostListQuerySerializer(serializers.Serializer):
-    limit = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=10)
+    limit = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=PAGE_DEFAULT)
     skip = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=0)
     search = StrictCharField(max_length=TITLE_MAX_LENGTH, allow_blank=True, default="")
     sort = serializers.ChoiceField(
