@@ -1,7 +1,10 @@
+from datetime import datetime, tzinfo
 from typing import TypedDict
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 import posts.models
 from accounts.serializers import UserSerializer
@@ -81,18 +84,20 @@ class PostOutSerializer(serializers.Serializer):
         # nested serializers' fields for each post of a page. The declared fields above still
         # describe it (the schema); a test holds the two to the same output.
         owner = instance.owner
+        # As DRF's DateTimeField writes them: in the current time zone, settings' format.
+        zone = timezone.get_current_timezone()
         return {
             "Post": {
                 "title": instance.title,
                 "content": instance.content,
                 "published": instance.published,
                 "id": instance.id,
-                "created_at": _DATETIME.to_representation(instance.created_at),
+                "created_at": _datetime_text(instance.created_at, zone),
                 "owner_id": instance.owner_id,
                 "owner": {
                     "id": owner.id,
                     "email": owner.email,
-                    "created_at": _DATETIME.to_representation(owner.date_joined),
+                    "created_at": _datetime_text(owner.date_joined, zone),
                 },
             },
             "votes": instance.vote_total,
@@ -100,6 +105,16 @@ class PostOutSerializer(serializers.Serializer):
 
 
 _DATETIME = serializers.DateTimeField()
+
+
+def _datetime_text(value: datetime, zone: tzinfo) -> str:
+    """What DRF's DateTimeField gives for `value` (DATETIME_FORMAT, in `zone`, the current
+    time zone), without its per-call lookups, for an aware datetime (as every one read from
+    the database is); anything else goes through the field."""
+    output_format = api_settings.DATETIME_FORMAT
+    if value.tzinfo is None or not isinstance(output_format, str) or output_format.lower() == ISO_8601:
+        return _DATETIME.to_representation(value)
+    return value.astimezone(zone).strftime(output_format)
 
 
 class PostListQuerySerializer(serializers.Serializer):
