@@ -165,13 +165,15 @@ def link_header[M: Model](
     if not page.rows:
         return None
     links = []
+    url = None
     for rel, present, row, direction in (
         (NEXT, page.has_next, page.rows[-1], NEXT),
         (PREV, page.has_prev, page.rows[0], PREV),
     ):
         if present:
+            url = url or request.build_absolute_uri(request.path)
             query = urlencode({**keep, "cursor": encode_cursor(ordering, direction, row)})
-            links.append(f'<{request.build_absolute_uri(request.path)}?{query}>; rel="{rel}"')
+            links.append(f'<{url}?{query}>; rel="{rel}"')
     return ", ".join(links) or None
 
 
