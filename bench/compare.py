@@ -1,9 +1,11 @@
 # ruff: noqa: S603  (a local tool: it runs our own code)
-"""CPU per list and get-one request of several checkouts, in-process, in one run: one lever
-against the code without it, on a machine whose neighbours make requests/s useless.
+"""CPU per request of several checkouts, in-process, in one run: one lever against the code
+without it, on a machine whose neighbours make requests/s useless. Scenarios: list, get one,
+me (GET /users/me: authentication alone), vote (a vote and its removal, in turns) and login
+(``--login-requests`` per round: a login is a password hash, ~0.3 s of CPU).
 
     .venv/bin/python bench/compare.py /path/to/checkout-a /path/to/checkout-b [...]
-        [--rounds 4] [--requests 200]
+        [--rounds 4] [--requests 200] [--scenarios list,get one,me,vote,login]
 
 Each checkout (e.g. ``git worktree add`` or ``git archive | tar -x`` of a commit, with a change
 applied) is served in a process of its own through Django's WSGI handler, on the database of
@@ -15,16 +17,19 @@ and each checkout is printed against the first.
 """
 
 import argparse
+import importlib.util
+import json
 import os
 import secrets
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("list", "get one")
+SCENARIOS = ("list", "get one", "me", "vote", "login")
 
 
 def main() -> None:
@@ -34,7 +39,14 @@ def main() -> None:
     parser.add_argument("checkouts", nargs="+", type=Path)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--login-requests", type=int, default=10)
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help="comma-separated, from: " + ",".join(SCENARIOS)
+    )
     args = parser.parse_args()
+    scenarios = [name for name in args.scenarios.split(",") if name]
+    if unknown := set(scenarios) - set(SCENARIOS):
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -44,7 +56,7 @@ def main() -> None:
     workers: dict[str, tuple[subprocess.Popen[str], IO[str], IO[str]]] = {}
     for checkout in args.checkouts:
         worker = subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(checkout.resolve())],
+            [sys.executable, __file__, "--worker", str(checkout.resolve()), str(len(workers))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
         if worker.stdin is None or worker.stdout is None:  # both are pipes: never
@@ -52,20 +64,21 @@ def main() -> None:
         if worker.stdout.readline().strip() != "ready":
             raise SystemExit(f"{checkout} did not start")
         workers[str(checkout)] = (worker, worker.stdin, worker.stdout)
-    results: dict[tuple[str, str], list[list[float]]] = {(c, s): [] for c in workers for s in SCENARIOS}
+    results: dict[tuple[str, str], list[list[float]]] = {(c, s): [] for c in workers for s in scenarios}
     for _ in range(args.rounds):
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
+            count = args.login_requests if scenario == "login" else args.requests
             for checkout, (_, stdin, stdout) in workers.items():
-                stdin.write(f"{scenario}\t{args.requests}\n")
+                stdin.write(f"{scenario}\t{count}\n")
                 stdin.flush()
-                figures = [float(x) / args.requests * 1e6 for x in stdout.readline().split()]
+                figures = [float(x) / count * 1e6 for x in stdout.readline().split()]
                 results[checkout, scenario].append(figures)
     for worker, stdin, _ in workers.values():
         stdin.close()
         worker.wait()
     print(f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     first = next(iter(workers))
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         base = min(r[0] for r in results[first, scenario])
         for checkout in workers:
             rounds = results[checkout, scenario]
@@ -93,6 +106,12 @@ def worker(checkout: Path) -> None:
     os.chdir(checkout)
     sys.path.insert(0, str(checkout))
     sys.path.insert(1, str(ROOT))  # bench's own helpers, if the checkout predates them
+    # The request helper is this checkout's, whatever the compared one holds.
+    spec = importlib.util.spec_from_file_location("compare_requests", ROOT / "bench" / "profiling.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit("bench/profiling.py not found")
+    profiling = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(profiling)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -102,18 +121,42 @@ def worker(checkout: Path) -> None:
 
     from accounts.models import User
     from accounts.tokens import AccessToken
-    from bench.probe import pick_posts
-    from bench.profiling import request_caller
+    from bench.datasets import PASSWORD
+    from bench.probe import clear_votes, pick_posts
 
+    request_caller = profiling.request_caller
     application = get_wsgi_application()
     token = str(AccessToken.for_user(User.objects.get(email="user1@example.com")))
-    post_id, _ = pick_posts(user_email="user1@example.com")
+    post_id, free_posts = pick_posts(user_email="user1@example.com")
+    # Each worker votes on a post of its own: the compared checkouts share the database.
+    vote_post = free_posts[int(sys.argv[3]) % len(free_posts)]
+    clear_votes(user_email="user1@example.com", post_ids=[vote_post])
+    vote = [json.dumps({"post_id": vote_post, "dir": d}).encode() for d in (1, 0)]
+    login = urllib.parse.urlencode({"username": "user1@example.com", "password": PASSWORD}).encode()
     calls = {
         "list": request_caller(application, "/posts/?limit=10", token),
         "get one": request_caller(application, f"/posts/{post_id}", token),
+        "me": request_caller(application, "/users/me", token),
+        "vote": request_caller(
+            application,
+            "/vote/",
+            token,
+            method="POST",
+            bodies=vote,
+            content_type="application/json",
+            expect="201",
+        ),
+        "login": request_caller(
+            application,
+            "/login",
+            "",
+            method="POST",
+            bodies=[login],
+            content_type="application/x-www-form-urlencoded",
+        ),
     }
-    for call in calls.values():  # warm: connection, code paths, prepared statements
-        for _ in range(20):
+    for name, call in calls.items():  # warm: connection, code paths, prepared statements
+        for _ in range(2 if name == "login" else 20):
             call()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")

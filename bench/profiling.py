@@ -13,17 +13,17 @@ Under gunicorn the same layers can be seen with ``bench/profiled_wsgi.py``.
 import argparse
 import cProfile
 import io
+import itertools
 import os
 import pstats
 import secrets
 import sys
 import time
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 # (label, file suffix, function name): a layer of the request, found in the profile.
 LAYERS = [
@@ -32,11 +32,12 @@ LAYERS = [
     ("    DRF dispatch", "rest_framework/views.py", "dispatch"),
     ("      DRF initial (auth, permissions, throttles)", "rest_framework/views.py", "initial"),
     ("        JWT decode + claims (SimpleJWT Token)", "rest_framework_simplejwt/tokens.py", "__init__"),
-    ("        user row (BearerTokenAuthentication.get_user)", "config/authentication.py", "get_user"),
+    ("        user row (active_user)", "api/authentication.py", "active_user"),
     ("      view: list", "posts/views.py", "list"),
-    ("      view: retrieve", "posts/views.py", "retrieve"),
-    ("        query parameters (parse_query)", "config/fields.py", "parse_query"),
-    ("        page query (keyset_page)", "api/paging.py", "keyset_page"),
+    ("      view: retrieve", "rest_framework/mixins.py", "retrieve"),
+    ("        query parameters (list_query)", "posts/views.py", "list_query"),
+    ("        page query (first_pages)", "posts/queries.py", "first_pages"),
+    ("        post query (visible_post)", "posts/queries.py", "visible_post"),
     ("        Link header (link_header)", "api/paging.py", "link_header"),
     ("        serializer (to_representation)", "posts/serializers.py", "to_representation"),
     ("      finalize_response (ETag, Cache-Control)", "rest_framework/views.py", "finalize_response"),
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -90,11 +92,22 @@ def main() -> None:
         print(out.getvalue().split("\n", 6)[-1])
 
 
-def request_caller(application, path: str, token: str):
-    """A function that sends ``GET path`` with the token through `application` and checks 200."""
+def request_caller(
+    application,
+    path: str,
+    token: str,
+    *,
+    method: str = "GET",
+    bodies: Sequence[bytes] = (b"",),
+    content_type: str = "",
+    expect: str = "200",
+):
+    """A function that sends ``method path`` with the token (when given) through `application`
+    and checks the answer's status is `expect`; each call sends the next of `bodies`, in turn
+    (a vote, then its removal)."""
     route, _, query = path.partition("?")
     base = {
-        "REQUEST_METHOD": "GET",
+        "REQUEST_METHOD": method,
         "PATH_INFO": route,
         "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1",
@@ -102,17 +115,22 @@ def request_caller(application, path: str, token: str):
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "127.0.0.1:8000",
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
     }
+    if token:
+        base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if content_type:
+        base["CONTENT_TYPE"] = content_type
+    turns = itertools.cycle(bodies)
 
     def start_response(status: str, headers: list) -> None:
-        if not status.startswith("200"):
-            raise SystemExit(f"GET {path} answered {status}")
+        if not status.startswith(expect):
+            raise SystemExit(f"{method} {path} answered {status}")
 
     def call() -> None:
-        environ = {**base, "wsgi.input": io.BytesIO()}
+        body = next(turns)
+        environ = {**base, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         response = application(environ, start_response)
         b"".join(response)
         response.close()
