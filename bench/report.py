@@ -4,6 +4,7 @@ data at the same moment; each size against 1k)."""
 
 import os
 import platform
+import urllib.parse
 from pathlib import Path
 
 READS = ["GET /", "list", "search", "top", "get one"]
@@ -19,8 +20,17 @@ def machine(pg_version: str) -> str:
         f"machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"{mem_kib / 2**20:.1f} GiB memory, load average {load_average()}\n"
         f"{pg_version}; Python {platform.python_version()}; "
-        f"database {'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded PostgreSQL'}"
+        f"database {database_name()}"
     )
+
+
+def database_name() -> str:
+    """'embedded PostgreSQL' when make's wrapper (config/embedded_db.py) handed over this
+    checkout's server as DATABASE_URL, else 'DATABASE_URL'."""
+    from config.embedded_db import LOCAL_DIR
+
+    url = urllib.parse.unquote(os.environ.get("DATABASE_URL", ""))
+    return "embedded PostgreSQL" if not url or str(LOCAL_DIR) in url else "DATABASE_URL"
 
 
 def load_average() -> str:
