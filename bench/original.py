@@ -169,11 +169,8 @@ class OriginalServer(Server):
     log_prefix = "bench-uvicorn-"
 
     def __init__(self, directory: Path, url: str) -> None:
-        python = directory / ".venv" / "bin" / "python"
-        if not (directory / "app" / "main.py").is_file() or not python.is_file():
-            raise SystemExit(f"--original={directory}: expected {directory}/app/main.py and {python}")
+        self.python = interpreter(directory)
         super().__init__(root=directory, env=course_settings(url), app="app.main:app")
-        self.python = python
 
     def command(self, port: int) -> tuple[list[str], dict[str, str]]:
         """uvicorn's command line for 127.0.0.1:`port`, and the environment: the bench's own
@@ -184,6 +181,15 @@ class OriginalServer(Server):
     def describe(self) -> str:
         """What start() prints before the address."""
         return f"uvicorn ({self.app} from {self.root}, {WORKERS} workers)"
+
+
+def interpreter(directory: Path) -> Path:
+    """The Python of the checkout in `directory` (DIR/.venv/bin/python). Raises SystemExit
+    unless the directory holds DIR/app/main.py and that Python."""
+    python = directory / ".venv" / "bin" / "python"
+    if not (directory / "app" / "main.py").is_file() or not python.is_file():
+        raise SystemExit(f"--original={directory}: expected {directory}/app/main.py and {python}")
+    return python
 
 
 def course_settings(url: str) -> dict[str, str]:

@@ -29,10 +29,11 @@ import time
 import urllib.parse
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import original  # noqa: E402  (the course app, with --original)
 
 # bench/semantics.py uses these through this module.
 from bench.datasets import PASSWORD, SIZES  # noqa: E402
@@ -41,9 +42,6 @@ from bench.servers import BARE_APP, PYTHON, Server, ensure_wrk, run, wrk  # noqa
 
 # Why the original is measured at 1k and 1M only (bench/original.py's SIZES).
 ORIGINAL_SKIPPED = "not served (its list and get-one join all votes: minutes per request)"
-
-if TYPE_CHECKING:
-    from bench.original import OriginalServer
 
 
 def main() -> None:
@@ -68,6 +66,9 @@ def main() -> None:
         help="also serve the original course app from DIR (DIR/app, DIR/.venv: see bench/original.py)",
     )
     args = parser.parse_args()
+    if args.original:
+        args.original = args.original.resolve()
+        original.interpreter(args.original)  # a wrong directory stops the run before anything starts
     ensure_wrk()
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
@@ -80,12 +81,13 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from bench import datasets, original, probe, revocation
+    from bench import datasets, probe, revocation
 
     print(machine(probe.postgres_version()), flush=True)
     database_pid = probe.postmaster_pid()
     pairs: dict[str, tuple[Server, Server]] = {}
-    originals: dict[str, OriginalServer] = {}
+    originals: dict[str, original.OriginalServer] = {}
+    filled: set[str] = set()  # the databases holding the original's tables
     results: dict[str, list[dict]] = {}
     try:
         for size in args.sizes.split(","):
@@ -96,9 +98,10 @@ def main() -> None:
                 pairs[url] = start_pair(url, database_pid)
             served = None
             if args.original and size in original.SIZES:
+                filled.add(url)
                 print(f"   {original.fill(url)}", flush=True)
                 if url not in originals:
-                    originals[url] = original.OriginalServer(args.original.resolve(), url)
+                    originals[url] = original.OriginalServer(args.original, url)
                     originals[url].database_pid = database_pid
                     originals[url].start()
                 served = originals[url], url
@@ -113,8 +116,9 @@ def main() -> None:
         for pair in pairs.values():
             for server in pair:
                 server.stop()
-        for url, server in originals.items():
+        for server in originals.values():
             server.stop()
+        for url in filled:
             original.drop_tables(url)
     print(report(results), flush=True)
 
@@ -149,12 +153,10 @@ def bench_size(
     args: argparse.Namespace,
     probe,
     revocation,
-    served: "tuple[OriginalServer, str] | None" = None,
+    served: tuple[original.OriginalServer, str] | None = None,
 ) -> list[dict]:
     """One size's rows: each scenario against the project, list and get-one against the bare
     app too, and against the original when `served` ((its server, its database URL)) is given."""
-    from bench import original
-
     token = project.login("user1@example.com", PASSWORD)
     post_id, vote_posts = probe.pick_posts(user_email="user1@example.com")
     tokens: dict[Server, str] = {project: token, bare: token}
