@@ -10,6 +10,8 @@ from pathlib import Path
 READS = ["GET /", "list", "search", "top", "get one"]
 # The scenarios the bare app (bench/bare_app.py) also serves.
 COMPARED = ["list", "get one"]
+# Issue 17's goals for the project's req/s over the original course app's, by size.
+ORIGINAL_GOALS = {"1k": 4, "1M": 100}
 
 
 def machine(pg_version: str) -> str:
@@ -60,6 +62,8 @@ def report(results: dict[str, list[dict]]) -> str:
             lines.append(_row(size, r["scenario"], r))
             if "bare" in r:
                 lines.append(_row(size, f"{r['scenario']} (bare app)", r["bare"]))
+            if "original" in r:
+                lines.append(_row(size, f"{r['scenario']} (original)", r["original"]))
     by = {size: {r["scenario"]: r for r in size_rows} for size, size_rows in results.items()}
     lines += [
         "",
@@ -74,9 +78,35 @@ def report(results: dict[str, list[dict]]) -> str:
                     f"| {size} | {name} | {100 * r['rps'] / r['bare']['rps']:.0f}% "
                     f"| {_cpu(r) / _cpu(r['bare']):.2f}x |"
                 )
+    if any("original" in r for size_rows in results.values() for r in size_rows):
+        lines += _against_original(by)
     if "1k" in by and len(by) > 1:
         lines += _flatness(by)
     return "\n".join(lines)
+
+
+def _against_original(by: dict[str, dict[str, dict]]) -> list[str]:
+    """The project against the original course app (bench/original.py), with issue 17's goals."""
+    lines = [
+        "",
+        "| size | scenario | project / original req/s | goal | original / project CPU per request (app + db) |",
+        "|---|---|---:|---|---:|",
+    ]
+    for size, by_name in by.items():
+        for name in COMPARED:
+            r = by_name.get(name, {})
+            theirs = r.get("original", {})
+            goal = ORIGINAL_GOALS.get(size)
+            if "rps" not in theirs or "rps" not in r:
+                lines.append(f"| {size} | {name} | {theirs.get('note', 'not measured')} | | |")
+                continue
+            if theirs["rps"] == 0:  # every request timed out or failed: no ratio to give
+                lines.append(f"| {size} | {name} | original answered none | ≥ {goal}x | |")
+                continue
+            ratio = r["rps"] / theirs["rps"]
+            verdict = "" if goal is None else f"≥ {goal}x: {'met' if ratio >= goal else 'not met'}"
+            lines.append(f"| {size} | {name} | {ratio:.1f}x | {verdict} | {_cpu(theirs) / _cpu(r):.1f}x |")
+    return lines
 
 
 def _cpu(r: dict) -> float:

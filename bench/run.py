@@ -8,6 +8,16 @@ one run on one machine state. One pair serves 1k and 1M (worker memory is compar
 them); 10M has its own database, kept between runs (bench/datasets.py), and its own pair. The
 database is the embedded PostgreSQL unless DATABASE_URL is set. Every wrk run is bounded by
 --duration; the servers are stopped at the end, on failure too.
+
+With --original=DIR, the original course app (FastAPI under uvicorn, 4 workers: see
+bench/original.py for what DIR holds) is served too, on a copy of the same rows in its own
+tables, and list and get-one run rounds against it in turns with the project and the bare app,
+at 1k and 1M only (at 10M it takes minutes per request). Its answers are checked for their
+shape (200, a list of 10 posts; an object), not byte for byte, and the report adds its rows and
+the project / original ratios. Its tables are dropped at the end (made anew from the seeded
+rows by every run).
+
+    make bench ARGS="--sizes=1k,1M --original=/path/to/course-app --scenarios=list,get one"
 """
 
 import argparse
@@ -23,10 +33,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import original  # noqa: E402  (the course app, with --original)
+
 # bench/semantics.py uses these through this module.
 from bench.datasets import PASSWORD, SIZES  # noqa: E402
 from bench.report import COMPARED, load_average, machine, report  # noqa: E402
 from bench.servers import BARE_APP, PYTHON, Server, ensure_wrk, run, wrk  # noqa: E402
+
+# Why the original is measured at 1k and 1M only (bench/original.py's SIZES).
+ORIGINAL_SKIPPED = "not served (its list and get-one join all votes: minutes per request)"
 
 
 def main() -> None:
@@ -44,7 +59,16 @@ def main() -> None:
         default="",
         help="reseed a database that also holds users the seed did not create (see manage.py seed)",
     )
+    parser.add_argument(
+        "--original",
+        metavar="DIR",
+        type=Path,
+        help="also serve the original course app from DIR (DIR/app, DIR/.venv: see bench/original.py)",
+    )
     args = parser.parse_args()
+    if args.original:
+        args.original = args.original.resolve()
+        original.interpreter(args.original)  # a wrong directory stops the run before anything starts
     ensure_wrk()
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
@@ -62,6 +86,8 @@ def main() -> None:
     print(machine(probe.postgres_version()), flush=True)
     database_pid = probe.postmaster_pid()
     pairs: dict[str, tuple[Server, Server]] = {}
+    originals: dict[str, original.OriginalServer] = {}
+    filled: set[str] = set()  # the databases holding the original's tables
     results: dict[str, list[dict]] = {}
     try:
         for size in args.sizes.split(","):
@@ -70,11 +96,30 @@ def main() -> None:
             datasets.use_database(url)
             if url not in pairs:
                 pairs[url] = start_pair(url, database_pid)
-            results[size] = bench_size(*pairs[url], args, probe, revocation)
+            served = None
+            if args.original and size in original.SIZES:
+                filled.add(url)
+                print(f"   {original.fill(url)}", flush=True)
+                if url not in originals:
+                    originals[url] = original.OriginalServer(args.original, url)
+                    originals[url].database_pid = database_pid
+                    originals[url].start()
+                served = originals[url], url
+            elif args.original:
+                print(f"   original: {ORIGINAL_SKIPPED} at {size}", flush=True)
+            results[size] = bench_size(*pairs[url], args, probe, revocation, served)
+            if args.original and not served:
+                for row in results[size]:
+                    if row["scenario"] in COMPARED:
+                        row["original"] = {"note": f"{ORIGINAL_SKIPPED} at {size}"}
     finally:
         for pair in pairs.values():
             for server in pair:
                 server.stop()
+        for server in originals.values():
+            server.stop()
+        for url in filled:
+            original.drop_tables(url)
     print(report(results), flush=True)
 
 
@@ -102,11 +147,27 @@ def scenarios(post_id: int, vote_posts: list[int], token: str) -> list[tuple[str
     ]
 
 
-def bench_size(project: Server, bare: Server, args: argparse.Namespace, probe, revocation) -> list[dict]:
+def bench_size(
+    project: Server,
+    bare: Server,
+    args: argparse.Namespace,
+    probe,
+    revocation,
+    served: tuple[original.OriginalServer, str] | None = None,
+) -> list[dict]:
+    """One size's rows: each scenario against the project, list and get-one against the bare
+    app too, and against the original when `served` ((its server, its database URL)) is given."""
     token = project.login("user1@example.com", PASSWORD)
     post_id, vote_posts = probe.pick_posts(user_email="user1@example.com")
-    for server in (project, bare):  # warm up: connections opened, code and plans cached
-        wrk(server, args, {"BENCH_PATH": "/posts/?limit=10", "BENCH_TOKEN": token}, 3)
+    tokens: dict[Server, str] = {project: token, bare: token}
+    warm = [project, bare]
+    if served:
+        tokens[served[0]] = served[0].login("user1@example.com", PASSWORD)
+        warm.append(served[0])
+    for server in warm:  # warm up: connections opened, code and plans cached
+        wrk(server, args, {"BENCH_PATH": "/posts/?limit=10", "BENCH_TOKEN": tokens[server]}, 3)
+        if served and server is served[0]:
+            original.drain(served[1])
     only = set(filter(None, args.scenarios.split(",")))
     rows = []
     for name, env in scenarios(post_id, vote_posts, token):
@@ -116,6 +177,9 @@ def bench_size(project: Server, bare: Server, args: argparse.Namespace, probe, r
         servers = [project, bare] if name in COMPARED else [project]
         if name in COMPARED:
             same_answer(project, bare, env["BENCH_PATH"], token)
+            if served:
+                original.check_answer(served[0], name, env["BENCH_PATH"], tokens[served[0]])
+                servers.append(served[0])
         rounds: dict[Server, list[dict]] = {server: [] for server in servers}
         row: dict = {"scenario": name}
         status = project.status(env.get("BENCH_PATH", "/"), token) if env["BENCH_MODE"] == "get" else 200
@@ -127,10 +191,15 @@ def bench_size(project: Server, bare: Server, args: argparse.Namespace, probe, r
                     if name == "vote":  # each round starts its cycle with none of these posts voted
                         time.sleep(1)  # the requests wrk left in flight are answered first
                         probe.clear_votes(user_email="user1@example.com", post_ids=vote_posts)
-                    rounds[server].append(wrk(server, args, env, args.duration, login=name == "login"))
+                    server_env = {**env, "BENCH_TOKEN": tokens[server]}
+                    rounds[server].append(wrk(server, args, server_env, args.duration, login=name == "login"))
+                    if served and server is served[0]:
+                        original.drain(served[1])
             row.update(best(rounds[project]))
             if name in COMPARED:
                 row["bare"] = best(rounds[bare])
+                if served:
+                    row["original"] = best(rounds[served[0]])
         row["queries"] = probe.queries(name, env, token, PASSWORD, spare_post=vote_posts[-1])
         print(f"   {name:8} {json.dumps(row)}", flush=True)
         rows.append(row)

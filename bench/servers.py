@@ -64,12 +64,14 @@ class Server:
     """gunicorn serving `app` (a WSGI module:callable) from the code in `root` (this checkout by
     default), with `env` added to the environment, under the project's gunicorn.conf.py."""
 
+    log_prefix = "bench-gunicorn-"  # of its log file's name, in the temporary folder
+
     def __init__(self, root: Path = ROOT, env: dict[str, str] | None = None, app: str = PROJECT_APP) -> None:
         self.root = root
         self.app = app
         self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log = tempfile.NamedTemporaryFile(prefix=self.log_prefix, suffix=".log", delete=False)  # noqa: SIM115
         self.sampler = RssSampler()
         self.database_pid: int | None = None  # the PostgreSQL server, when it runs on this machine
 
@@ -78,22 +80,31 @@ class Server:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, **self.extra_env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
-        gunicorn = str(Path(PYTHON).parent / "gunicorn")
+        command, env = self.command(port)
         self.process = subprocess.Popen(
-            [gunicorn, self.app, "-c", "gunicorn.conf.py"],
-            cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            command, cwd=self.root, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+        program = Path(command[0]).name
         for _ in range(150):
             if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited; see {self.log.name}")
+                raise SystemExit(f"{program} exited; see {self.log.name}")
             try:
                 if self.status("/", "") == 200:
                     break
             except OSError:
                 time.sleep(0.2)
         self.sampler.start(self.process.pid)
-        print(f"gunicorn ({self.app}) on {self.url}, log {self.log.name}", flush=True)
+        print(f"{self.describe()} on {self.url}, log {self.log.name}", flush=True)
+
+    def command(self, port: int) -> tuple[list[str], dict[str, str]]:
+        """The command line that serves on 127.0.0.1:`port` (run from `root`), and its whole
+        environment."""
+        env = {**os.environ, **self.extra_env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+        return [str(Path(PYTHON).parent / "gunicorn"), self.app, "-c", "gunicorn.conf.py"], env
+
+    def describe(self) -> str:
+        """What start() prints before the address."""
+        return f"gunicorn ({self.app})"
 
     def stop(self) -> None:
         self.sampler.stop()
