@@ -28,7 +28,7 @@ from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.serializers import Serializer
 
-from api.fields import StrictIntegerField
+from api.fields import PATH_ID
 from api.openapi import HTTPErrorSerializer, error_response
 from config.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
@@ -151,7 +151,7 @@ class EndpointSchema(AutoSchema):
         ``parse_path_id``); other variables as drf-spectacular resolves them."""
         ids = self._path_ids()
         others = iter(super()._resolve_path_parameters([v for v in variables if v not in ids]))
-        field = StrictIntegerField()
+        field = PATH_ID
         parameters = []
         for variable in variables:
             if variable in ids:

@@ -36,7 +36,7 @@ from rest_framework.views import APIView
 from api.autoschema import EndpointSchema
 from api.conditional import mark_private
 from api.errors import RequestValidationError
-from api.fields import StrictIntegerField
+from api.fields import PATH_ID
 
 if TYPE_CHECKING:
     # What DRF calls has_permission on: a BasePermission or a composition of them
@@ -48,7 +48,7 @@ def parse_path_id(value: str, name: str = "id") -> int:
     """A path id as an integer; raises the contract's 422 (RequestValidationError) with loc
     ``["path", name]`` for anything but a 64-bit integer."""
     try:
-        return StrictIntegerField().run_validation(value)
+        return PATH_ID.run_validation(value)
     except serializers.ValidationError as exc:
         raise RequestValidationError({name: exc.detail}, location="path") from exc
 
