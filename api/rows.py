@@ -1,9 +1,9 @@
 """The hot reads' SQL written once, and their rows made into model instances as the ORM does.
 
-Every authenticated request reads its user, and every list and get-one reads a page of posts
-with their owners. Through the ORM each request builds the same SQL again (a QuerySet clone, a
-WHERE tree, the compiler): about a fifth of a list's CPU and half of a get-one's (bench/RESULTS.md,
-issue 17). These reads keep the ORM's results (the same instances, from ``Model.from_db``,
+Every authenticated request reads its user, and every list and get-one reads posts with their
+owners. Through the ORM each request builds the same SQL again (a QuerySet clone, a WHERE tree,
+the compiler): written once, a list and a get-one cost about half the CPU they did
+(bench/RESULTS.md, issue 17). These reads keep the ORM's results (the same instances, from ``Model.from_db``,
 with the same database converters) and its routing (the alias is the router's), with SQL whose
 text is made from the models' metadata once per process.
 """
@@ -67,8 +67,8 @@ def column(model: type[Model], name: str) -> str:
 
 @cache
 def _converters(model: type[Model], alias: str) -> tuple[tuple[int, Callable[..., Any], Any], ...]:
-    """(position, converter, column expression) of every database converter the ORM would apply to the model's
-    columns read from `alias`: the backend's and the field's own (Django's
+    """(position, converter, column expression) of every database converter the ORM would apply
+    to the model's columns read from `alias`: the backend's and the field's own (Django's
     ``SQLCompiler.get_converters``)."""
     connection = connections[alias]
     found = []

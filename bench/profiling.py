@@ -36,7 +36,7 @@ LAYERS = [
     ("      view: list", "posts/views.py", "list"),
     ("      view: retrieve", "rest_framework/mixins.py", "retrieve"),
     ("        query parameters (list_query)", "posts/views.py", "list_query"),
-    ("        page query (first_pages)", "posts/queries.py", "first_pages"),
+    ("        page query (offset_page)", "posts/queries.py", "offset_page"),
     ("        post query (visible_post)", "posts/queries.py", "visible_post"),
     ("        Link header (link_header)", "api/paging.py", "link_header"),
     ("        serializer (to_representation)", "posts/serializers.py", "to_representation"),

@@ -23,14 +23,15 @@ def visible_posts(user: User) -> QuerySet[Post]:
     return Post.objects.select_related("owner").filter(Q(published=True) | Q(owner=user), hidden=False)
 
 
-# The two reads every client makes most, a first page and a post by id, read what
-# visible_posts() reads with SQL written once (api/rows.py): the ORM would build it again on
-# every request. Other lists (a cursor, a search) and every write go through visible_posts().
+# The two reads every client makes most, a page by offset (the first one above all) and a post by
+# id, read what visible_posts() reads with SQL written once (api/rows.py): the ORM would build it
+# again on every request. Other lists (a cursor, a search) and every write go through
+# visible_posts().
 
 
-def first_pages(user: User, ordering: Ordering, *, skip: int, limit: int) -> Page[Post]:
-    """visible_posts(user) in `ordering` (every field descending), `limit` posts after `skip`:
-    the page api.paging.keyset_page gives without a cursor, in one query."""
+def offset_page(user: User, ordering: Ordering, *, skip: int, limit: int) -> Page[Post]:
+    """visible_posts(user) in `ordering` (every field descending), `limit` posts after `skip`
+    (LIMIT and OFFSET): the page api.paging.keyset_page gives without a cursor, in one query."""
     alias = rows.read_alias(Post)
     sql = _visible_sql(ordering.fields) + f" LIMIT {int(limit) + 1:d} OFFSET {int(skip):d}"
     posts = _posts_with_owners(alias, rows.fetch(alias, sql, [user.pk]))

@@ -21,7 +21,7 @@ from api.openapi import error_responses
 from api.paging import keyset_page, link_header, prefers_exact_count
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
-from posts.queries import ORDERINGS, first_pages, visible_post, visible_posts
+from posts.queries import ORDERINGS, offset_page, visible_post, visible_posts
 from posts.serializers import (
     PAGE_DEFAULT,
     PAGE_MAX,
@@ -151,7 +151,7 @@ class PostViewSet(
         query = self.list_params = list_query(request)
         ordering = ORDERINGS[query["sort"]]
         if query["cursor"] is None and not query["search"]:  # the same read, its SQL written once
-            page = first_pages(self.request.user, ordering, skip=query["skip"], limit=query["limit"])
+            page = offset_page(self.request.user, ordering, skip=query["skip"], limit=query["limit"])
         else:
             posts = self.filter_queryset(self.get_queryset())
             page = keyset_page(

@@ -13,7 +13,7 @@ from api.errors import RequestValidationError
 from api.paging import keyset_page
 from moderation import services
 from posts.models import Post
-from posts.queries import ORDERINGS, first_pages, visible_post, visible_posts
+from posts.queries import ORDERINGS, offset_page, visible_post, visible_posts
 from posts.serializers import PostListQuerySerializer
 from posts.views import list_query
 from votes.models import Vote
@@ -51,17 +51,17 @@ def as_tuples(rows):
 
 @pytest.mark.parametrize("sort", ["new", "top"])
 @pytest.mark.parametrize(("skip", "limit"), [(0, 10), (0, 0), (0, 100), (3, 4), (9, 5), (50, 10)])
-def test_first_pages_are_the_orm_pages(posts, user, other_user, sort, skip, limit):
+def test_offset_page_are_the_orm_pages(posts, user, other_user, sort, skip, limit):
     ordering = ORDERINGS[sort]
     for who in (user, other_user):
         expected = keyset_page(visible_posts(who), ordering, cursor=None, skip=skip, limit=limit)
-        page = first_pages(who, ordering, skip=skip, limit=limit)
+        page = offset_page(who, ordering, skip=skip, limit=limit)
         assert as_tuples(page.rows) == as_tuples(expected.rows)
         assert (page.has_next, page.has_prev) == (expected.has_next, expected.has_prev)
 
 
-def test_first_page_owners_cost_no_query(posts, user):
-    page = first_pages(user, ORDERINGS["new"], skip=0, limit=10)
+def test_offset_page_owners_cost_no_query(posts, user):
+    page = offset_page(user, ORDERINGS["new"], skip=0, limit=10)
     with CaptureQueriesContext(connection) as queries:
         emails = {post.owner.email for post in page.rows}
     assert emails == {"owner@example.com", "other@example.com"}
