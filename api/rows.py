@@ -84,7 +84,7 @@ def _converters(model: type[Model], alias: str) -> tuple[tuple[int, Callable[...
 def read_alias(model: type[Model]) -> str:
     """The database a read of `model` goes to now: the router's choice (config/db_router.py),
     as for a QuerySet."""
-    return router.db_for_read(model) or "default"
+    return router.db_for_read(model)
 
 
 def fetch(alias: str, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -114,17 +114,23 @@ def http_client_send(base: str) -> Send:
     return send
 
 
+def seen(answer: requests.Response | httpx.Response) -> tuple:
+    """What a client saw: (status, Content-Type, body bytes, X-Request-ID)."""
+    return (
+        answer.status_code,
+        answer.headers.get("Content-Type"),
+        answer.content,
+        answer.headers.get("X-Request-ID"),
+    )
+
+
 def requests_send(base: str) -> Send:
     session = requests.Session()
 
     def send(method, path, json_body=None, form=None, token=None):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        answer = session.request(method, base + path, json=json_body, data=form, headers=headers, timeout=30)
-        return (
-            answer.status_code,
-            answer.headers.get("Content-Type"),
-            answer.content,
-            answer.headers.get("X-Request-ID"),
+        return seen(
+            session.request(method, base + path, json=json_body, data=form, headers=headers, timeout=30)
         )
 
     return send
@@ -135,13 +141,7 @@ def httpx_send(base: str) -> Send:
 
     def send(method, path, json_body=None, form=None, token=None):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        answer = client.request(method, path, json=json_body, data=form, headers=headers)
-        return (
-            answer.status_code,
-            answer.headers.get("Content-Type"),
-            answer.content,
-            answer.headers.get("X-Request-ID"),
-        )
+        return seen(client.request(method, path, json=json_body, data=form, headers=headers))
 
     return send
 

@@ -1,6 +1,7 @@
 import pytest
 
 from posts.models import Post
+from testing.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -12,51 +13,41 @@ def test_root_says_hello(api_client):
 
 
 def test_unknown_path_is_404_not_found(api_client):
-    response = api_client.get("/no/such/path")
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
+    assert_error(api_client.get("/no/such/path"), 404, "Not Found")
 
 
 @pytest.mark.parametrize(
     ("method", "path"), [("patch", "/"), ("delete", "/users/"), ("get", "/vote/"), ("get", "/login")]
 )
 def test_wrong_method_is_405(api_client, method, path):
-    response = getattr(api_client, method)(path)
-    assert response.status_code == 405
-    assert response.json() == {"detail": "Method Not Allowed"}
+    assert_error(getattr(api_client, method)(path), 405, "Method Not Allowed")
 
 
 def test_wrong_method_on_protected_route_is_405_with_a_token(auth_client):
-    response = auth_client.patch("/posts/")
-    assert response.status_code == 405
-    assert response.json() == {"detail": "Method Not Allowed"}
+    assert_error(auth_client.patch("/posts/"), 405, "Method Not Allowed")
 
 
 def test_malformed_json_is_422_at_body(auth_client):
     response = auth_client.post("/posts/", "{not json", content_type="application/json")
-    assert response.status_code == 422
-    assert response.json() == {
-        "detail": [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}]
-    }
+    assert_error(response, 422, [{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}])
+    assert not Post.objects.exists()
 
 
 def test_missing_body_is_422_at_body(auth_client):
     response = auth_client.post("/posts/", "", content_type="application/json")
-    assert response.status_code == 422
-    assert response.json() == {"detail": [{"loc": ["body"], "msg": "Field required", "type": "missing"}]}
+    assert_error(response, 422, [{"loc": ["body"], "msg": "Field required", "type": "missing"}])
+    assert not Post.objects.exists()
 
 
 @pytest.mark.parametrize("body", ["[1, 2]", '"a string"', "3", "null"])
 def test_json_that_is_not_an_object_is_422(auth_client, body):
-    response = auth_client.post("/posts/", body, content_type="application/json")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body"]
+    assert_error(auth_client.post("/posts/", body, content_type="application/json"), 422, loc=["body"])
+    assert not Post.objects.exists()
 
 
 def test_non_json_content_type_is_415(auth_client):
     response = auth_client.post("/posts/", "title=x", content_type="text/plain")
-    assert response.status_code == 415
-    assert response.json() == {"detail": 'Unsupported media type "text/plain" in request.'}
+    assert_error(response, 415, 'Unsupported media type "text/plain" in request.')
     assert not Post.objects.exists()
 
 
