@@ -9,7 +9,8 @@
   databases.py: the test database as a child process is given it, and the tests' Redis;
   image.py: what the image has (its CMD, its runtime requirements only);
 - schema_check.py, browser.py, db_proxy.py, fuzz_hooks.py, client_scripts/: the schema checker,
-  the browser launcher, a cuttable database proxy, Schemathesis hooks and the Node clients.
+  the browser launcher, a cuttable database proxy, Schemathesis hooks and the Node clients;
+- mail.py: an SMTP handler that holds each mail before accepting it.
 """
 
 from pathlib import Path
