@@ -94,8 +94,12 @@ class TokenSerializer(serializers.Serializer):
 
 
 class RefreshSerializer(serializers.Serializer):
+    # A pasted token often brings a newline or spaces: trimmed, as the header's is (CONTRACT §1).
     refresh = StrictCharField(
-        max_length=4096, allow_blank=True, help_text="A refresh token from /login or /login/refresh."
+        max_length=4096,
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="A refresh token from /login or /login/refresh.",
     )
 
 
@@ -129,9 +133,16 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     depend on the user are checked once the token names one)."""
 
     # Blank is allowed so that an empty one is refused as every wrong one is: at `token`.
-    uid = StrictCharField(max_length=64, allow_blank=True, help_text="The `uid` from the reset mail.")
+    # Both are pasted from a mail: surrounding whitespace is trimmed (CONTRACT §1).
+    uid = StrictCharField(
+        max_length=64, allow_blank=True, trim_whitespace=True, help_text="The `uid` from the reset mail."
+    )
     token = StrictCharField(
-        max_length=128, allow_blank=True, write_only=True, help_text="The `token` from the reset mail."
+        max_length=128,
+        allow_blank=True,
+        trim_whitespace=True,
+        write_only=True,
+        help_text="The `token` from the reset mail.",
     )
     new_password = password_field()
 

@@ -175,8 +175,8 @@ def test_login_with_a_body_it_cannot_read_is_415_or_422(api_client, user, conten
     assert_error(response, (415, 422))
 
 
-@pytest.mark.parametrize("published", ["false", "true", 0, 1, "off", None, [], {}])
-def test_published_must_be_a_json_boolean(auth_client, make_post, published):
+@pytest.mark.parametrize("published", ["f", "nein", 2, 1.5, None, [], {}])
+def test_published_must_be_one_of_the_boolean_forms(auth_client, make_post, published):
     post = make_post(published=True)
     for response in (
         auth_client.post("/posts/", {"title": "t", "content": "c", "published": published}),
