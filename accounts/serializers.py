@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import User, UserManager
@@ -65,6 +66,13 @@ def password_field(**kwargs: Any) -> StrictCharField:
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A new account", value={"email": "alice@example.com", "password": "a long pass phrase"}
+        )
+    ]
+)
 class SignupSerializer(serializers.Serializer):
     # The pattern alone: Django's EmailValidator on top would report each bad address twice.
     email = StrictCharField(max_length=254, validators=[EMAIL_PATTERN])

@@ -303,7 +303,8 @@ SPECTACULAR_SETTINGS = {
         "`username` (your email) and `password`; send the `access_token` it returns as "
         "`Authorization: Bearer <token>`. Here, the **Authorize** button does that for you.\n\n"
         'Every error is `{"detail": "..."}`; a validation error is 422 with `detail` a list '
-        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash.'
+        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash. '
+        "Text fields refuse the NUL character (a 422)."
     ),
     "VERSION": "1.0.0",
     # Request bodies get their own components (`PostRequest`), without the read-only fields.

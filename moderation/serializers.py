@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from api.fields import StrictCharField
@@ -6,6 +7,9 @@ from moderation.models import Reason
 NOTE_MAX_LENGTH = 1_000
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("A spam report", value={"reason": "spam", "note": "Posted the same link ten times."})]
+)
 class ReportSerializer(serializers.Serializer):
     """The body of ``POST /posts/{id}/report`` (CONTRACT.md §7.3)."""
 
