@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Identical repeats of a single-value header (Authorization twice) are one header.
+    "api.repeated_headers.RepeatedHeadersMiddleware",
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -259,7 +261,10 @@ DATABASES.update(_replicas)
 REPLICA_DATABASES = list(_replicas)
 if REPLICA_DATABASES:
     DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
-    MIDDLEWARE.insert(1, "config.db_router.ReplicaRoutingMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.request_id.RequestIdMiddleware") + 1,
+        "config.db_router.ReplicaRoutingMiddleware",
+    )
 
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")

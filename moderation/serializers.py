@@ -8,7 +8,9 @@ NOTE_MAX_LENGTH = 1_000
 
 
 @extend_schema_serializer(
-    examples=[OpenApiExample("A spam report", value={"reason": "spam", "note": "Posted the same link ten times."})]
+    examples=[
+        OpenApiExample("A spam report", value={"reason": "spam", "note": "Posted the same link ten times."})
+    ]
 )
 class ReportSerializer(serializers.Serializer):
     """The body of ``POST /posts/{id}/report`` (CONTRACT.md §7.3)."""

@@ -31,7 +31,9 @@ JSON_INVALID = [{"loc": ["body"], "msg": "JSON decode error", "type": "json_inva
 
 @pytest.mark.parametrize("content_type", JSON_TYPES)
 @pytest.mark.parametrize(("method", "template"), json_routes())
-def test_every_json_route_reads_json_under_any_json_like_type(auth_client, make_post, method, template, content_type):
+def test_every_json_route_reads_json_under_any_json_like_type(
+    auth_client, make_post, method, template, content_type
+):
     """Unreadable JSON answers the JSON parser's 422, not a 415: the body was read as JSON."""
     path = re.sub(r"\{[^}]+\}", str(make_post().pk), template)
     response = auth_client.generic(method.upper(), path, b"{not json", content_type=content_type)
@@ -91,7 +93,9 @@ def test_published_takes_every_boolean_form_the_original_took(auth_client, make_
 
 
 @pytest.mark.parametrize(
-    "form", [None, 2, -1, 1.0, 0.0, "", " true", "t", "y", "n", "f", "nope", "truee", [], {}, [True]], ids=repr
+    "form",
+    [None, 2, -1, 1.0, 0.0, "", " true", "t", "y", "n", "f", "nope", "truee", [], {}, [True]],
+    ids=repr,
 )
 def test_published_refuses_what_the_original_refused(auth_client, make_post, form):
     post = make_post(published=True)
