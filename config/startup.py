@@ -15,6 +15,8 @@ from typing import NoReturn
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import warn_misspelt_names
+
 EXIT_CONFIGURATION = 1
 
 
@@ -130,6 +132,18 @@ def check_ports_free(addresses: Sequence[object]) -> None:
 _PERMANENT = ("password", "does not exist", "resolve host", "translate host name")
 
 
+def database_in_use() -> str:
+    """Which database the settings name, in words, without its password: what a misspelt
+    variable would otherwise change silently (e.g. to the embedded database)."""
+    from django.conf import settings
+
+    if settings.EMBEDDED_DATABASE:
+        return "the embedded PostgreSQL in .local/pgdata (DATABASE_URL is not set)"
+    db = settings.DATABASES["default"]
+    where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
+    return f"{db.get('NAME')} on {where} as {db.get('USER')} (from {database_variables()})"
+
+
 def check_before_serving(addresses: Sequence[object]) -> None:
     """Gunicorn's master, before it binds and forks: the port is free, the settings load, and
     the database accepts these credentials. Each failure is one line and exit status 1.
@@ -139,12 +153,14 @@ def check_before_serving(addresses: Sequence[object]) -> None:
     database is back (/health says so too), as a running server does in an outage.
     """
     check_ports_free(addresses)
+    warn_misspelt_names()
     with one_line_errors():
         import django
         from django.db import OperationalError, connections
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         django.setup()
+        print(f"database: {database_in_use()}", file=sys.stderr)
         try:
             connections["default"].ensure_connection()
         except OperationalError as exc:
