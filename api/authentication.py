@@ -88,7 +88,9 @@ class BearerTokenAuthentication(BaseAuthentication):
 
 #: The active user of an id, compiled from its QuerySet (api/compiled.py): this read runs on
 #: every authenticated request.
-ACTIVE_USER = CompiledQuery(lambda user_id: get_user_model()._default_manager.filter(pk=user_id, is_active=True), "user_id")
+ACTIVE_USER = CompiledQuery(
+    lambda user_id: get_user_model()._default_manager.filter(pk=user_id, is_active=True), "user_id"
+)
 
 
 def active_user(user_id: int) -> "_User | None":

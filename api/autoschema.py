@@ -84,6 +84,13 @@ class EndpointSchema(AutoSchema):
         and would otherwise be served from a base class for a route that declares none."""
         return ""
 
+    def _get_paginator(self) -> Any:
+        """None for api.pagination's keyset paging: its body is the page itself (a plain
+        array; the paging is in headers), where drf-spectacular would name a wrapper
+        component for it."""
+        paginator = super()._get_paginator()
+        return None if getattr(paginator, "body_is_page", False) else paginator
+
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict:
         responses = super()._get_response_bodies(direction)
         defaults = []

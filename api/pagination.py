@@ -71,6 +71,8 @@ class KeysetPagination(BasePagination):
 
     poll_next = False
     poll_prev = False
+    #: The body is the page's rows, unwrapped (api.autoschema documents it as the plain array).
+    body_is_page = True
 
     def __init__(self) -> None:
         self.request: Request | None = None
@@ -158,12 +160,9 @@ class KeysetPagination(BasePagination):
         return headers
 
     # The list's parameters are documented by its view (extend_schema's ``parameters``, from its
-    # query serializer) and its body is a plain array: nothing for drf-spectacular to add.
+    # query serializer): nothing for drf-spectacular to add.
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return []
-
-    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        return schema
 
 
 def list_scope(request: Request) -> str:

@@ -12,10 +12,10 @@ from rest_framework.request import Request
 from api.authentication import ACTIVE_USER, active_user
 from api.endpoints import parse_query
 from api.errors import RequestValidationError
+from api.pagination import KeysetPagination
 from api.paging import keyset_page
 from moderation import services
 from posts.models import Post
-from api.pagination import KeysetPagination
 from posts.queries import ONE, ORDERINGS, PAGES, offset_page, visible_post
 from posts.serializers import PostListQuerySerializer
 from posts.views import PostViewSet
