@@ -81,11 +81,16 @@ class KeysetPagination(BasePagination):
 
     # -- the query
 
+    @staticmethod
+    def query_serializer(view: Any) -> type[serializers.Serializer]:
+        """The list's query: the view's ``query_serializer_class``, else PageQuerySerializer."""
+        return getattr(view, "query_serializer_class", PageQuerySerializer)
+
     def parse_query(self, request: Request, view: Any) -> dict[str, Any]:
         """The list's validated query (``view.query_serializer_class``, else
         PageQuerySerializer), kept as ``view.list_params``; a cursor must belong to this list
         (``list_scope``) and to the requested order."""
-        serializer_class = getattr(view, "query_serializer_class", PageQuerySerializer)
+        serializer_class = self.query_serializer(view)
         params = request.query_params
         if "cursor" in params:  # signed with settings' key: never served from a cache
             query = dict(parse_query(serializer_class, params))

@@ -6,7 +6,7 @@ import re
 import urllib.parse
 
 import pytest
-from django.urls import path
+from django.urls import include, path
 from rest_framework import mixins, serializers
 
 from api.endpoints import EndpointViewSet
@@ -55,6 +55,7 @@ urlpatterns = [
     path("titles/", TitleList.as_view({"get": "list"}), name="titles"),
     path("polled/", OldestFirstTitles.as_view({"get": "list"}), name="polled"),
     path("news/", NewsTitles.as_view({"get": "list"}), name="news"),
+    path("", include("config.urls")),  # /posts/, whose cursors these lists must refuse
 ]
 
 
