@@ -197,4 +197,6 @@ class EndpointSchema(AutoSchema):
 def _is_serializer(parameter: Any) -> bool:
     """Whether a declared parameter is a serializer (class or instance): its fields are
     parameters."""
-    return isinstance(parameter, Serializer) or (isinstance(parameter, type) and issubclass(parameter, Serializer))
+    return isinstance(parameter, Serializer) or (
+        isinstance(parameter, type) and issubclass(parameter, Serializer)
+    )

@@ -1,8 +1,5 @@
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from typing import Any, cast
+from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -10,11 +7,10 @@ from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
-from rest_framework.response import Response
 
 from accounts.request_types import AuthenticatedRequest
 from api import schema as http_schema
-from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
+from api.conditional import ConditionalReads, ConditionalWrites, etag_of_data
 from api.endpoints import EndpointViewSet
 from api.idempotency import idempotent
 from api.openapi import error_responses
@@ -66,6 +62,19 @@ WRITE_ANSWERS = {
             **http_schema.PRECONDITION_FAILED,
         },
     ),
+    update=extend_schema(
+        summary="Replace a post",
+        description="Only its owner may; an omitted `published` becomes true.",
+        parameters=[http_schema.IF_MATCH],
+        request=PostWriteSerializer,
+        responses={200: PostSerializer, **WRITE_ANSWERS},
+    ),
+    destroy=extend_schema(
+        summary="Delete a post",
+        description="Only its owner may; its votes go with it.",
+        parameters=[http_schema.IF_MATCH],
+        responses={204: None, **WRITE_ANSWERS},
+    ),
     partial_update=extend_schema(
         summary="Change some fields of a post",
         description="Only its owner may.",
@@ -76,6 +85,7 @@ WRITE_ANSWERS = {
 )
 class PostViewSet(
     ConditionalReads,
+    ConditionalWrites,
     CompiledPagesMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -93,8 +103,6 @@ class PostViewSet(
     request: AuthenticatedRequest
     # Any path segment reaches the view, which answers 422 for one that is not an integer.
     lookup_value_regex = "[^/]+"
-    # True while a write that carries If-Match runs: the post is then read FOR UPDATE.
-    lock_object = False
     # The list: keyset pages in the order `sort` names (api.pagination).
     pagination_class = KeysetPagination
     query_serializer_class = PostListQuerySerializer
@@ -103,9 +111,8 @@ class PostViewSet(
 
     def get_queryset(self) -> QuerySet[Post]:
         """The posts the caller can see (``Post.objects.visible_to``), locked while a
-        conditional write runs."""
-        posts = Post.objects.visible_to(self.request.user)
-        return posts.select_for_update(of=("self",)) if self.lock_object else posts
+        conditional write runs (ConditionalWrites)."""
+        return self.locked(Post.objects.visible_to(self.request.user))
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         """``PostOut`` ({"Post": ..., "votes": n}) for reads, ``PostWriteSerializer`` for writes
@@ -159,51 +166,11 @@ class PostViewSet(
         """The new post is the caller's."""
         serializer.save(owner=self.request.user)
 
-    @extend_schema(
-        summary="Replace a post",
-        description="Only its owner may; an omitted `published` becomes true.",
-        parameters=[http_schema.IF_MATCH],
-        request=PostWriteSerializer,
-        responses={200: PostSerializer, **WRITE_ANSWERS},
-    )
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """PUT, and PATCH through DRF's partial_update: the mixin's, as one conditional write."""
-        with self.conditional_write(request):
-            return super().update(request, *args, **kwargs)
-
-    def perform_update(self, serializer: serializers.BaseSerializer[Post]) -> None:
-        """Once the body is valid: 412 for a stale If-Match, else save."""
-        # UpdateModelMixin made the serializer with the post get_object() returned.
-        self.check_if_match(cast(Post, serializer.instance))
-        serializer.save()
-
-    @extend_schema(
-        summary="Delete a post",
-        description="Only its owner may; its votes go with it.",
-        parameters=[http_schema.IF_MATCH],
-        responses={204: None, **WRITE_ANSWERS},
-    )
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The mixin's, as one conditional write."""
-        with self.conditional_write(request):
-            return super().destroy(request, *args, **kwargs)
-
     def perform_destroy(self, instance: Post) -> None:
-        """412 for a stale If-Match, else delete (its votes go with it: ON DELETE CASCADE)."""
-        self.check_if_match(instance)
-        instance.delete()
+        """412 for a stale If-Match (ConditionalWrites), else delete (its votes go with it:
+        ON DELETE CASCADE)."""
+        super().perform_destroy(instance)
 
-    @contextmanager
-    def conditional_write(self, request: Request) -> Iterator[None]:
-        """With `If-Match`, the ``with`` block is one transaction in which the post is read
-        locked (FOR UPDATE), compared and written: the check and the write are one atomic step.
-        Without it a write runs as any other: no lock."""
-        self.lock_object = has_if_match(request)
-        with transaction.atomic() if self.lock_object else nullcontext():
-            yield
-
-    def check_if_match(self, post: Post) -> None:
-        """412 unless `If-Match` holds the ETag `GET /posts/{id}` would give now. After 404, 403
-        and 422, so a bad request hears what is wrong with it whatever its ETag."""
-        if self.lock_object:
-            require_if_match(self.request, etag_of_data(PostOutSerializer(post).data))
+    def current_etag(self, instance: Post) -> str:
+        """The ETag ``GET /posts/{id}`` gives for the post now (ConditionalWrites' If-Match)."""
+        return etag_of_data(PostOutSerializer(instance).data)
