@@ -101,7 +101,16 @@ class ConditionalReads(_ViewBase):
         return conditional  # type: ignore[return-value]
 
 
-class ConditionalWrites(_ViewBase):
+if TYPE_CHECKING:
+    from rest_framework import generics, mixins
+
+    class _WritesBase(mixins.UpdateModelMixin, mixins.DestroyModelMixin, generics.GenericAPIView[Any]):
+        pass
+else:
+    _WritesBase = object
+
+
+class ConditionalWrites(_WritesBase):
     """A view mixin for UpdateModelMixin and DestroyModelMixin: PUT, PATCH and DELETE honour
     `If-Match` (412 when it does not list the ETag GET would give now), checked after 404, 403
     and 422. With `If-Match` the read, the comparison and the write are one transaction, the
@@ -128,22 +137,22 @@ class ConditionalWrites(_ViewBase):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """PUT, and PATCH through DRF's partial_update, as one conditional write."""
         with self.conditional_write(request):
-            return super().update(request, *args, **kwargs)  # type: ignore[misc]
+            return super().update(request, *args, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """DELETE as one conditional write."""
         with self.conditional_write(request):
-            return super().destroy(request, *args, **kwargs)  # type: ignore[misc]
+            return super().destroy(request, *args, **kwargs)
 
     def perform_update(self, serializer: Any) -> None:
         """Once the body is valid: 412 for a stale If-Match, else the mixin's save."""
         self.check_if_match(serializer.instance)
-        super().perform_update(serializer)  # type: ignore[misc]
+        super().perform_update(serializer)
 
     def perform_destroy(self, instance: Any) -> None:
         """412 for a stale If-Match, else the mixin's delete."""
         self.check_if_match(instance)
-        super().perform_destroy(instance)  # type: ignore[misc]
+        super().perform_destroy(instance)
 
     @contextmanager
     def conditional_write(self, request: Request) -> Iterator[None]:

@@ -21,9 +21,9 @@ rows before it, newer ones, §7.5) on a subclass.
 
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from rest_framework import mixins, serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -120,7 +120,7 @@ class KeysetPagination(BasePagination):
 
     # -- DRF's hooks
 
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
         """The page of `queryset` the request's query asks for, in the view's ordering (one query:
         it reads one row more than it returns, to know whether more follow)."""
         query = getattr(view, "list_params", None) or self.parse_query(request, view)
@@ -196,7 +196,16 @@ def _query_error(detail: dict[str, list[str]]) -> Exception:
 __all__ = ["NEXT", "PREV", "KeysetPagination", "PageQuerySerializer"]
 
 
-class CompiledPagesMixin(mixins.ListModelMixin):
+if TYPE_CHECKING:
+    from rest_framework import generics
+
+    class _ListBase(mixins.ListModelMixin, generics.GenericAPIView[Any]):
+        pass
+else:
+    _ListBase = mixins.ListModelMixin
+
+
+class CompiledPagesMixin(_ListBase):
     """ListModelMixin for a list whose plainest pages (no cursor, and every parameter that is not
     paging's empty) come from a compiled read (api/compiled.py) instead of a QuerySet built per
     request. The view declares ``offset_page(ordering, skip=, limit=) -> api.paging.Page``,
