@@ -40,7 +40,10 @@ class PostWriteSerializer(serializers.ModelSerializer):
 
     title = StrictCharField(allow_blank=True)
     content = StrictCharField(max_length=CONTENT_MAX_LENGTH, allow_blank=True)
-    published = StrictBooleanField(default=True)
+    published = StrictBooleanField(
+        default=True,
+        help_text='Also read as the original read it: 1/0 and "true"/"false", "yes"/"no", "on"/"off" in any case.',
+    )
     owner = UserSerializer(read_only=True)
 
     class Meta:
