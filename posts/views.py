@@ -30,6 +30,8 @@ from posts.serializers import (
     PostSerializer,
     PostWriteSerializer,
 )
+from webhooks import events
+from webhooks.event_types import EventType
 
 NOT_FOUND = {404: "post with id: 7 was not found"}
 MISSING = {404: "post with id: 7 does not exist"}
@@ -190,8 +192,10 @@ class PostViewSet(
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Post]) -> None:
-        """The new post is the caller's."""
-        serializer.save(owner=self.request.user)
+        """The new post is the caller's; ``post.created`` is recorded in its transaction."""
+        with transaction.atomic(savepoint=False):
+            post = serializer.save(owner=self.request.user)
+            events.record(EventType.POST_CREATED, {"post_id": post.pk, "user_id": post.owner_id})
 
     @extend_schema(
         summary="Replace a post",
@@ -209,7 +213,9 @@ class PostViewSet(
         """Once the body is valid: 412 for a stale If-Match, else save."""
         # UpdateModelMixin made the serializer with the post get_object() returned.
         self.check_if_match(cast(Post, serializer.instance))
-        serializer.save()
+        with transaction.atomic(savepoint=False):
+            post = serializer.save()
+            events.record(EventType.POST_UPDATED, {"post_id": post.pk, "user_id": post.owner_id})
 
     @extend_schema(
         summary="Delete a post",
@@ -225,7 +231,10 @@ class PostViewSet(
     def perform_destroy(self, instance: Post) -> None:
         """412 for a stale If-Match, else delete (its votes go with it: ON DELETE CASCADE)."""
         self.check_if_match(instance)
-        instance.delete()
+        data = {"post_id": instance.pk, "user_id": instance.owner_id}
+        with transaction.atomic(savepoint=False):
+            instance.delete()
+            events.record(EventType.POST_DELETED, data)
 
     @contextmanager
     def conditional_write(self, request: Request) -> Iterator[None]:

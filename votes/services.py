@@ -1,12 +1,12 @@
 """The voting rule: one vote per user and post, decided by the database."""
 
-from contextlib import nullcontext
-
 from django.db import IntegrityError, connection, transaction
 from django.db.models import UniqueConstraint
 
 from accounts.models import User
 from votes.models import Vote
+from webhooks import events
+from webhooks.event_types import EventType
 
 # The name of the unique constraint that refuses a second vote, as the model declares it.
 UNIQUE_VOTE = next(
@@ -36,12 +36,13 @@ def cast_vote(*, user: User, post_id: int) -> Vote:
     a second vote, even a concurrent one. Raises ``PostGone`` when no post has that id (any other
     integrity error: the foreign key refused the insert).
     """
-    # In autocommit mode the INSERT is its own transaction and a refusal leaves nothing to
-    # roll back; inside a caller's transaction a savepoint keeps that transaction usable.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    # One transaction with its event (webhooks); inside a caller's transaction, a savepoint
+    # keeps that transaction usable after a refusal.
     try:
-        with guard:
-            return Vote.objects.create(user=user, post_id=post_id)
+        with transaction.atomic():
+            vote = Vote.objects.create(user=user, post_id=post_id)
+            events.record(EventType.VOTE_CREATED, {"post_id": post_id, "user_id": user.pk})
+            return vote
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == UNIQUE_VOTE:
             raise AlreadyVoted from exc
@@ -54,12 +55,12 @@ def retract_vote(*, user: User, post_id: int) -> None:
 
     Raises ``NoVote`` when the user has no vote on that post (or no such post exists).
     """
-    # One statement. QuerySet.delete() would wrap even a single DELETE in BEGIN/COMMIT,
-    # two more round trips on the hottest write path.
-    with connection.cursor() as cursor:
+    # One DELETE and its event in one transaction (QuerySet.delete() would add a query).
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(RETRACT, [user.pk, post_id])
         if cursor.rowcount == 0:
             raise NoVote
+        events.record(EventType.VOTE_DELETED, {"post_id": post_id, "user_id": user.pk})
 
 
 RETRACT = f"DELETE FROM {connection.ops.quote_name(Vote._meta.db_table)} WHERE user_id = %s AND post_id = %s"  # noqa: S608
