@@ -15,7 +15,7 @@ NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run    set up .venv, migrate, and serve the API on http://127.0.0.1:8000 (PORT=... for another)"
+	@echo "make run    set up .venv, migrate, and serve the API on http://127.0.0.1:8000 (PORT=... for another) with its worker"
 	@echo "make test   set up .venv, then run the whole test suite (ARGS=... for pytest arguments)"
 	@echo "make quick  the tests that start no process and wait on no clock (well under a minute)"
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
@@ -42,10 +42,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
 
 install: $(VENV)/.installed
 
-# One database for both commands; exec: the server's process is the one the embedded database waits for.
+# One database for all three commands: the background worker (manage.py worker) runs beside the
+# server and is stopped with it (Ctrl-C stops both, then the embedded database).
 run: install
-	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput && GUNICORN_HOST=127.0.0.1 GUNICORN_FOREGROUND=true \
-	  exec $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py'
+	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput || exit 1; \
+	  $(PY) manage.py worker & worker=$$!; trap "kill -TERM $$worker 2>/dev/null" INT TERM EXIT; \
+	  GUNICORN_HOST=127.0.0.1 GUNICORN_FOREGROUND=true $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py; \
+	  kill -TERM $$worker 2>/dev/null; wait $$worker'
 
 test: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(WITH_DB) $(VENV)/bin/pytest $(ARGS)

@@ -32,7 +32,7 @@ class Worker:
 
     def start(self) -> "Worker":
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+            self.process = subprocess.Popen(
                 [sys.executable, "manage.py", "worker", "--interval", "0.1"],
                 cwd=REPO,
                 env={**os.environ, **self.env},

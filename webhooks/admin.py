@@ -63,7 +63,9 @@ class EndpointAdmin(admin.ModelAdmin):
             obj.secret = new_secret()
         super().save_model(request, obj, form, change)
 
-    def response_add(self, request: HttpRequest, obj: Endpoint, post_url_continue: str | None = None) -> HttpResponse:
+    def response_add(
+        self, request: HttpRequest, obj: Endpoint, post_url_continue: str | None = None
+    ) -> HttpResponse:
         """The page that shows the new secret, once (no redirect: it is in no URL or cookie)."""
         return _show_secrets(self.admin_site, request, [obj], "The endpoint's secret")
 
@@ -79,7 +81,9 @@ class EndpointAdmin(admin.ModelAdmin):
             endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
         return _show_secrets(self.admin_site, request, endpoints, "The endpoints' new secrets")
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "queue": queue_stats()})
 
 
@@ -96,8 +100,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class AttemptInline(admin.TabularInline):
     model = Attempt
-    fields = ["attempted_at", "status_code", "response_head", "error", "duration_ms"]
-    readonly_fields = fields
+    fields = readonly_fields = ("attempted_at", "status_code", "response_head", "error", "duration_ms")
     extra = 0
     can_delete = False
 
@@ -107,7 +110,15 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["event", "endpoint", "status", "attempts", "created_at", "next_attempt_at", "delivered_at"]
+    list_display = [
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+    ]
     list_filter = ["status", "endpoint"]
     list_select_related = ["event", "endpoint"]
     inlines = [AttemptInline]
@@ -128,7 +139,15 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(Attempt)
 class AttemptAdmin(ReadOnlyAdmin):
-    list_display = ["attempted_at", "endpoint", "event", "status_code", "response_head", "error", "duration_ms"]
+    list_display = [
+        "attempted_at",
+        "endpoint",
+        "event",
+        "status_code",
+        "response_head",
+        "error",
+        "duration_ms",
+    ]
     list_filter = ["delivery__endpoint", "status_code"]
     list_select_related = ["delivery__endpoint", "delivery__event"]
     actions = ["send_again"]

@@ -15,8 +15,8 @@ from testing import REPO
 from testing.mail import MESSAGE_FOLLOWS
 from testing.net import free_port
 from testing.servers import gunicorn
-from testing.worker import worker
 from testing.sessions import assert_revoked, assert_works, session
+from testing.worker import worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,9 @@ def token_error(answer) -> bool:
     return answer.status == 422 and [e["loc"] for e in answer.json()["detail"]] == [["body", "token"]]
 
 
-def test_reset_mail_token_sets_a_new_password_once_and_ends_every_session(server, mailbox, mail_worker, account):
+def test_reset_mail_token_sets_a_new_password_once_and_ends_every_session(
+    server, mailbox, mail_worker, account
+):
     tokens = session(account)
     answer = ask(server, " Owner@Example.com ")
     assert (answer.status, answer.json()) == (202, SENT)
@@ -144,7 +146,9 @@ def test_concurrent_uses_of_one_token_give_exactly_one_204(server, mailbox, mail
     assert login.status == 200, "the password is the one the 204 set"
 
 
-def test_mail_accepted_while_the_worker_is_stopped_is_sent_when_it_starts(server, mailbox, server_env, account):
+def test_mail_accepted_while_the_worker_is_stopped_is_sent_when_it_starts(
+    server, mailbox, server_env, account
+):
     with worker({k: v for k, v in server_env.items() if k != "WEB_CONCURRENCY"}, started=False) as stopped:
         assert ask(server, "owner@example.com").status == 202
         time.sleep(1)

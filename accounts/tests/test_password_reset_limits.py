@@ -1,7 +1,6 @@
 """Password reset: the rate limits, the link, expiry, and the mail without an SMTP server."""
 
 import re
-import time
 
 import pytest
 from django.utils.encoding import force_bytes

@@ -28,7 +28,11 @@ def write(server, method, path, user, body=None):
 
 
 def test_each_event_type_arrives_once_per_endpoint_signed(server, make_endpoint, make_user):
-    owner, voter, staff = make_user("owner@example.com"), make_user("voter@example.com"), make_user(is_staff=True)
+    owner, voter, staff = (
+        make_user("owner@example.com"),
+        make_user("voter@example.com"),
+        make_user(is_staff=True),
+    )
     with receiver() as hooks, worker():
         first, second = make_endpoint(hooks.url("/one")), make_endpoint(hooks.url("/two"))
         created = write(server, "POST", "/posts/", owner, POST)
@@ -57,7 +61,10 @@ def test_each_event_type_arrives_once_per_endpoint_signed(server, make_endpoint,
                 assert body["timestamp"].endswith("+00:00")
                 assert body["data"]["post_id"] == post_id
             actions = [b["data"] for b in bodies if b["type"] == "moderation.action"]
-            assert sorted((a["action"], a["reason"]) for a in actions) == [("hide", "spam it is"), ("restore", "")]
+            assert sorted((a["action"], a["reason"]) for a in actions) == [
+                ("hide", "spam it is"),
+                ("restore", ""),
+            ]
         time.sleep(0.5)  # nothing more comes: once per endpoint
         assert len(hooks.requests) == 2 * len(expected)
     assert set(Delivery.objects.values_list("status", flat=True)) == {"delivered"}
@@ -136,4 +143,7 @@ def test_killed_api_right_after_a_commit_still_delivers(make_endpoint, make_user
         assert created.status == 201
         with worker():
             [request] = hooks.wait_for(1)
-        assert verified(request, endpoint.secret)["data"] == {"post_id": created.json()["id"], "user_id": owner.pk}
+        assert verified(request, endpoint.secret)["data"] == {
+            "post_id": created.json()["id"],
+            "user_id": owner.pk,
+        }

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def endpoint(events_: list[str], **fields) -> Endpoint:
-    return Endpoint.objects.create(url="https://hooks.example.com/", events=events_, secret=new_secret(), **fields)
+    return Endpoint.objects.create(
+        url="https://hooks.example.com/", events=events_, secret=new_secret(), **fields
+    )
 
 
 @pytest.mark.django_db(transaction=True)
