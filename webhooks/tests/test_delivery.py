@@ -147,3 +147,21 @@ def test_killed_api_right_after_a_commit_still_delivers(make_endpoint, make_user
             "post_id": created.json()["id"],
             "user_id": owner.pk,
         }
+
+
+def test_a_receiver_that_never_answers_is_cut_off_and_does_not_hold_the_others(make_endpoint):
+    with receiver(delay=30) as silent, receiver() as fast, worker({"WEBHOOK_DELIVERY_THREADS": "1"}):
+        make_endpoint(silent.url(), events=["post.created"])
+        make_endpoint(fast.url(), events=["post.created"])
+        with transaction.atomic():
+            for n in range(3):
+                events.record("post.created", {"post_id": n})
+        # One thread: the silent receiver's attempts end at the 1 s timeout, and the fast one's
+        # deliveries go between them.
+        assert len(fast.wait_for(3, timeout=20)) == 3
+        deadline = time.monotonic() + 20
+        while not Attempt.objects.filter(delivery__endpoint__url=silent.url(), status_code=None).exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    cut = Attempt.objects.filter(status_code=None).first()
+    assert "Timeout" in cut.error and cut.duration_ms < 5000

@@ -35,6 +35,21 @@ def requeue_cut_off_tasks() -> int:
     ).update(status=TaskResultStatus.READY, started_at=None)
 
 
+def requeue_until(stop: threading.Event, every: float = 30) -> None:
+    """Every ``every`` seconds until ``stop`` is set, make cut-off tasks ready again: another
+    worker may have died while this one goes on."""
+    try:
+        while not stop.wait(every):
+            close_old_connections()
+            try:
+                if requeued := requeue_cut_off_tasks():
+                    logger.warning("made %d cut-off task(s) ready again", requeued)
+            except Exception:
+                logger.exception("requeueing cut-off tasks failed")
+    finally:
+        connection.close()
+
+
 def deliver_until(stop: threading.Event, interval: float) -> None:
     """Send due deliveries until ``stop`` is set, waiting ``interval`` seconds when none is due.
     Errors are logged and the loop goes on (the delivery is due again when its lease ends)."""
@@ -63,14 +78,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, interval: float, threads: int, **options: Any) -> None:
-        requeued = requeue_cut_off_tasks()
-        if requeued:
+        if requeued := requeue_cut_off_tasks():
             logger.warning("made %d cut-off task(s) ready again", requeued)
         stop = threading.Event()
         senders = [
             threading.Thread(target=deliver_until, args=(stop, interval), name=f"webhooks-{n}", daemon=True)
             for n in range(threads)
         ]
+        senders.append(threading.Thread(target=requeue_until, args=(stop,), name="requeue", daemon=True))
         for sender in senders:
             sender.start()
         try:
