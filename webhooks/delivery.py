@@ -9,6 +9,7 @@ due again when the lease ends. After an answer other than 2xx, or none, the next
 
 import json
 import logging
+import threading
 import time
 from datetime import UTC, timedelta
 
@@ -34,6 +35,20 @@ WHERE id = (
 )
 RETURNING id
 """  # noqa: S608 (table names from the model)
+
+
+_local = threading.local()
+
+
+def _client() -> httpx.Client:
+    """This thread's HTTP client, made once: a new one per attempt would build a TLS context
+    (reading the CA bundle) every time. No redirects (a 3xx is not a 2xx), no proxies from the
+    environment."""
+    if getattr(_local, "client", None) is None:
+        _local.client = httpx.Client(
+            timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False, trust_env=False
+        )
+    return _local.client
 
 
 def lease_seconds() -> float:
@@ -91,13 +106,9 @@ def _post(delivery: Delivery) -> tuple[int | None, str, str]:
     timeout = settings.WEBHOOK_TIMEOUT
     deadline = time.monotonic() + timeout
     try:
-        # No redirects (a 3xx is not a 2xx) and no proxies from the environment.
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-            client.stream(
-                "POST", delivery.endpoint.url, content=body.encode(), headers=request_headers
-            ) as answer,
-        ):
+        with _client().stream(
+            "POST", delivery.endpoint.url, content=body.encode(), headers=request_headers
+        ) as answer:
             head = b""
             # Only the first bytes are read, and not past the deadline: a receiver trickling
             # its answer holds the worker no longer than the timeout.

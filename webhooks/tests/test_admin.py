@@ -42,7 +42,14 @@ def test_new_endpoint_shows_its_secret_once(admin_client, settings):
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8000/", "http://localhost/", "http://10.1.2.3/", "http://[::1]/", "http://169.254.169.254/"]
+    "url",
+    [
+        "http://127.0.0.1:8000/",
+        "http://localhost/",
+        "http://10.1.2.3/",
+        "http://[::1]/",
+        "http://169.254.169.254/",
+    ],
 )
 def test_private_receivers_are_refused_unless_allowed(admin_client, settings, url):
     settings.WEBHOOK_ALLOW_PRIVATE = False
@@ -62,7 +69,9 @@ def test_only_http_urls(settings):
 
 
 def test_rotation_signs_with_both_secrets_until_the_old_one_expires(admin_client):
-    endpoint = Endpoint.objects.create(url="https://hooks.example.com/", events=["post.created"], secret=new_secret())
+    endpoint = Endpoint.objects.create(
+        url="https://hooks.example.com/", events=["post.created"], secret=new_secret()
+    )
     old = endpoint.secret
     answer = admin_client.post(ENDPOINTS, {"action": "rotate_secret", "_selected_action": [endpoint.pk]})
     [new] = SECRET.findall(answer.content.decode())
@@ -91,7 +100,9 @@ def test_send_again_makes_a_delivery_due_now(admin_client):
     Endpoint.objects.create(url="https://hooks.example.com/", events=["post.created"], secret=new_secret())
     with transaction.atomic():
         events.record("post.created", {"post_id": 1})
-    Delivery.objects.update(status=Delivery.Status.FAILED, next_attempt_at=timezone.now() + timedelta(hours=1))
+    Delivery.objects.update(
+        status=Delivery.Status.FAILED, next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
     delivery = Delivery.objects.get()
     answer = admin_client.post(
         "/admin/webhooks/delivery/", {"action": "send_again", "_selected_action": [delivery.pk]}, follow=True

@@ -55,7 +55,8 @@ def deliver_until(stop: threading.Event, interval: float) -> None:
     Errors are logged and the loop goes on (the delivery is due again when its lease ends)."""
     try:
         while not stop.is_set():
-            close_old_connections()
+            # The connection is kept from one delivery to the next (one per attempt would cost
+            # a connection's set-up each time); only a broken one is dropped.
             try:
                 taken = delivery.claim()
                 if taken is not None:
@@ -63,6 +64,7 @@ def deliver_until(stop: threading.Event, interval: float) -> None:
                     continue
             except Exception:
                 logger.exception("webhook delivery failed")
+                connection.close()
             stop.wait(interval)
     finally:
         connection.close()
