@@ -79,3 +79,21 @@ def test_retry_delays_double_from_the_first_up_to_the_cap(settings):
     delays = [retry_delay(n) for n in range(1, 12)]
     assert delays[0] <= 10
     assert delays == [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]
+
+
+def test_a_vote_and_its_event_are_one_statement_and_a_refused_vote_has_none(user, make_post):
+    from votes import services
+
+    endpoint(["vote.created", "vote.deleted"])
+    post = make_post()
+    services.cast_vote(user=user, post_id=post.pk)
+    with pytest.raises(services.AlreadyVoted):
+        services.cast_vote(user=user, post_id=post.pk)
+    services.retract_vote(user=user, post_id=post.pk)
+    with pytest.raises(services.NoVote):
+        services.retract_vote(user=user, post_id=post.pk)
+    recorded = list(Event.objects.order_by("created_at").values_list("type", "data"))
+    assert recorded == [
+        ("vote.created", {"post_id": post.pk, "user_id": user.pk}),
+        ("vote.deleted", {"post_id": post.pk, "user_id": user.pk}),
+    ]
