@@ -15,7 +15,7 @@ from api.errors import Conflict
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.throttling import LoginFailureThrottle, SignupRateThrottle
-from config import db_router
+from replicas import router as db_router
 
 INVALID_CREDENTIALS = "Invalid Credentials"
 

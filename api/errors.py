@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from api.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
-from config.outage import database_unavailable, is_database_outage
+from outage.responses import database_unavailable, is_database_outage
 
 NOT_AUTHORIZED = "Not authorized to perform requested action"
 # What Django raises for a body past DATA_UPLOAD_MAX_MEMORY_SIZE or its field/file counts.

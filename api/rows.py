@@ -82,7 +82,7 @@ def _converters(model: type[Model], alias: str) -> tuple[tuple[int, Callable[...
 
 
 def read_alias(model: type[Model]) -> str:
-    """The database a read of `model` goes to now: the router's choice (config/db_router.py),
+    """The database a read of `model` goes to now: the router's choice (replicas/router.py),
     as for a QuerySet."""
     return router.db_for_read(model)
 

@@ -25,8 +25,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 # Re-exported (the "as" form): the rate limits' tests read them here.
-from config.env import Rate as Rate
-from config.env import parse_rate as parse_rate
+from environment.variables import Rate as Rate
+from environment.variables import parse_rate as parse_rate
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class SignupRateThrottle(FixedWindowThrottle):
 
 class LoginFailureThrottle(FixedWindowThrottle):
     """Failed logins per client address (LOGIN_FAILURE_RATE); the count the admin's login form
-    (config/admin_site.py) and the password-confirming routes keep too.
+    (siteadmin/site.py) and the password-confirming routes keep too.
 
     Each attempt is counted before the password is checked, so concurrent guesses cannot get
     past the limit together, and settled once the answer is known: anything but the refusal of
@@ -184,7 +184,7 @@ class ReportRateThrottle(FixedWindowThrottle):
 
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
-    """Django system check: each rate setting must parse (``config.env.parse_rate``)."""
+    """Django system check: each rate setting must parse (``environment.variables.parse_rate``)."""
     errors = []
     for setting in (
         "LOGIN_FAILURE_RATE",

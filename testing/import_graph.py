@@ -95,7 +95,9 @@ def cycles(edges: Graph) -> list[list[str]]:
 def faults(edges: Graph) -> list[str]:
     """One line per broken rule: each cycle, and each part other than config that imports it."""
     lines = [f"cycle: {' <-> '.join(group)}" for group in cycles(edges)]
-    lines += [f"{part} imports config" for part in sorted(edges) if part != "config" and "config" in edges[part]]
+    lines += [
+        f"{part} imports config" for part in sorted(edges) if part != "config" and "config" in edges[part]
+    ]
     return lines
 
 

@@ -1,6 +1,6 @@
 """`make run` serves in a terminal: it ends with the terminal, and leaves the embedded database's
 list of users clean after an unclean exit (gunicorn.conf.py's GUNICORN_FOREGROUND,
-config/embedded_db.py). Its commands run through `python -m config.embedded_db`, which hands
+devdb/embedded.py). Its commands run through `python -m devdb.embedded`, which hands
 over the embedded database and stops it when the command ends, however it ends."""
 
 import json
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded_db import HANDLES, PGDATA, prune_dead_users
+from devdb.embedded import HANDLES, PGDATA, prune_dead_users
 from testing import REPO
 from testing.databases import database_env
 from testing.image import image_command
@@ -115,7 +115,7 @@ def embedded_env(**extra: str) -> dict[str, str]:
 
 
 def with_embedded_db(command: list[str]) -> list[str]:
-    return [sys.executable, "-m", "config.embedded_db", *command]
+    return [sys.executable, "-m", "devdb.embedded", *command]
 
 
 def server_running() -> bool:
