@@ -21,7 +21,7 @@ INVALID_CREDENTIALS = "Invalid Credentials"
 
 
 class UserListView(Endpoint):
-    """POST /users/: sign up (CONTRACT.md §4, Users), limited per client address."""
+    """POST /users/: sign up (docs/api.md, "Routes"), limited per client address."""
 
     public = True
     throttle_classes = [SignupRateThrottle]

@@ -190,7 +190,7 @@ CORS_EXPOSE_HEADERS = [
     "Retry-After",  # 429 and 503: when to try again
     "WWW-Authenticate",  # 401: which scheme to log in with
     "X-Request-ID",  # to quote in a bug report
-    # Paging, counts, conditional requests and safe retries (CONTRACT.md §7.2).
+    # Paging, counts, conditional requests and safe retries (docs/api.md, "HTTP semantics").
     "Link",
     "X-Total-Count",
     "ETag",

@@ -7,7 +7,7 @@ NOTE_MAX_LENGTH = 1_000
 
 
 class ReportSerializer(serializers.Serializer):
-    """The body of ``POST /posts/{id}/report`` (CONTRACT.md §7.3)."""
+    """The body of ``POST /posts/{id}/report`` (docs/api.md, "Reporting a post")."""
 
     reason = serializers.ChoiceField(choices=Reason.values, help_text="Why the post should be looked at.")
     note = StrictCharField(
