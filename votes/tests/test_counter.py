@@ -8,8 +8,8 @@ from django.db.transaction import TransactionManagementError
 
 from posts.models import Post
 from votes import counter
-from votes.triggers import TRIGGERS
 from votes.models import Vote
+from votes.triggers import TRIGGERS
 
 pytestmark = pytest.mark.django_db
 
