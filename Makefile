@@ -20,7 +20,7 @@ help:
 	@echo "make quick  the tests that start no process and wait on no clock (well under a minute)"
 	@echo "make manage ARGS=\"createsuperuser\"  any manage.py command, on the same database as make run"
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
-	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see README)"
+	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see docs/benchmark.md)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.

@@ -1,6 +1,6 @@
 """Settings, read from the environment (and from a `.env` file in the working directory).
 
-Every variable is listed in `.env.example` and in the README's configuration table. Importing
+Every variable is listed in `.env.example` and in docs/configuration.md. Importing
 this module has no side effects: it starts no database, writes no file and reads no command
 line; the commands that need a local database or key hand them over (devdb/embedded.py).
 """
