@@ -42,8 +42,8 @@ def database_from_env() -> dict[str, Any]:
         }
     raise ConfigurationError(
         "DATABASE_URL is not set: set it to a PostgreSQL server (postgres://user:password@host:5432/name), "
-        "or use the embedded one, as make run and make test do: "
-        ".venv/bin/python -m devdb.embedded .venv/bin/python manage.py shell (or any other command)."
+        'or use the embedded one, as make run and make test do: make manage ARGS="shell" (or any '
+        "other command), which runs .venv/bin/python -m devdb.embedded .venv/bin/python manage.py shell."
     )
 
 
