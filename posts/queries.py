@@ -19,7 +19,7 @@ def visible_posts(user: User) -> QuerySet[Post]:
     """Published posts, and the user's own drafts (a draft exists only for its owner), but no post
     that staff have hidden (docs/api.md, "Reporting a post": 404 for everyone, the owner included), each with
     its owner in the same query. A post's vote count is its own `vote_total` column, kept exact by
-    database triggers on every vote write (votes/migrations/0002_vote_counter.py)."""
+    database triggers on every vote write (votes/triggers.py)."""
     return Post.objects.select_related("owner").filter(Q(published=True) | Q(owner=user), hidden=False)
 
 
