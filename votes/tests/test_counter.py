@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.db.transaction import TransactionManagementError
 
 from posts.models import Post
+from testing.threads import run_at_once
 from votes import counter
 from votes.models import Vote
 from votes.triggers import TRIGGERS
@@ -134,3 +135,22 @@ def test_the_guard_ignores_a_count_written_outside_a_vote_trigger(user, make_pos
     Post.objects.filter(pk=post.pk).update(vote_total=7)
     post.refresh_from_db()
     assert post.vote_total == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_sessions_votes_are_counted_while_one_transaction_is_suspended(user, other_user, make_post):
+    loaded, live = make_post(), make_post()
+
+    def vote_elsewhere() -> int:
+        with connection.cursor() as cursor:  # a table lock would make this wait: fail instead
+            cursor.execute("SET lock_timeout = '5s'")
+        Vote.objects.create(user=other_user, post=live)  # another connection, its own transaction
+        return Post.objects.values_list("vote_total", flat=True).get(pk=live.pk)
+
+    with transaction.atomic(), counter.suspended():
+        Vote.objects.create(user=user, post=loaded)
+        [elsewhere] = run_at_once([vote_elsewhere])
+    assert elsewhere == 1
+    stored, counted = counts()
+    assert stored == {loaded.pk: 0, live.pk: 1}  # the suspended transaction's vote waits for recount
+    assert counted == {loaded.pk: 1, live.pk: 1}
