@@ -17,7 +17,7 @@ NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 help:
 	@echo "make run    set up .venv, migrate, and serve the API on http://127.0.0.1:8000 (PORT=... for another)"
 	@echo "make test   set up .venv, then run the whole test suite (ARGS=... for pytest arguments)"
-	@echo "make quick  the tests that start no process and wait on no clock (well under a minute)"
+	@echo "make quick  the tests that start no process and wait on no clock (about 1.5 minutes on a busy 2-core machine)"
 	@echo "make manage ARGS=\"createsuperuser\"  any manage.py command, on the same database as make run"
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
 	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see docs/benchmark.md)"
