@@ -1,5 +1,5 @@
-"""The post's output built directly (``PostOutSerializer``) against DRF's nested serializers
-that declare it, in-process, on pages of 10 and 100 posts: each one's time (best of 5) and the
+"""The post's output as ``PostOutSerializer`` writes it (a writer made once from its declared
+fields, api/representation.py) against DRF's walk of the same nested serializers, in-process, on pages of 10 and 100 posts: each one's time (best of 5) and the
 ratio, in one run. No database is used: ``make manage``'s database settings are enough, e.g.
 ``DATABASE_URL=postgres://x@127.0.0.1:1/x SECRET_KEY=... .venv/bin/python bench/post_out.py``.
 """
@@ -64,7 +64,7 @@ def main() -> None:
             times[name] = min(timeit.repeat(serialize, number=200, repeat=5)) / 200 * 1e6
         print(
             f"{size} posts: direct {times['direct']:.0f} µs, nested {times['nested']:.0f} µs, "
-            f"{times['nested'] / times['direct']:.1f} times faster built directly"
+            f"{times['nested'] / times['direct']:.1f} times faster than the walk"
         )
 
 
