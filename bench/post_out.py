@@ -1,7 +1,8 @@
 """The post's output as ``PostOutSerializer`` writes it (a writer made once from its declared
-fields, api/representation.py) against DRF's walk of the same nested serializers, in-process, on pages of 10 and 100 posts: each one's time (best of 5) and the
-ratio, in one run. No database is used: ``make manage``'s database settings are enough, e.g.
-``DATABASE_URL=postgres://x@127.0.0.1:1/x SECRET_KEY=... .venv/bin/python bench/post_out.py``.
+fields, api/representation.py) against DRF's walk of the same nested serializers, in-process,
+on pages of 10 and 100 posts: each one's time (best of 5) and the ratio, in one run. It uses no
+database, but the settings need a URL: ``DATABASE_URL=postgres://x@127.0.0.1:1/x SECRET_KEY=...
+.venv/bin/python bench/post_out.py``.
 """
 
 import datetime
