@@ -5,11 +5,13 @@ consistent snapshot even while the original keeps serving, and the import never 
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import psycopg
 from django.db.backends.utils import CursorWrapper
 from psycopg import sql
+from psycopg.abc import Buffer
 from psycopg.conninfo import conninfo_to_dict
 
 # What the original's last migration leaves, and what this import reads of it.
@@ -19,6 +21,13 @@ SOURCE_COLUMNS = {
     "votes": ("user_id", "post_id"),
     "alembic_version": ("version_num",),
 }
+
+
+class Writer(Protocol):
+    """The writing end of a COPY (psycopg's ``Copy``)."""
+
+    def write(self, buffer: Buffer) -> None: ...
+
 
 # Called with one line of progress ("users: 1,000 of 2,000 rows read (50%)").
 Progress = Callable[[str], None]
@@ -62,7 +71,21 @@ def check_source_schema(source: psycopg.Connection) -> str:
     Raises ``ImportRefused`` naming every table and column of ``SOURCE_COLUMNS`` it lacks: a
     source that is not the original's schema.
     """
-    rows = source.execute(
+    missing = missing_columns(source)
+    if missing:
+        raise ImportRefused(
+            "The source is not the original course API's database (missing "
+            + ", ".join(missing)
+            + "). Point the command at the database that the original's alembic migrations built."
+        )
+    revision = source.execute("SELECT version_num FROM alembic_version LIMIT 1").fetchone()
+    return revision[0] if revision else "none"
+
+
+def missing_columns(db: psycopg.Connection) -> list[str]:
+    """What the database lacks of ``SOURCE_COLUMNS`` ("table votes", "column posts.title"): an
+    empty list for a database with the original's schema."""
+    rows = db.execute(
         "SELECT table_name, column_name FROM information_schema.columns"
         " WHERE table_schema = current_schema() AND table_name = ANY(%s)",
         [list(SOURCE_COLUMNS)],
@@ -76,14 +99,7 @@ def check_source_schema(source: psycopg.Connection) -> str:
             missing.append(f"table {table}")
         else:
             missing += [f"column {table}.{c}" for c in columns if c not in present[table]]
-    if missing:
-        raise ImportRefused(
-            "The source is not the original course API's database (missing "
-            + ", ".join(missing)
-            + "). Point the command at the database that the original's alembic migrations built."
-        )
-    revision = source.execute("SELECT version_num FROM alembic_version LIMIT 1").fetchone()
-    return revision[0] if revision else "none"
+    return missing
 
 
 def copy_table(
@@ -98,21 +114,29 @@ def copy_table(
     ``cursor`` (this database's); return the number of rows. Reports progress every 2 s."""
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     copy_out = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT").format(column_list, sql.Identifier(name))
-    rows, last_report = 0, time.monotonic()
     with (
         source.cursor().copy(copy_out) as reader,
         cursor.copy(f"COPY course_{name} FROM STDIN") as writer,
     ):
-        for chunk in reader:
-            writer.write(chunk)
-            # Text format ends every row with a newline and escapes the ones inside values.
-            rows += bytes(chunk).count(b"\n")
-            if time.monotonic() - last_report >= 2:
-                progress(_copied(name, rows, total))
-                last_report = time.monotonic()
-    progress(_copied(name, rows, total))
+        return pipe(reader, writer, name, total, progress, verb="read")
+
+
+def pipe(
+    reader: Iterable[Buffer], writer: Writer, name: str, total: int, progress: Progress, *, verb: str
+) -> int:
+    """Write every chunk of a ``COPY ... TO STDOUT`` (text format) into a ``COPY ... FROM STDIN``;
+    return the number of rows. Reports "<name>: N of TOTAL rows <verb>" every 2 s and at the end."""
+    rows, last_report = 0, time.monotonic()
+    for chunk in reader:
+        writer.write(chunk)
+        # Text format ends every row with a newline and escapes the ones inside values.
+        rows += bytes(chunk).count(b"\n")
+        if time.monotonic() - last_report >= 2:
+            progress(_copied(name, rows, total, verb))
+            last_report = time.monotonic()
+    progress(_copied(name, rows, total, verb))
     return rows
 
 
-def _copied(name: str, rows: int, total: int) -> str:
-    return f"{name}: {rows:,} of {total:,} rows read" + (f" ({100 * rows // total}%)" if total else "")
+def _copied(name: str, rows: int, total: int, verb: str) -> str:
+    return f"{name}: {rows:,} of {total:,} rows {verb}" + (f" ({100 * rows // total}%)" if total else "")
