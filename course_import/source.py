@@ -37,6 +37,12 @@ class ImportRefused(Exception):
     """The import cannot go ahead; the message says why and nothing has been written."""
 
 
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line: psycopg's end with a newline, and the server's add
+    DETAIL and CONTEXT lines."""
+    return " ".join(str(exc).split())
+
+
 def describe_source(conninfo: str) -> str:
     """The source's host, port and database name, never its password, for messages."""
     try:
@@ -56,9 +62,9 @@ def connect_source(conninfo: str) -> psycopg.Connection:
     try:
         source = psycopg.connect(conninfo, connect_timeout=10)
     except psycopg.ProgrammingError as exc:
-        raise ImportRefused(f"The source database URL is not valid: {exc}") from exc
+        raise ImportRefused(f"The source database URL is not valid: {one_line(exc)}") from exc
     except psycopg.OperationalError as exc:
-        raise ImportRefused(f"Cannot connect to {describe_source(conninfo)}: {exc}".strip()) from exc
+        raise ImportRefused(f"Cannot connect to {describe_source(conninfo)}: {one_line(exc)}") from exc
     # One snapshot of all three tables, and a guarantee that the import never writes there.
     source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     source.read_only = True

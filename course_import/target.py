@@ -9,7 +9,7 @@ are added after the rows are copied, which checks each of them in one pass inste
 import psycopg
 from psycopg import sql
 
-from course_import.source import SOURCE_COLUMNS, describe_source, missing_columns
+from course_import.source import SOURCE_COLUMNS, describe_source, missing_columns, one_line
 
 # The alembic head the original's code runs at (and the import reads).
 ORIGINAL_REVISION = "c47ecbf163d4"
@@ -69,9 +69,9 @@ def connect_target(conninfo: str) -> psycopg.Connection:
     try:
         return psycopg.connect(conninfo, connect_timeout=10)
     except psycopg.ProgrammingError as exc:
-        raise ExportRefused(f"The target database URL is not valid: {exc}") from exc
+        raise ExportRefused(f"The target database URL is not valid: {one_line(exc)}") from exc
     except psycopg.OperationalError as exc:
-        raise ExportRefused(f"Cannot connect to {describe_source(conninfo)}: {exc}".strip()) from exc
+        raise ExportRefused(f"Cannot connect to {describe_source(conninfo)}: {one_line(exc)}") from exc
 
 
 def prepare_target(target: psycopg.Connection, *, replace: bool) -> str:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, transaction
 
 from course_import.exporter import ExportResult, run_export
+from course_import.source import one_line
 from course_import.target import ExportRefused, connect_target
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         except ExportRefused as exc:
             raise CommandError(f"{exc} Nothing was written.") from exc
         except (psycopg.Error, DatabaseError) as exc:
-            raise CommandError(f"The export failed and nothing was written: {exc}".strip()) from exc
+            raise CommandError(f"The export failed and nothing was written: {one_line(exc)}") from exc
         self._report(result, time.monotonic() - self.started)
 
     def _progress(self, message: str) -> None:
