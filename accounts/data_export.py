@@ -15,7 +15,7 @@ the schema.
 """
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,24 +37,29 @@ from votes.models import Vote
 BATCH_ROWS = 2000
 CHUNK_BYTES = 64 * 1024
 
-Section = Callable[[User], Iterable[dict[str, Any]]]
+Section = Callable[[User], Iterable[Mapping[str, Any]]]
 
 
-def _posts(user: User) -> Iterable[dict[str, Any]]:
+def _posts(user: User) -> Iterable[Mapping[str, Any]]:
     fields = ("id", "title", "content", "published", "hidden", "created_at")
     return Post.objects.filter(owner=user).order_by("id").values(*fields).iterator(BATCH_ROWS)
 
 
-def _votes(user: User) -> Iterable[dict[str, Any]]:
-    return Vote.objects.filter(user=user).order_by("post_id").values("post_id", "created_at").iterator(BATCH_ROWS)
+def _votes(user: User) -> Iterable[Mapping[str, Any]]:
+    return (
+        Vote.objects.filter(user=user)
+        .order_by("post_id")
+        .values("post_id", "created_at")
+        .iterator(BATCH_ROWS)
+    )
 
 
-def _reports(user: User) -> Iterable[dict[str, Any]]:
+def _reports(user: User) -> Iterable[Mapping[str, Any]]:
     fields = ("post_id", "reason", "note", "created_at", "resolved_at")
     return Report.objects.filter(reporter=user).order_by("id").values(*fields).iterator(BATCH_ROWS)
 
 
-def _none_yet(user: User) -> Iterable[dict[str, Any]]:
+def _none_yet(user: User) -> Iterable[Mapping[str, Any]]:
     """A section whose app does not exist yet: an empty list, so clients can rely on the key."""
     return ()
 

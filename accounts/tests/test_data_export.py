@@ -24,7 +24,9 @@ def export(client, path: str = "/users/me/export"):
 
 
 @pytest.mark.parametrize("path", ["/users/me/export", "/users/me/export/"])
-def test_export_holds_the_callers_user_posts_votes_and_reports(auth_client, user, other_user, make_post, path):
+def test_export_holds_the_callers_user_posts_votes_and_reports(
+    auth_client, user, other_user, make_post, path
+):
     mine = make_post(title="mine", content="hello")
     draft = make_post(title="my draft", content="soon", published=False)
     hidden = make_post(title="hidden by staff", content="oops", hidden=True)
@@ -35,7 +37,11 @@ def test_export_holds_the_callers_user_posts_votes_and_reports(auth_client, user
     response, body = export(auth_client, path)
 
     assert list(body) == KEYS
-    assert body["user"] == {"id": user.pk, "email": "owner@example.com", "created_at": body["user"]["created_at"]}
+    assert body["user"] == {
+        "id": user.pk,
+        "email": "owner@example.com",
+        "created_at": body["user"]["created_at"],
+    }
     assert body["user"]["created_at"].endswith("+00:00")
     assert [(p["id"], p["title"], p["published"], p["hidden"]) for p in body["posts"]] == [
         (mine.pk, "mine", True, False),
@@ -56,13 +62,15 @@ def test_export_never_holds_hashes_tokens_or_others_drafts_and_hidden_posts(
     api_client, user, other_user, make_post
 ):
     token = login(api_client).json()
-    secret_draft = make_post(owner=other_user, title="their secret draft", content="private words", published=False)
+    secret_draft = make_post(
+        owner=other_user, title="their secret draft", content="private words", published=False
+    )
     their_hidden = make_post(owner=other_user, title="their hidden post", content="hidden words", hidden=True)
     Vote.objects.create(user=user, post=secret_draft)
     Report.objects.create(reporter=user, post=their_hidden, reason="abuse")
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
 
-    response, body = export(api_client)
+    _, body = export(api_client)
 
     text = json.dumps(body)
     for leaked in (
