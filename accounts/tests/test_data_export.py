@@ -6,6 +6,7 @@ import pytest
 
 from accounts.data_export import CHUNK_BYTES, SECTIONS, document
 from moderation.models import Report
+from posts.models import Post
 from testing.assertions import assert_error
 from testing.clients import login
 from votes.models import Vote
@@ -123,3 +124,24 @@ def test_export_is_in_the_schema(api_client):
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert list(component["properties"]) == KEYS
+
+
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """This module's `server`: one worker, no mail."""
+    return {"WEB_CONCURRENCY": "1"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_is_streamed_over_http(server, account):
+    for number in range(3 * CHUNK_BYTES // 1000):
+        Post.objects.create(owner=account, title=f"post {number}", content="x" * 1000)
+    token = server.login(account.email).json()["access_token"]
+    response = server.request("GET", "/users/me/export", token=token)
+    assert response.status == 200
+    # No length known in advance: the body is sent in chunks as it is written.
+    assert "Content-Length" not in response.headers
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    body = response.json()
+    assert list(body) == KEYS
+    assert len(body["posts"]) == 3 * CHUNK_BYTES // 1000
