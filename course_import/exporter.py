@@ -111,7 +111,7 @@ def run_export(target: psycopg.Connection, *, replace: bool, progress: Progress)
     result = ExportResult()
     with connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        result.target = prepare_target(target, replace=replace)
+        created, result.target = prepare_target(target, replace=replace)
         count_left_out(result)
         # A hash of a random secret, forgotten: the original refuses every password for these
         # users, as this backend does (they log in after a password reset here and a new export).
@@ -128,7 +128,7 @@ def run_export(target: psycopg.Connection, *, replace: bool, progress: Progress)
             ):
                 result.written[name] = pipe(reader, writer, name, totals[name], progress, verb="written")
         progress("adding the constraints and moving the id sequences")
-        finish_target(target, created=result.target.startswith("created"))
+        finish_target(target, created=created)
     return result
 
 

@@ -74,10 +74,10 @@ def connect_target(conninfo: str) -> psycopg.Connection:
         raise ExportRefused(f"Cannot connect to {describe_source(conninfo)}: {one_line(exc)}") from exc
 
 
-def prepare_target(target: psycopg.Connection, *, replace: bool) -> str:
+def prepare_target(target: psycopg.Connection, *, replace: bool) -> tuple[bool, str]:
     """Make the target ready for the rows, in its open transaction: create the original's tables
     in an empty database, or (``replace``) empty the original's tables that hold rows. Returns
-    what was done, for the report.
+    whether the tables were created here, and what was done, for the report.
 
     Raises ``ExportRefused`` for a target with tables that are not the original's, one that
     lacks some of the original's tables or columns, or one whose tables hold rows (unless
@@ -92,7 +92,7 @@ def prepare_target(target: psycopg.Connection, *, replace: bool) -> str:
     if not tables:
         target.execute(CREATE_TABLES)
         target.execute("INSERT INTO alembic_version VALUES (%s)", [ORIGINAL_REVISION])
-        return f"created the original's tables at alembic revision {ORIGINAL_REVISION}"
+        return True, f"created the original's tables at alembic revision {ORIGINAL_REVISION}"
     others = sorted(tables - set(SOURCE_COLUMNS))
     if others:
         raise ExportRefused(
@@ -111,7 +111,7 @@ def prepare_target(target: psycopg.Connection, *, replace: bool) -> str:
         "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM posts), (SELECT count(*) FROM votes)"
     ).fetchall()
     if not any(counts):
-        return "wrote into the original's empty tables"
+        return False, "wrote into the original's empty tables"
     held = f"{counts[0]:,} users, {counts[1]:,} posts and {counts[2]:,} votes"
     if not replace:
         raise ExportRefused(
@@ -119,7 +119,7 @@ def prepare_target(target: psycopg.Connection, *, replace: bool) -> str:
             " to delete them and write this backend's rows instead."
         )
     target.execute("TRUNCATE users, posts, votes RESTART IDENTITY")
-    return f"replaced the {held} it held"
+    return False, f"replaced the {held} it held"
 
 
 def finish_target(target: psycopg.Connection, *, created: bool) -> None:
