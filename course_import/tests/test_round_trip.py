@@ -112,7 +112,7 @@ def test_importing_the_export_gives_the_same_rows(exported):
 def test_the_original_serves_the_export(exported):
     target, (users, posts, votes) = exported
     url = database_url({**connection.settings_dict, "NAME": conninfo_to_dict(target)["dbname"]})
-    original = OriginalServer(Path(ORIGINAL_APP_DIR), url, workers=1)
+    original = OriginalServer(Path(ORIGINAL_APP_DIR).resolve(), url, workers=1)
     original.start()
     try:
         port = int(original.url.rsplit(":", 1)[1])
