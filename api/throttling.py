@@ -104,6 +104,8 @@ SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
 # Counted per user, not per address: the key is the user's id.
 REPORTS = FixedWindowLimit("report", "REPORT_RATE")
 PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
+# Per user, like reports: a data export reads every row of the account.
+EXPORTS = FixedWindowLimit("export", "EXPORT_RATE")
 # Keyed by the email address asked about rather than the client's.
 PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
@@ -222,6 +224,18 @@ class ReportRateThrottle(FixedWindowThrottle):
         return f"user:{request.user.pk}"
 
 
+class ExportRateThrottle(FixedWindowThrottle):
+    """Every data export of an authenticated user counts against EXPORT_RATE: each one reads
+    all of the account's rows."""
+
+    limit = EXPORTS
+    message = "Too many exports."
+
+    def get_ident(self, request: Request) -> str:
+        """Counted per user, not per address."""
+        return f"user:{request.user.pk}"
+
+
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
     """Django system check: each rate setting must parse (``environment.variables.parse_rate``)."""
@@ -232,6 +246,7 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "REPORT_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
+        "EXPORT_RATE",
     ):
         try:
             parse_rate(getattr(settings, setting))

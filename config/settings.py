@@ -123,9 +123,9 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-# Users imported from the original course API (manage.py import_course_db) keep its bcrypt
-# hashes until their first login, when Django re-hashes them with the first, preferred hasher.
-PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "accounts.hashers.PasslibBCryptPasswordHasher"]
+# The original course API's bcrypt first, so every hash kept here also logs in to the original
+# (manage.py export_course_db); hashes of the other hashers are re-hashed at the next login.
+PASSWORD_HASHERS = ["accounts.hashers.PasslibBCryptPasswordHasher", *global_settings.PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
@@ -270,6 +270,7 @@ REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.
