@@ -1,4 +1,4 @@
-"""POST /password-reset and POST /password-reset/confirm (CONTRACT §7.1)."""
+"""POST /password-reset and POST /password-reset/confirm (docs/api.md, "Password reset")."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status

@@ -7,7 +7,7 @@ deploy/secret_key.py is the other side: it makes a key and keeps it in a file.
 
 from pathlib import Path
 
-from config.env import ConfigurationError
+from environment.variables import ConfigurationError
 
 # Published example keys: anyone could sign tokens with them. Key: what to call it in the error.
 PUBLISHED_SECRET_KEYS = {

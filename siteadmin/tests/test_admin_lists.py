@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.admin_lists import LargeTablePaginator
 from posts.models import Post
+from siteadmin.lists import LargeTablePaginator
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ the middleware; the replicas are the ``replica1``, ``replica2``... aliases). Per
   the shared cache (Redis), so every instance honours it; if the cache does not answer, the
   user reads from the primary.
 - A replica that does not answer, or lags more than ``REPLICA_MAX_LAG_SECONDS``, is skipped
-  (config/replica_health.py); a read that fails on one is retried once on the primary
+  (replicas/health.py); a read that fails on one is retried once on the primary
   (``ReplicaRoutingMiddleware.process_exception``), so an outage is never a 5xx.
 
 The rule of routing reads to replicas and keeping a writer's reads on the primary for a while
@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
-from config import replica_health
+from replicas import health as replica_health
 
 PRIMARY = "default"
 READ_METHODS = frozenset({"GET", "HEAD"})

@@ -1,6 +1,6 @@
 """`make run` serves in a terminal: it ends with the terminal, and leaves the embedded database's
 list of users clean after an unclean exit (gunicorn.conf.py's GUNICORN_FOREGROUND,
-config/embedded_db.py). Its commands run through `python -m config.embedded_db`, which hands
+devdb/embedded.py). Its commands run through `python -m devdb.embedded`, which hands
 over the embedded database and stops it when the command ends, however it ends."""
 
 import json
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded_db import HANDLES, PGDATA, prune_dead_users
+from devdb.embedded import HANDLES, PGDATA, prune_dead_users
 from testing import REPO
 from testing.databases import database_env
 from testing.image import image_command
@@ -115,7 +115,7 @@ def embedded_env(**extra: str) -> dict[str, str]:
 
 
 def with_embedded_db(command: list[str]) -> list[str]:
-    return [sys.executable, "-m", "config.embedded_db", *command]
+    return [sys.executable, "-m", "devdb.embedded", *command]
 
 
 def server_running() -> bool:
@@ -185,3 +185,24 @@ def test_make_run_killed_outright_stops_the_server_and_the_database(tmp_path):
         assert server_running() == shared
     finally:
         kill_leftovers(make.pid)
+
+
+def test_make_manage_runs_a_command_on_the_embedded_database():
+    shared = bool(prune_dead_users(PGDATA / HANDLES))
+    result = subprocess.run(
+        ["make", "--no-print-directory", "manage", "ARGS=showmigrations posts"],  # noqa: S607 (make on PATH)
+        cwd=REPO, env=embedded_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "0005_hidden_guard_keyed_on_posts" in result.stdout
+    assert server_running() == shared
+
+
+def test_manage_py_without_make_names_the_way_to_the_embedded_database():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "showmigrations", "posts"],
+        cwd=REPO, env=embedded_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "DATABASE_URL is not set" in result.stderr
+    assert "make manage" in result.stderr

@@ -5,6 +5,6 @@ from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 
 class AdminConfig(DjangoAdminConfig):
     """``django.contrib.admin`` with ``admin.site`` an instance of the site whose login counts
-    failures with ``POST /login`` (config/admin_site.py)."""
+    failures with ``POST /login`` (siteadmin/site.py)."""
 
-    default_site = "config.admin_site.RateLimitedAdminSite"
+    default_site = "siteadmin.site.RateLimitedAdminSite"

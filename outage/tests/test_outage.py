@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from api.authentication import SECURITY_STAMP_CLAIM
-from config.outage import RETRY_AFTER_SECONDS
+from outage.responses import RETRY_AFTER_SECONDS
 from posts.models import Post
 from testing.assertions import assert_error
 from testing.databases import database_env

@@ -19,7 +19,7 @@ DATABASE_UNAVAILABLE = "Database unavailable"
 # to finish, short enough that a brief blip costs little.
 RETRY_AFTER_SECONDS = 5
 
-logger = logging.getLogger("config.outage")
+logger = logging.getLogger("outage.responses")
 
 
 def is_database_outage(exc: BaseException | None) -> bool:

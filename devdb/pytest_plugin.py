@@ -1,8 +1,8 @@
 """A plain ``pytest`` run gets what ``make test`` gives it: a database and a signing key.
 
-Loaded by pytest itself (``-p config.pytest_embedded_db`` in pyproject.toml's addopts), before
+Loaded by pytest itself (``-p devdb.pytest_plugin`` in pyproject.toml's addopts), before
 pytest-django loads the settings. With no database configured it starts (or finds) the embedded
-PostgreSQL and sets DATABASE_URL, as config/embedded_db.py does for make's commands; the server
+PostgreSQL and sets DATABASE_URL, as devdb/embedded.py does for make's commands; the server
 stops when this run ends, unless another command still uses it. Every process a test starts
 (gunicorn, manage.py) inherits both. Under ``make test`` both are set already: nothing happens.
 """
@@ -12,8 +12,8 @@ import secrets
 
 import pytest
 
-from config import embedded_db
-from config.env import env
+from devdb import embedded as embedded_db
+from environment.variables import env
 
 
 @pytest.hookimpl(tryfirst=True)
