@@ -14,7 +14,7 @@ def run_pytest(args: list[str]) -> None:
         f"manage.py test runs pytest (make test runs them all, make quick the fast ones): pytest {' '.join(args)}"
     )
     sys.stdout.flush()
-    # pytest gets the embedded database and a key itself (config/pytest_embedded_db.py).
+    # pytest gets the embedded database and a key itself (devdb/pytest_plugin.py).
     os.execv(sys.executable, [sys.executable, "-m", "pytest", *args])  # noqa: S606
 
 

@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import warn_misspelt_names
+from environment.variables import warn_misspelt_names
 
 EXIT_CONFIGURATION = 1
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded_db import root_changes
-from config.env import misspelt_names
+from devdb.embedded import root_changes
+from environment.variables import misspelt_names
 from testing import REPO
 
 
 def run(command: list[str], cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess:
-    # CONFIG_ENV_NAMES_CHECKED: this run's own warnings were given already (config/env.py).
+    # CONFIG_ENV_NAMES_CHECKED: this run's own warnings were given already (environment/variables.py).
     inherited = {name: value for name, value in os.environ.items() if name != "CONFIG_ENV_NAMES_CHECKED"}
     return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
         command,
@@ -37,7 +37,7 @@ def test_a_misspelt_name_in_dot_env_is_named_with_its_likely_meaning(tmp_path):
     ]
     # Said by the command that would fall back to the embedded database, once.
     shown = run(
-        [sys.executable, "-m", "config.embedded_db", "true"], cwd=tmp_path, DATABASE_URL="postgres://x@y/z"
+        [sys.executable, "-m", "devdb.embedded", "true"], cwd=tmp_path, DATABASE_URL="postgres://x@y/z"
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stderr.count("did you mean DATABASE_URL?") == 1
