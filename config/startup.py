@@ -138,7 +138,7 @@ def database_in_use() -> str:
     from django.conf import settings
 
     if settings.EMBEDDED_DATABASE:
-        return "the embedded PostgreSQL in .local/pgdata (DATABASE_URL is not set)"
+        return "the embedded PostgreSQL in .local/pgdata"
     db = settings.DATABASES["default"]
     where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
     return f"{db.get('NAME')} on {where} as {db.get('USER')} (from {database_variables()})"
@@ -160,12 +160,13 @@ def check_before_serving(addresses: Sequence[object]) -> None:
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         django.setup()
-        print(f"database: {database_in_use()}", file=sys.stderr)
         try:
             connections["default"].ensure_connection()
+            print(f"database: {database_in_use()}", file=sys.stderr)
         except OperationalError as exc:
             if any(fragment in str(exc).lower() for fragment in _PERMANENT):
                 raise
+            print(f"database: {database_in_use()}", file=sys.stderr)
             print(
                 f"warning: {explain_database_error(exc)} Serving anyway: 503 until it answers.",
                 file=sys.stderr,

@@ -47,7 +47,7 @@ def test_a_misspelt_name_in_dot_env_is_named_with_its_likely_meaning(tmp_path):
 def test_the_server_says_which_database_it_uses(server):
     lines = [line for line in server.log().splitlines() if line.startswith("database: ")]
     assert len(lines) == 1, server.log()[:2000]
-    embedded = "database: the embedded PostgreSQL in .local/pgdata (DATABASE_URL is not set)"
+    embedded = "database: the embedded PostgreSQL in .local/pgdata"
     assert lines[0] == embedded or lines[0].endswith("(from DATABASE_URL)"), lines[0]
     assert "password" not in lines[0].lower()
 
@@ -79,7 +79,7 @@ def test_manage_py_test_runs_the_tests_with_pytest():
             sys.executable,
             "manage.py",
             "test",
-            "posts/tests/test_seed.py",
+            "demo/tests/test_seed.py",
             "-k",
             "bad_arguments",
             "-p",
@@ -90,5 +90,5 @@ def test_manage_py_test_runs_the_tests_with_pytest():
     assert found.returncode == 0, found.stdout + found.stderr
     assert "manage.py test runs pytest" in found.stdout and "1 passed" in found.stdout
     # No test found is a failure (pytest's 5), not Django's "Ran 0 tests" and 0.
-    none = run([sys.executable, "manage.py", "test", "posts/tests/test_seed.py", "-k", "no_such_test"], **own)
+    none = run([sys.executable, "manage.py", "test", "demo/tests/test_seed.py", "-k", "no_such_test"], **own)
     assert none.returncode == 5, none.stdout
