@@ -157,7 +157,7 @@ def test_a_moderator_hides_a_reported_post_from_the_queue(server, page, screensh
     assert record == ("hide", MODERATOR, "Advertising")
 
 
-def test_every_column_of_the_queue_fits_a_1280_pixel_screen(server, page, screenshots):
+def test_every_column_of_the_queue_fits_a_1280_pixel_screen(server, page, tmp_path):
     """At 1280 px, with the admin's navigation sidebar open as it is by default, every column
     of the queue is on screen: none cut off or behind a sideways scroll."""
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -166,7 +166,7 @@ def test_every_column_of_the_queue_fits_a_1280_pixel_screen(server, page, screen
     page.locator("#id_password").fill(PASSWORD)
     page.locator("input[type=submit]").click()
     page.locator("#result_list").wait_for()
-    page.screenshot(path=screenshots / "moderation-queue-1280.png", full_page=True)
+    page.screenshot(path=tmp_path / "moderation-queue-1280.png", full_page=True)  # to look at
     width = page.evaluate("document.documentElement.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     headers = page.locator("#result_list thead th")
