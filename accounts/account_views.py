@@ -28,12 +28,13 @@ SESSIONS_ENDED = "Every access and refresh token issued to the user so far stops
 def confirm_password(request: Request, user: User, password: str) -> None:
     """Check the caller's password: 403 ``Invalid Credentials`` when wrong, 429 past the
     failed-login limit (LOGIN_FAILURE_RATE, per client address, shared with POST /login)."""
-    attempt = LOGIN_FAILURES.count(client_address(request))
+    address = client_address(request)
+    attempt = LOGIN_FAILURES.check(address)
     if attempt.over_limit:
         raise Throttled(attempt.retry_after, detail=TOO_MANY_FAILURES)
     if not user.check_password(password):
+        LOGIN_FAILURES.count(address)  # only a wrong password counts (as at POST /login)
         raise PermissionDenied(INVALID_CREDENTIALS)
-    LOGIN_FAILURES.uncount(attempt)
 
 
 class BodyOnDeleteSchema(EndpointSchema):

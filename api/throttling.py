@@ -12,6 +12,7 @@ them; the throttle classes here are DRF throttles over these atomic counts inste
 import hashlib
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -40,8 +41,9 @@ def client_address(request: Request | HttpRequest) -> str:
 
 class FixedWindowLimit:
     """At most ``rate.limit`` counted events per client address in each window of the rate's
-    period. A caller counts an event before acting and takes it back (``uncount``) once it knows
-    the event should not count, so concurrent events are never let through past the limit."""
+    period. ``count`` counts an event and says whether it is within the limit, so concurrent
+    events are never let through past it; ``check`` only looks, for events that are counted
+    once they have happened (a wrong password)."""
 
     def __init__(self, scope: str, setting: str) -> None:
         self.scope = scope
@@ -68,21 +70,49 @@ class FixedWindowLimit:
             cache.add(key, 0, timeout=2 * rate.period)
             used = cache.incr(key)
         except Exception:
-            # A limit must not take the API down with its cache: count nothing, serve the request.
-            logger.exception("rate limit %s: cache unavailable, not limiting", self.scope)
+            _cache_unavailable(self.scope)
             return Counted(key=None, retry_after=None)
+        _cache_answered()
         if used <= rate.limit:
             return Counted(key=key, retry_after=None)
         return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
 
-    def uncount(self, counted: "Counted") -> None:
-        """Take back an event counted earlier (it turned out not to count)."""
-        if counted.key is None:
-            return
+    def check(self, address: str) -> "Counted":
+        """Whether the address is already past the limit, counting nothing: for events known
+        only once they happened (a wrong password), which are then counted with ``count``."""
+        rate = self.rate
+        now = time.time()
+        window = int(now // rate.period)
+        key = self._key(address, window)
         try:
-            cache.decr(counted.key)
-        except Exception:  # the key is gone or the cache is down: nothing to take back
-            logger.debug("rate limit %s: nothing to uncount", self.scope)
+            used = cache.get(key) or 0
+        except Exception:
+            _cache_unavailable(self.scope)
+            return Counted(key=None, retry_after=None)
+        _cache_answered()
+        if used < rate.limit:
+            return Counted(key=key, retry_after=None)
+        return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
+
+
+# Whether the last use of the cache failed: an outage is one warning, not one per request.
+_cache_down = threading.Event()
+
+
+def _cache_unavailable(scope: str) -> None:
+    """A limit must not take the API down with its cache: count nothing, serve the request,
+    and warn once when the cache stops answering (not on every request while it is down). The
+    Redis client gives up within its socket timeouts (settings.CACHES), so a hung Redis costs a
+    request tens of milliseconds, not the operating system's TCP timeouts."""
+    if not _cache_down.is_set():
+        _cache_down.set()
+        logger.warning("rate limits: cache unavailable, not limiting until it answers (first seen by %s)", scope)
+
+
+def _cache_answered() -> None:
+    if _cache_down.is_set():
+        _cache_down.clear()
+        logger.warning("rate limits: cache answers again, limiting")
 
 
 @dataclass(frozen=True)
@@ -148,18 +178,24 @@ class LoginFailureThrottle(FixedWindowThrottle):
     """Failed logins per client address (LOGIN_FAILURE_RATE); the count the admin's login form
     (config/admin_site.py) and the password-confirming routes keep too.
 
-    Each attempt is counted before the password is checked, so concurrent guesses cannot get
-    past the limit together, and settled once the answer is known: anything but the refusal of
-    the credentials (403) is taken back, so only a wrong password counts."""
+    An address already past the limit is refused before its password is checked; otherwise the
+    attempt counts only once its answer is the refusal of the credentials (403), so a correct
+    login is never refused because other logins were in flight (the contract: successful logins
+    are not counted). Guesses sent together before the count reaches the limit may all be
+    checked: at most the requests a server has in flight at once (workers x threads)."""
 
     limit = LOGIN_FAILURES
     message = "Too many failed logins from this address."
 
+    def allow_request(self, request: Request, view: object) -> bool:
+        """False (a 429) when the address is past the limit; counts nothing yet."""
+        self.counted = self.limit.check(self.get_ident(request) or "")
+        return not self.counted.over_limit
+
     def settle(self, request: Request, response: Response) -> None:
-        """Called by the base endpoint with the response: uncount it unless it is a 403."""
-        if self.counted is not None and response.status_code != status.HTTP_403_FORBIDDEN:
-            self.limit.uncount(self.counted)
-            self.counted = None
+        """Called by the base endpoint with the response: a 403 counts as a failed login."""
+        if response.status_code == status.HTTP_403_FORBIDDEN and not self.refused:
+            self.limit.count(self.get_ident(request) or "")
 
 
 class PasswordResetRateThrottle(FixedWindowThrottle):

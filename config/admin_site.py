@@ -8,7 +8,7 @@ says so in the admin's own error box, without checking the password.
 django-axes does this for Django's login forms, but it keeps a count of its own (lockouts after
 ``AXES_FAILURE_LIMIT`` with a cool-off, not the fixed windows of ``LOGIN_FAILURE_RATE``) and
 reads before it writes, so concurrent guesses can pass its limit together; sharing one count
-with the API's limiter (api/throttling.py), which counts first and takes back, is what the
+with the API's limiter (api/throttling.py), which counts each wrong password, is what the
 API contract asks for, and takes one form and one site here.
 """
 
@@ -31,7 +31,8 @@ class RateLimitedAuthenticationForm(AdminAuthenticationForm):
     request: HttpRequest
 
     def clean(self) -> dict:
-        attempt = LOGIN_FAILURES.count(client_address(self.request))
+        address = client_address(self.request)
+        attempt = LOGIN_FAILURES.check(address)
         if attempt.over_limit:
             self.retry_after = attempt.retry_after
             raise ValidationError(
@@ -44,8 +45,8 @@ class RateLimitedAuthenticationForm(AdminAuthenticationForm):
         finally:
             # Only a password that was checked and wrong counts (as at POST /login).
             tried = self.cleaned_data.get("username") is not None and self.cleaned_data.get("password")
-            if not (tried and self.user_cache is None):
-                LOGIN_FAILURES.uncount(attempt)
+            if tried and self.user_cache is None:
+                LOGIN_FAILURES.count(address)
 
 
 class RateLimitedAdminSite(AdminSite):

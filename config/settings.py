@@ -237,7 +237,13 @@ SIMPLE_JWT = {
 # Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.
 if redis_url := env("REDIS_URL"):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # A hung Redis costs a request tens of milliseconds, not the kernel's TCP timeouts:
+            # the limits then fail open, with one warning (api/throttling.py; docs/abuse.md).
+            "OPTIONS": {"socket_connect_timeout": 0.05, "socket_timeout": 0.05},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
