@@ -19,8 +19,8 @@ from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
-from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt import tokens as simplejwt_tokens
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import Token
 
 from api import rows

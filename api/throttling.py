@@ -106,7 +106,9 @@ def _cache_unavailable(scope: str) -> None:
     request tens of milliseconds, not the operating system's TCP timeouts."""
     if not _cache_down.is_set():
         _cache_down.set()
-        logger.warning("rate limits: cache unavailable, not limiting until it answers (first seen by %s)", scope)
+        logger.warning(
+            "rate limits: cache unavailable, not limiting until it answers (first seen by %s)", scope
+        )
 
 
 def _cache_answered() -> None:

@@ -58,7 +58,10 @@ def test_correct_logins_in_flight_together_are_all_200(make_user):
 
 def test_a_hung_redis_fails_open_at_once_with_one_warning(make_user):
     make_user("owner@example.com", password=PASSWORD)
-    with redis_server() as (redis, url), gunicorn({"REDIS_URL": url, "LOGIN_FAILURE_RATE": "2/hour"}) as server:
+    with (
+        redis_server() as (redis, url),
+        gunicorn({"REDIS_URL": url, "LOGIN_FAILURE_RATE": "2/hour"}) as server,
+    ):
         assert [server.login(password="wrong-pass").status for _ in range(3)] == [403, 403, 429]
         redis.send_signal(signal.SIGSTOP)  # alive, connections open, never answering
         # Each request would wait on its socket (seconds); with the client's timeouts it fails
