@@ -53,7 +53,12 @@ EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR /
 # Behind PgBouncer in transaction pooling mode nothing may outlive a transaction: no
 # server-side cursors, no prepared statements (config/databases.py's connection_settings).
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
-connection_settings(_default_db, transaction_pooling=TRANSACTION_POOLING)
+# Seconds a request's statement may run before PostgreSQL cancels it (a 503 with Retry-After);
+# 0 turns it off. Management commands are not bounded (config/postgresql/base.py).
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 3, minimum=0)
+connection_settings(
+    _default_db, transaction_pooling=TRANSACTION_POOLING, statement_timeout=DATABASE_STATEMENT_TIMEOUT
+)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -260,6 +265,7 @@ _replicas = replica_databases(
     pin_seconds=REPLICA_PIN_SECONDS,
     max_lag_seconds=REPLICA_MAX_LAG_SECONDS,
     transaction_pooling=TRANSACTION_POOLING,
+    statement_timeout=DATABASE_STATEMENT_TIMEOUT,
 )
 DATABASES.update(_replicas)
 REPLICA_DATABASES = list(_replicas)
