@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "config.cors.CorsMiddleware",
     # After CORS, so that a 413 for a chunked body is readable by a front end too.
     "config.chunked.ChunkedBodyMiddleware",
+    # Every body of every content type within DATA_UPLOAD_MAX_MEMORY_SIZE (413), files included.
+    "config.body_limit.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -178,6 +180,10 @@ CSRF_FAILURE_VIEW = "config.csrf.csrf_failure"
 # A request body past this is a 413. The largest valid post (100,000 characters, each of which
 # may be a 12-byte JSON escape such as "\ud83c\udf89") is about 1.2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Multipart file parts too are within that limit (config/body_limit.py): kept in memory, never
+# written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 # Set but empty (as an env file or compose template often leaves it) means the default too.
 _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
