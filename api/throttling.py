@@ -230,6 +230,7 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "REPORT_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
+        "EXPENSIVE_READ_RATE",
     ):
         try:
             parse_rate(getattr(settings, setting))

@@ -285,6 +285,10 @@ REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+# Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
+# once, and per window.
+EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
+EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "60/minute")
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.

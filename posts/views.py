@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.request_types import AuthenticatedRequest
+from api import read_budget
 from api import schema as http_schema
 from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
 from api.endpoints import EndpointViewSet, parse_query
@@ -143,12 +144,21 @@ class PostViewSet(
             200: PostOutSerializer(many=True),
             **http_schema.NOT_MODIFIED,
             **http_schema.PRECONDITION_FAILED,
+            **error_responses(429, messages={429: read_budget.TOO_MANY}),
         },
     )
     def list(self, request: Request) -> Response:
         # Strict limit/skip (a 422 for "?limit=" or "?limit=x") and keyset cursors do not fit
         # DRF's paginators, so the list pages itself.
         query = self.list_params = list_query(request)
+        exact_count = prefers_exact_count(request)
+        if read_budget.is_expensive(search=query["search"], skip=query["skip"], exact_count=exact_count):
+            with read_budget.spend(self.request.user.pk):
+                return self.list_page(request, query, exact_count=exact_count)
+        return self.list_page(request, query, exact_count=exact_count)
+
+    def list_page(self, request: Request, query: dict[str, Any], *, exact_count: bool) -> Response:
+        """The list's answer for its parsed query (``list_query``)."""
         ordering = ORDERINGS[query["sort"]]
         if query["cursor"] is None and not query["search"]:  # the same read, its SQL written once
             page = offset_page(self.request.user, ordering, skip=query["skip"], limit=query["limit"])
@@ -165,7 +175,7 @@ class PostViewSet(
         }
         if link := link_header(request, page, ordering, keep):
             headers["Link"] = link
-        if prefers_exact_count(request):
+        if exact_count:
             headers["X-Total-Count"] = str(self.filter_queryset(self.get_queryset()).count())
             headers["Preference-Applied"] = "count=exact"
         return Response(PostOutSerializer(page.rows, many=True).data, headers=headers)
