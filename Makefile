@@ -11,7 +11,7 @@ WITH_DB := $(PY) -m config.embedded_db
 # For Django's commands that load the settings but use no database (make lint): nothing listens here.
 NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 
-.PHONY: help run test quick lint install bench bench-semantics
+.PHONY: help run test quick lint install bench bench-semantics bench-abuse
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
 	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see README)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
+	@echo "make bench-abuse  one user's worst reads against another user's list (docs/abuse.md)"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
 $(PY):
@@ -74,3 +75,7 @@ bench: install
 # make bench-semantics  what Link, ETag, If-None-Match, count=exact and cursors cost (bench/semantics.py)
 bench-semantics: install
 	$(WITH_DB) $(PY) bench/semantics.py $(ARGS)
+
+# make bench-abuse  16 clients of one user's worst reads against another user's list (bench/abuse.py)
+bench-abuse: install
+	$(WITH_DB) $(PY) bench/abuse.py $(ARGS)
