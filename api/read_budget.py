@@ -55,19 +55,19 @@ def spend(user_id: int) -> Iterator[None]:
     """Hold one of the user's expensive reads for the ``with`` block. Raises DRF's Throttled
     (429 with ``Retry-After``) when the user has ``EXPENSIVE_READS_IN_FLIGHT`` in progress
     already, or has used ``EXPENSIVE_READ_RATE`` in this window."""
-    counted = EXPENSIVE_READS.count(f"user:{user_id}")
-    if counted.over_limit:
-        raise Throttled(counted.retry_after, detail=TOO_MANY)
     key = f"expensive-reads-in-flight:{user_id}"
     try:
         cache.add(key, 0, timeout=IN_FLIGHT_EXPIRY)
         in_flight = cache.incr(key)
     except Exception:  # the rate limits' own warning says the cache is down
         in_flight = None
-    if in_flight is not None and in_flight > settings.EXPENSIVE_READS_IN_FLIGHT:
-        _release(key)
-        raise Throttled(1, detail=TOO_MANY)
     try:
+        if in_flight is not None and in_flight > settings.EXPENSIVE_READS_IN_FLIGHT:
+            raise Throttled(1, detail=TOO_MANY)
+        # Counted only once in progress: a read refused above spends none of the window.
+        counted = EXPENSIVE_READS.count(f"user:{user_id}")
+        if counted.over_limit:
+            raise Throttled(counted.retry_after, detail=TOO_MANY)
         yield
     finally:
         if in_flight is not None:

@@ -10,7 +10,8 @@ cannot serve (`~`, `%%%`, `a`), the deepest `skip`, and `Prefer: count=exact`. T
 two medians (and of the 90th percentiles) is the figure; each phase is bounded by --duration.
 
 With --unbounded the same is measured first against a server without the bounds (no
-statement timeout, no budget for expensive reads), so both ratios come from one run.
+statement timeout, no budget for expensive reads), so both ratios come from one run. Without
+--redis-url each worker process counts the budget on its own, as `make run` serves it.
 
     make bench-abuse ARGS="--posts=200000 --duration=15"
 """
@@ -70,7 +71,9 @@ def login(url: str, email: str) -> str:
     return token
 
 
-def attack(url: str, token: str, reads: list, clients: int, seconds: float, results: "multiprocessing.Queue") -> None:
+def attack(
+    url: str, token: str, reads: list, clients: int, seconds: float, results: "multiprocessing.Queue"
+) -> None:
     """`clients` threads looping over `reads` for `seconds`; puts the Counter of statuses."""
     host, port = urllib.parse.urlsplit(url).netloc.split(":")
     statuses: Counter[str] = Counter()
@@ -156,23 +159,32 @@ def measure(label: str, env: dict[str, str], posts: int, clients: int, seconds: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--posts", type=int, default=200_000)
     parser.add_argument("--clients", type=int, default=16, help="the attacking user's clients")
     parser.add_argument("--duration", type=float, default=15, help="seconds per phase")
     parser.add_argument("--unbounded", action="store_true", help="measure a server without the bounds first")
+    parser.add_argument(
+        "--redis-url", default="", help="REDIS_URL for the server: one budget for all its workers"
+    )
     args = parser.parse_args()
     os.environ["DEBUG"] = "false"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.chdir(ROOT)
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"])
     started = time.monotonic()
-    seed = [f"--users=100", f"--posts={args.posts}", f"--votes={args.posts}", f"--password={PASSWORD}"]
+    seed = ["--users=100", f"--posts={args.posts}", f"--votes={args.posts}", f"--password={PASSWORD}"]
     run([PYTHON, "manage.py", "seed", *seed])
-    print(f"seeded {args.posts} posts in {time.monotonic() - started:.0f} s; {os.cpu_count()} cores", flush=True)
+    print(
+        f"seeded {args.posts} posts in {time.monotonic() - started:.0f} s; {os.cpu_count()} cores", flush=True
+    )
     if args.unbounded:
         measure("without bounds", UNBOUNDED, args.posts, args.clients, args.duration)
-    measure("as configured", {}, args.posts, args.clients, args.duration)
+    shared = {"REDIS_URL": args.redis_url} if args.redis_url else {}
+    label = "as configured, counts in Redis" if shared else "as configured, counts per worker process"
+    measure(label, shared, args.posts, args.clients, args.duration)
 
 
 if __name__ == "__main__":

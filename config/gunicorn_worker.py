@@ -24,25 +24,30 @@ from gunicorn.workers import gthread
 REQUEST_READ_SECONDS = 10.0
 # Past this much head without its end, gunicorn's own parser answers (431 or 400).
 HEAD_LIMIT = 64 * 1024
-# Read ahead at most this much body: the largest body the app accepts (settings.py), plus
-# a little; a longer declared body is refused by Django from its Content-Length alone.
+# Read ahead a body of known length up to the largest the app accepts (settings.py), plus a
+# little; a longer declared body is refused from its Content-Length alone (config/body_limit.py).
 BODY_LIMIT = 2 * 1024 * 1024 + 64 * 1024
 CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})[ \t]*\r\n", re.IGNORECASE)
 CHUNKED = re.compile(rb"\r\ntransfer-encoding:", re.IGNORECASE)
+# A client that asks to be told to go on (curl, for larger bodies) sends its body only then.
+EXPECT_CONTINUE = re.compile(rb"\r\nexpect:[ \t]*100-continue", re.IGNORECASE)
 
 
 def _wanted(buffer: bytes) -> int | None:
     """How many bytes the request in ``buffer`` takes (head and body), once its head is there;
-    None while the head is incomplete. A chunked body, or any head this cannot read simply
+    None while the head is incomplete. A chunked body, a body awaited behind ``Expect:
+    100-continue``, one longer than the app accepts, or any head this cannot read simply
     (several lengths), is left to gunicorn's parser: the head alone is then awaited."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
         return None if len(buffer) < HEAD_LIMIT else len(buffer)
     head = buffer[: end + 2]
     lengths = CONTENT_LENGTH.findall(head)
-    if CHUNKED.search(head) or len(lengths) != 1:
+    if CHUNKED.search(head) or EXPECT_CONTINUE.search(head) or len(lengths) != 1:
         return end + 4
-    return end + 4 + min(int(lengths[0]), BODY_LIMIT)
+    if int(lengths[0]) > BODY_LIMIT:  # refused from its Content-Length alone (413)
+        return end + 4
+    return end + 4 + int(lengths[0])
 
 
 class BufferedThreadWorker(gthread.ThreadWorker):

@@ -72,3 +72,20 @@ def test_two_requests_on_one_kept_alive_connection(gunicorn):
             chunk = sock.recv(65536)
             assert chunk, answer
             answer += chunk
+
+
+def test_a_client_waiting_for_100_continue_is_told_to_go_on(gunicorn):
+    server = gunicorn()
+    body = b'{"email": "continue@example.com", "password": "password123"}'
+    head = (
+        b"POST /users/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" % len(body)
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 100 Continue")  # the body is awaited
+        sock.sendall(body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 201 "), answer[:200]
