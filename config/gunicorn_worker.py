@@ -17,6 +17,7 @@ on one thread per worker there. The threads stay; only the reading moves off the
 
 import re
 import time
+from typing import Any
 
 from gunicorn.workers import gthread
 
@@ -54,7 +55,8 @@ class BufferedThreadWorker(gthread.ThreadWorker):
     """``gthread`` with requests read ahead off the threads (the module's docstring says why).
     Plain HTTP/1.1 only, as this app is served (TLS ends at the proxy or load balancer)."""
 
-    def handle(self, conn: gthread.TConn) -> object:
+    # conn: gunicorn's TConn, carrying this worker's read_ahead and read_deadline between turns.
+    def handle(self, conn: Any) -> object:
         """Read what has arrived without blocking; serve the request once it is whole, or give
         the connection back to the poller until more arrives (gunicorn's ``_DEFER``). New and
         kept-alive connections alike."""
