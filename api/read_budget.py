@@ -28,6 +28,7 @@ from django.core.cache import cache
 from rest_framework.exceptions import Throttled
 
 from api.throttling import FixedWindowLimit
+from config import cache_outage
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def spend(user_id: int) -> Iterator[None]:
     try:
         cache.add(key, 0, timeout=IN_FLIGHT_EXPIRY)
         in_flight = cache.incr(key)
-    except Exception:  # the rate limits' own warning says the cache is down
+    except Exception:
+        cache_outage.unavailable("expensive reads")
         in_flight = None
     try:
         if in_flight is not None and in_flight > settings.EXPENSIVE_READS_IN_FLIGHT:

@@ -12,7 +12,6 @@ them; the throttle classes here are DRF throttles over these atomic counts inste
 import hashlib
 import logging
 import math
-import threading
 import time
 from dataclasses import dataclass
 
@@ -26,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 # Re-exported (the "as" form): the rate limits' tests read them here.
+from config import cache_outage
 from config.env import Rate as Rate
 from config.env import parse_rate as parse_rate
 
@@ -70,9 +70,9 @@ class FixedWindowLimit:
             cache.add(key, 0, timeout=2 * rate.period)
             used = cache.incr(key)
         except Exception:
-            _cache_unavailable(self.scope)
+            cache_outage.unavailable(f"rate limit {self.scope}")
             return Counted(key=None, retry_after=None)
-        _cache_answered()
+        cache_outage.answered()
         if used <= rate.limit:
             return Counted(key=key, retry_after=None)
         return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
@@ -87,34 +87,12 @@ class FixedWindowLimit:
         try:
             used = cache.get(key) or 0
         except Exception:
-            _cache_unavailable(self.scope)
+            cache_outage.unavailable(f"rate limit {self.scope}")
             return Counted(key=None, retry_after=None)
-        _cache_answered()
+        cache_outage.answered()
         if used < rate.limit:
             return Counted(key=key, retry_after=None)
         return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
-
-
-# Whether the last use of the cache failed: an outage is one warning, not one per request.
-_cache_down = threading.Event()
-
-
-def _cache_unavailable(scope: str) -> None:
-    """A limit must not take the API down with its cache: count nothing, serve the request,
-    and warn once when the cache stops answering (not on every request while it is down). The
-    Redis client gives up within its socket timeouts (settings.CACHES), so a hung Redis costs a
-    request tens of milliseconds, not the operating system's TCP timeouts."""
-    if not _cache_down.is_set():
-        _cache_down.set()
-        logger.warning(
-            "rate limits: cache unavailable, not limiting until it answers (first seen by %s)", scope
-        )
-
-
-def _cache_answered() -> None:
-    if _cache_down.is_set():
-        _cache_down.clear()
-        logger.warning("rate limits: cache answers again, limiting")
 
 
 @dataclass(frozen=True)
