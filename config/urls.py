@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChangeView
+from accounts.data_export import DataExportView
 from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
@@ -24,6 +25,7 @@ urlpatterns = [
     re_path(r"^users/?$", UserListView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", CurrentUserView.as_view(), name="user-me"),  # before users/{id}
     re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
+    re_path(r"^users/me/export/?$", DataExportView.as_view(), name="user-me-export"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),

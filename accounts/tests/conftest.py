@@ -11,9 +11,8 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.utils.crypto import get_random_string
 
+from accounts.hashers import PasslibBCryptPasswordHasher
 from accounts.models import User
 from testing import PASSWORD
 from testing.net import free_port
@@ -89,7 +88,8 @@ def server_env(smtp_server) -> dict[str, str]:
 @functools.cache
 def server_hash(password: str) -> str:
     """The password hashed as the server hashes it (this process's tests use a fast hasher)."""
-    return PBKDF2PasswordHasher().encode(password, get_random_string(12))
+    hasher = PasslibBCryptPasswordHasher()
+    return hasher.encode(password, hasher.salt())
 
 
 @pytest.fixture

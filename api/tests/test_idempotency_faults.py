@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from config.tests.test_outage import token_for
+from accounts.tokens import AccessToken
 from posts.models import Post
 from testing.databases import database_env
 from testing.db_proxy import DatabaseProxy
@@ -82,7 +82,7 @@ def retry_creates_one_post(server, token: str, key: str) -> None:
 
 def test_key_of_a_request_whose_database_went_away_is_free_on_retry(make_user):
     user = make_user("alice@example.com")
-    token = token_for(user)
+    token = str(AccessToken.for_user(user))
     proxy = DatabaseProxy(connection.settings_dict["HOST"], connection.settings_dict["PORT"])
     proxy.start()
     env = {**database_env(), "DATABASE_HOSTNAME": "127.0.0.1", "DATABASE_PORT": str(proxy.port)}
@@ -108,7 +108,7 @@ def test_key_of_a_request_whose_database_went_away_is_free_on_retry(make_user):
 
 def test_key_of_a_request_whose_worker_was_killed_is_free_on_retry(make_user):
     user = make_user("bob@example.com")
-    token = token_for(user)
+    token = str(AccessToken.for_user(user))
     with gunicorn({"DATABASE_STATEMENT_TIMEOUT": "30"}, workers=1) as server:
         with transaction.atomic():
             with connection.cursor() as cursor:

@@ -1,10 +1,10 @@
 """Django's PostgreSQL backend, with every wait of a request on the database bounded.
 
 A database that is slow, or hung (paused, a network path that went silent), must turn into
-503 answers within seconds, not requests that hang until the client gives up (config/outage.py
+503 answers within seconds, not requests that hang until the client gives up (outage/responses.py
 answers the 503 for any of the errors below):
 
-- connecting: libpq's ``connect_timeout`` (config/databases.py sets it for every use);
+- connecting: libpq's ``connect_timeout`` (environment/databases.py sets it for every use);
 - a statement: PostgreSQL's ``statement_timeout`` (``DATABASE_STATEMENT_TIMEOUT`` seconds), set
   as a startup option of each connection, so it costs no round trip; the server cancels the
   statement and the request is answered 503 with ``Retry-After``;
@@ -41,7 +41,7 @@ def bound_requests() -> None:
 class DatabaseWrapper(base.DatabaseWrapper):
     """Django's PostgreSQL DatabaseWrapper with the bounds of the module's docstring, read from
     the settings dict's ``STATEMENT_TIMEOUT`` (seconds; 0 or missing: unbounded) and
-    ``TRANSACTION_POOLING`` keys (config/databases.py)."""
+    ``TRANSACTION_POOLING`` keys (environment/databases.py)."""
 
     def _statement_timeout(self) -> float:
         return float(self.settings_dict.get("STATEMENT_TIMEOUT") or 0) if _requests_bounded else 0.0
