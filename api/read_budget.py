@@ -28,7 +28,7 @@ from django.core.cache import cache
 from rest_framework.exceptions import Throttled
 
 from api.throttling import FixedWindowLimit
-from config import cache_outage
+from outage import cache as cache_outage
 
 logger = logging.getLogger(__name__)
 

@@ -24,10 +24,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-# Re-exported (the "as" form): the rate limits' tests read them here.
-from config import cache_outage
 from environment.variables import Rate as Rate
 from environment.variables import parse_rate as parse_rate
+
+# Re-exported (the "as" form): the rate limits' tests read them here.
+from outage import cache as cache_outage
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class FixedWindowLimit:
             used = cache.incr(key)
         except Exception:
             # A limit must not take the API down with its cache: count nothing, serve the request
-            # (one warning while the cache is down, config/cache_outage.py).
+            # (one warning while the cache is down, outage/cache.py).
             cache_outage.unavailable(f"rate limit {self.scope}")
             return Counted(key=None, retry_after=None)
         cache_outage.answered()

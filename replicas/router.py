@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
-from config import cache_outage
+from outage import cache as cache_outage
 from replicas import health as replica_health
 
 PRIMARY = "default"

@@ -8,7 +8,7 @@ the process logs one warning when the cache stops answering and one when it answ
 import logging
 import threading
 
-logger = logging.getLogger("config.cache")
+logger = logging.getLogger("outage.cache")
 
 # Whether the last use of the cache in this process failed.
 _down = threading.Event()
