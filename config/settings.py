@@ -292,7 +292,7 @@ EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per use
 # Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
 # once, and per window.
 EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
-EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "60/minute")
+EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.
