@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
@@ -89,6 +90,8 @@ INSTALLED_APPS = [
     "course_import",
     # manage.py seed: demo data for every app, so it lives apart from them (demo/).
     "demo",
+    "django_tasks_db",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -316,6 +319,17 @@ def mailer_from_env() -> dict[str, Any]:
 
 MAILERS = {"default": mailer_from_env()}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", global_settings.DEFAULT_FROM_EMAIL)
+# Background work (django.tasks), stored in PostgreSQL and run by `manage.py worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Seconds before the first retry of a mail the SMTP server refused; each next one waits twice as long.
+MAIL_RETRY_FIRST = env_int("MAIL_RETRY_FIRST", 10, minimum=0)
+# Webhooks (webhooks/): receivers on loopback or private addresses only when allowed (SSRF).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)  # seconds per attempt
+WEBHOOK_RETRY_FIRST = env_int("WEBHOOK_RETRY_FIRST", 5, minimum=1)  # seconds; each next delay doubles
+WEBHOOK_RETRY_MAX_DELAY = env_int("WEBHOOK_RETRY_MAX_DELAY", 3600, minimum=1)  # seconds
+WEBHOOK_RETRY_FOR = env_int("WEBHOOK_RETRY_FOR", 86400, minimum=1)  # seconds after the event
+WEBHOOK_DELIVERY_THREADS = env_int("WEBHOOK_DELIVERY_THREADS", 4, minimum=1)  # per worker
 # Seconds a reset token stays valid (Django's PasswordResetTokenGenerator reads this).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=1)
 # A front end's reset page, with {uid} and {token}; without it the mail gives both values.

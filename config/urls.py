@@ -6,12 +6,12 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChangeView
-from accounts.data_export import DataExportView
 from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView
 from api.views import OpenApiJsonView, RootView
+from data_export.views import DataExportView
 from moderation.views import ReportView
 from posts.views import PostViewSet
 from votes.views import VoteView

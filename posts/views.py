@@ -1,5 +1,6 @@
-from typing import Any
+from typing import Any, cast
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -27,6 +28,8 @@ from posts.serializers import (
     PostSerializer,
     PostWriteSerializer,
 )
+from webhooks import events
+from webhooks.event_types import EventType
 
 NOT_FOUND = {404: "post with id: 7 was not found"}
 MISSING = {404: "post with id: 7 does not exist"}
@@ -176,13 +179,26 @@ class PostViewSet(
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Post]) -> None:
-        """The new post is the caller's."""
-        serializer.save(owner=self.request.user)
+        """The new post is the caller's; ``post.created`` is recorded in its transaction."""
+        with transaction.atomic(savepoint=False):
+            post = serializer.save(owner=self.request.user)
+            events.record(EventType.POST_CREATED, {"post_id": post.pk, "user_id": post.owner_id})
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Post]) -> None:
+        """412 for a stale If-Match (ConditionalWrites), else save; ``post.updated`` is recorded
+        in the same transaction (webhooks)."""
+        with transaction.atomic(savepoint=False):
+            super().perform_update(serializer)
+            post = cast(Post, serializer.instance)
+            events.record(EventType.POST_UPDATED, {"post_id": post.pk, "user_id": post.owner_id})
 
     def perform_destroy(self, instance: Post) -> None:
         """412 for a stale If-Match (ConditionalWrites), else delete (its votes go with it:
-        ON DELETE CASCADE)."""
-        super().perform_destroy(instance)
+        ON DELETE CASCADE); ``post.deleted`` is recorded in the same transaction (webhooks)."""
+        data = {"post_id": instance.pk, "user_id": instance.owner_id}
+        with transaction.atomic(savepoint=False):
+            super().perform_destroy(instance)
+            events.record(EventType.POST_DELETED, data)
 
     def current_etag(self, instance: Post) -> str:
         """The ETag ``GET /posts/{id}`` gives for the post now (ConditionalWrites' If-Match)."""

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from accounts.data_export import CHUNK_BYTES, SECTIONS, document
+from data_export.views import CHUNK_BYTES, SECTIONS, document
 from moderation.models import Report
 from posts.models import Post
 from testing.assertions import assert_error

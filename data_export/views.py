@@ -1,7 +1,7 @@
 """GET /users/me/export: everything the service holds about the caller, as one JSON document.
 
 The document is ``{"user", "posts", "votes", "comments", "following", "followers", "reports"}``
-(CONTRACT §7.7), written while it is read: each section's rows come from the database in
+(docs/api.md), written while it is read: each section's rows come from the database in
 batches (``QuerySet.iterator``) and go out in chunks of about 64 KB, so a large account is never
 held in memory. It holds only what the caller made or what is about the caller: their posts
 (drafts and posts staff hid included: they wrote them), their votes and reports (post ids, not
