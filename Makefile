@@ -11,7 +11,7 @@ WITH_DB := $(PY) -m devdb.embedded
 # For Django's commands that load the settings but use no database (make lint): nothing listens here.
 NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 
-.PHONY: help run test quick lint install bench bench-semantics manage bench-webhooks
+.PHONY: help run test quick lint install bench bench-semantics bench-abuse manage bench-webhooks
 .DEFAULT_GOAL := help
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
 	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see docs/benchmark.md)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
+	@echo "make bench-abuse  one user's worst reads against another user's list (docs/abuse.md)"
 	@echo "make bench-webhooks  POST /posts/ with a webhook subscribed against none; 1,000 deliveries"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
@@ -89,3 +90,7 @@ bench-webhooks: install
 # make bench-semantics  what Link, ETag, If-None-Match, count=exact and cursors cost (bench/semantics.py)
 bench-semantics: install
 	$(WITH_DB) $(PY) bench/semantics.py $(ARGS)
+
+# make bench-abuse  16 clients of one user's worst reads against another user's list (bench/abuse.py)
+bench-abuse: install
+	$(WITH_DB) $(PY) bench/abuse.py $(ARGS)

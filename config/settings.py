@@ -54,7 +54,12 @@ EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR /
 # Behind PgBouncer in transaction pooling mode nothing may outlive a transaction: no
 # server-side cursors, no prepared statements (environment/databases.py's connection_settings).
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
-connection_settings(_default_db, transaction_pooling=TRANSACTION_POOLING)
+# Seconds a request's statement may run before PostgreSQL cancels it (a 503 with Retry-After);
+# 0 turns it off. Management commands are not bounded (config/postgresql/base.py).
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 3, minimum=0)
+connection_settings(
+    _default_db, transaction_pooling=TRANSACTION_POOLING, statement_timeout=DATABASE_STATEMENT_TIMEOUT
+)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -98,6 +103,8 @@ MIDDLEWARE = [
     "config.cors.CorsMiddleware",
     # After CORS, so that a 413 for a chunked body is readable by a front end too.
     "config.chunked.ChunkedBodyMiddleware",
+    # Every body of every content type within DATA_UPLOAD_MAX_MEMORY_SIZE (413), files included.
+    "config.body_limit.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -181,6 +188,10 @@ CSRF_FAILURE_VIEW = "config.csrf.csrf_failure"
 # A request body past this is a 413. The largest valid post (100,000 characters, each of which
 # may be a 12-byte JSON escape such as "\ud83c\udf89") is about 1.2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Multipart file parts too are within that limit (config/body_limit.py): kept in memory, never
+# written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 # Set but empty (as an env file or compose template often leaves it) means the default too.
 _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
@@ -245,7 +256,13 @@ SIMPLE_JWT = {
 # Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.
 if redis_url := env("REDIS_URL"):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # A hung Redis costs a request tens of milliseconds, not the kernel's TCP timeouts:
+            # the limits then fail open, with one warning (api/throttling.py; docs/abuse.md).
+            "OPTIONS": {"socket_connect_timeout": 0.05, "socket_timeout": 0.05},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -262,6 +279,7 @@ _replicas = replica_databases(
     pin_seconds=REPLICA_PIN_SECONDS,
     max_lag_seconds=REPLICA_MAX_LAG_SECONDS,
     transaction_pooling=TRANSACTION_POOLING,
+    statement_timeout=DATABASE_STATEMENT_TIMEOUT,
 )
 DATABASES.update(_replicas)
 REPLICA_DATABASES = list(_replicas)
@@ -279,6 +297,10 @@ REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
 EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
+# Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
+# once, and per window.
+EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
+EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.
