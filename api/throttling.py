@@ -9,6 +9,7 @@ cannot all see the same count and slip through together. DRF's own throttles
 them; the throttle classes here are DRF throttles over these atomic counts instead.
 """
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.checks import Error, register
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,6 +28,7 @@ from rest_framework.throttling import BaseThrottle
 # Re-exported (the "as" form): the rate limits' tests read them here.
 from config.env import Rate as Rate
 from config.env import parse_rate as parse_rate
+from observability.metrics import rate_limit_refused as refused
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +73,23 @@ class FixedWindowLimit:
             # A limit must not take the API down with its cache: count nothing, serve the request.
             logger.exception("rate limit %s: cache unavailable, not limiting", self.scope)
             return Counted(key=None, retry_after=None)
+        reset = math.ceil(max((window + 1) * rate.period - now, 1))
         if used <= rate.limit:
-            return Counted(key=key, retry_after=None)
-        return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
+            return Counted(key=key, retry_after=None, used=used, rate=rate, reset=reset)
+        refused(self.scope)
+        return Counted(key=key, retry_after=reset, used=used, rate=rate, reset=reset)
 
-    def uncount(self, counted: "Counted") -> None:
-        """Take back an event counted earlier (it turned out not to count)."""
+    def uncount(self, counted: "Counted") -> "Counted":
+        """Take back an event counted earlier (it turned out not to count); the count as it is
+        now (for the RateLimit header)."""
         if counted.key is None:
-            return
+            return counted
         try:
-            cache.decr(counted.key)
+            used = cache.decr(counted.key)
         except Exception:  # the key is gone or the cache is down: nothing to take back
             logger.debug("rate limit %s: nothing to uncount", self.scope)
+            return counted
+        return dataclasses.replace(counted, used=used, retry_after=None if used < counted.limit else counted.retry_after)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,17 @@ class Counted:
 
     key: str | None
     retry_after: int | None  # None when within the limit, else seconds until the window ends
+    # The count after this event (Redis's INCR answer, exact across workers and hosts), the
+    # rate it is counted against and the seconds until its window ends; unknown (0, None)
+    # when the cache was down.
+    used: int = 0
+    rate: Rate | None = None
+    reset: int = 0
+
+    @property
+    def limit(self) -> int:
+        """The events allowed in the window (0 when unknown)."""
+        return self.rate.limit if self.rate is not None else 0
 
     @property
     def over_limit(self) -> bool:
@@ -115,16 +133,43 @@ class FixedWindowThrottle(BaseThrottle):
 
     ``limit`` is the FixedWindowLimit; ``message`` the 429's detail (the base endpoint adds
     "Expected available in N seconds." and ``Retry-After``); ``get_ident`` whose count it is
-    (the client address by default)."""
+    (the client address by default); ``methods`` the methods counted (None: all).
+
+    The base endpoint calls ``settle`` with the answer, and sends ``headers()`` on it (the
+    ``RateLimit-Policy`` and ``RateLimit`` headers), so a view that declares the throttle gets
+    both. A replayed ``Idempotency-Key`` answer (api.idempotency) is taken back: the request
+    was counted when it was first made."""
 
     limit: FixedWindowLimit
     message: str | None = None
+    methods: frozenset[str] | None = None
     counted: Counted | None = None
 
     def allow_request(self, request: Request, view: object) -> bool:
         """Count the request; False (a 429) past the limit."""
+        if self.methods is not None and request.method not in self.methods:
+            return True
         self.counted = self.limit.count(self.get_ident(request) or "")
         return not self.counted.over_limit
+
+    def settle(self, request: Request, response: HttpResponse) -> None:
+        """Called by the base endpoint with the response: a replayed answer is not counted."""
+        if self.counted is not None and response.headers.get("Idempotent-Replayed") == "true":
+            self.counted = self.limit.uncount(self.counted)
+
+    def headers(self) -> dict[str, str]:
+        """This limit's ``RateLimit-Policy`` and ``RateLimit`` items (draft-ietf-httpapi-
+        ratelimit-headers-10): ``"post";q=30;w=60`` and ``"post";r=29;t=41``, where ``q`` is
+        the quota, ``w`` the window in seconds, ``r`` what remains of it and ``t`` the seconds
+        until it resets. None when nothing was counted (another method, the cache down)."""
+        counted = self.counted
+        if counted is None or counted.rate is None:
+            return {}
+        name = self.limit.scope
+        return {
+            "RateLimit-Policy": f'"{name}";q={counted.rate.limit};w={counted.rate.period}',
+            "RateLimit": f'"{name}";r={max(counted.rate.limit - counted.used, 0)};t={counted.reset}',
+        }
 
     @property
     def refused(self) -> bool:
@@ -155,11 +200,11 @@ class LoginFailureThrottle(FixedWindowThrottle):
     limit = LOGIN_FAILURES
     message = "Too many failed logins from this address."
 
-    def settle(self, request: Request, response: Response) -> None:
-        """Called by the base endpoint with the response: uncount it unless it is a 403."""
+    def settle(self, request: Request, response: HttpResponse) -> None:
+        """Called by the base endpoint with the response: uncount it unless it is a 403 (the
+        count afterwards is still told in the RateLimit header)."""
         if self.counted is not None and response.status_code != status.HTTP_403_FORBIDDEN:
-            self.limit.uncount(self.counted)
-            self.counted = None
+            self.counted = self.limit.uncount(self.counted)
 
 
 class PasswordResetRateThrottle(FixedWindowThrottle):
@@ -182,6 +227,60 @@ class ReportRateThrottle(FixedWindowThrottle):
         return f"user:{request.user.pk}"
 
 
+class PerUserThrottle(FixedWindowThrottle):
+    """A write limit per authenticated user (the contract's §7.8), counted on ``methods`` only."""
+
+    methods = frozenset({"POST"})
+
+    def get_ident(self, request: Request) -> str:
+        """Counted per user, not per address."""
+        return f"user:{request.user.pk}"
+
+
+POSTS = FixedWindowLimit("post", "POST_RATE")
+VOTES = FixedWindowLimit("vote", "VOTE_RATE")
+COMMENTS = FixedWindowLimit("comment", "COMMENT_RATE")
+FOLLOWS = FixedWindowLimit("follow", "FOLLOW_RATE")
+EXPORTS = FixedWindowLimit("export", "EXPORT_RATE")
+
+
+class PostRateThrottle(PerUserThrottle):
+    """New posts per user (POST_RATE)."""
+
+    limit = POSTS
+    message = "Too many posts."
+
+
+class VoteRateThrottle(PerUserThrottle):
+    """Votes per user, both directions (VOTE_RATE)."""
+
+    limit = VOTES
+    message = "Too many votes."
+
+
+class CommentRateThrottle(PerUserThrottle):
+    """New comments per user (COMMENT_RATE); for the comments routes to declare."""
+
+    limit = COMMENTS
+    message = "Too many comments."
+
+
+class FollowRateThrottle(PerUserThrottle):
+    """Follows and unfollows per user (FOLLOW_RATE); for the follows routes to declare (with
+    ``methods`` widened to DELETE if unfollowing is a DELETE)."""
+
+    limit = FOLLOWS
+    message = "Too many follows."
+
+
+class ExportRateThrottle(PerUserThrottle):
+    """Data exports per user (EXPORT_RATE); for the export route to declare (set ``methods``
+    to the method it serves)."""
+
+    limit = EXPORTS
+    message = "Too many exports."
+
+
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
     """Django system check: each rate setting must parse (``config.env.parse_rate``)."""
@@ -192,6 +291,11 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "REPORT_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
+        "POST_RATE",
+        "VOTE_RATE",
+        "COMMENT_RATE",
+        "FOLLOW_RATE",
+        "EXPORT_RATE",
     ):
         try:
             parse_rate(getattr(settings, setting))

@@ -81,10 +81,13 @@ INSTALLED_APPS = [
     "votes",
     "moderation",
     "course_import",
+    "observability",
 ]
 
 MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
+    # Near the top, so that it times and counts every answer; unused while METRICS_TOKEN is unset.
+    "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.cors.CorsMiddleware",
@@ -193,6 +196,9 @@ CORS_EXPOSE_HEADERS = [
     "ETag",
     "Idempotent-Replayed",
     "Preference-Applied",
+    # Limits a client can see before it hits them (the contract's §7.8).
+    "RateLimit-Policy",
+    "RateLimit",
 ]
 
 REST_FRAMEWORK = {
@@ -267,6 +273,15 @@ REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+# Writes per user (the contract's §7.8; api/throttling.py), with RateLimit headers on every answer.
+POST_RATE = env_rate("POST_RATE", "30/minute")
+VOTE_RATE = env_rate("VOTE_RATE", "120/minute")
+COMMENT_RATE = env_rate("COMMENT_RATE", "30/minute")
+FOLLOW_RATE = env_rate("FOLLOW_RATE", "60/minute")
+EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")
+
+# GET /metrics answers only with this bearer token; unset, it is a 404 and nothing is counted.
+METRICS_TOKEN = env("METRICS_TOKEN")
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.

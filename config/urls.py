@@ -12,6 +12,7 @@ from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView, LiveView, ReadyView
 from api.views import OpenApiJsonView, RootView
 from moderation.views import ReportView
+from observability.views import MetricsView
 from posts.views import PostViewSet
 from votes.views import VoteView
 
@@ -35,6 +36,7 @@ urlpatterns = [
     re_path(r"^health/live/?$", LiveView.as_view(), name="health-live"),
     re_path(r"^health/ready/?$", ReadyView.as_view(), name="health-ready"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
+    re_path(r"^metrics/?$", MetricsView.as_view(), name="metrics"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),

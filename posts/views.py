@@ -17,6 +17,7 @@ from api import schema as http_schema
 from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
 from api.endpoints import EndpointViewSet, parse_query
 from api.idempotency import idempotent
+from api.throttling import PostRateThrottle
 from api.openapi import error_responses
 from api.paging import keyset_page, link_header, prefers_exact_count
 from posts.models import Post
@@ -92,6 +93,8 @@ class PostViewSet(
     # DRF's order is the contract's (CONTRACT.md §4): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
+    # New posts per user (POST_RATE); reads and changes are not counted.
+    throttle_classes = [PostRateThrottle]
     # IsAuthenticated: every request that reaches an action or a hook has a logged-in user.
     request: AuthenticatedRequest
     # Any path segment reaches the view, which answers 422 for one that is not an integer.
