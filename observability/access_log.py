@@ -18,7 +18,9 @@ class JsonAccessLogger(Logger):
         """One JSON line per request; the same conditions as gunicorn's own access log."""
         if not self.access_log_enabled:
             return
-        message = self.cfg.access_log_format % self.atoms_wrapper_class(self.atoms(resp, req, environ, request_time))
+        message = self.cfg.access_log_format % self.atoms_wrapper_class(
+            self.atoms(resp, req, environ, request_time)
+        )
         request_id = next((value for name, value in resp.headers if name.lower() == "x-request-id"), None)
         line = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),

@@ -10,18 +10,23 @@ read when scraped (``register_gauge``), so the background worker's queue is meas
 database by whichever API worker answers the scrape.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+logger = logging.getLogger(__name__)
+
 # Request durations in seconds: the API answers most requests in milliseconds; the top buckets
 # catch gunicorn's 30 s timeout.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 HTTP_REQUESTS = Counter(
-    "http_requests", "HTTP requests answered, by route template, method and status.", ["route", "method", "status"]
+    "http_requests",
+    "HTTP requests answered, by route template, method and status.",
+    ["route", "method", "status"],
 )
 HTTP_REQUEST_DURATION = Histogram(
     "http_request_duration_seconds",
@@ -29,11 +34,17 @@ HTTP_REQUEST_DURATION = Histogram(
     ["route", "method"],
     buckets=DURATION_BUCKETS,
 )
-DB_QUERIES = Counter("db_queries", "Database queries run while answering requests, by route template.", ["route"])
-DB_QUERY_DURATION = Counter(
-    "db_query_duration_seconds", "Time spent in database queries while answering requests, by route template.", ["route"]
+DB_QUERIES = Counter(
+    "db_queries", "Database queries run while answering requests, by route template.", ["route"]
 )
-RATE_LIMIT_REFUSALS = Counter("rate_limit_refusals", "Requests refused past a rate limit, by limit.", ["limit"])
+DB_QUERY_DURATION = Counter(
+    "db_query_duration_seconds",
+    "Time spent in database queries while answering requests, by route template.",
+    ["route"],
+)
+RATE_LIMIT_REFUSALS = Counter(
+    "rate_limit_refusals", "Requests refused past a rate limit, by limit.", ["limit"]
+)
 WEBHOOK_DELIVERIES = Counter(
     "webhook_deliveries", "Webhook delivery attempts, by outcome (for the background worker).", ["outcome"]
 )
@@ -63,7 +74,8 @@ class RegisteredGauges(Collector):
         for name, (documentation, read) in list(_gauges.items()):
             try:
                 value = read()
-            except Exception:  # noqa: BLE001 (one broken reader must not hide every metric)
+            except Exception:  # one broken reader must not hide every other metric
+                logger.exception("metric %s: its reader failed", name)
                 continue
             if value is not None:
                 yield GaugeMetricFamily(name, documentation, value=value)

@@ -38,7 +38,12 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": TOKEN}, {"HTTP_AUTHORIZATION": "Basic x"}],
+    [
+        {},
+        {"HTTP_AUTHORIZATION": "Bearer wrong"},
+        {"HTTP_AUTHORIZATION": TOKEN},
+        {"HTTP_AUTHORIZATION": "Basic x"},
+    ],
 )
 def test_without_the_token_metrics_is_not_found(metrics_on, headers):
     assert_error(APIClient().get("/metrics", **headers), 404, "Not Found")
@@ -76,7 +81,9 @@ def test_rate_limit_refusals_are_counted_by_limit(metrics_on, settings, user, fr
     settings.POST_RATE = "1/minute"
     before = sample(scrape(), "rate_limit_refusals_total", limit="post")
     client = client_for(user)
-    answers = [client.post("/posts/", {"title": "t", "content": "c"}, format="json").status_code for _ in range(3)]
+    answers = [
+        client.post("/posts/", {"title": "t", "content": "c"}, format="json").status_code for _ in range(3)
+    ]
     assert answers == [201, 429, 429]
     assert sample(scrape(), "rate_limit_refusals_total", limit="post") - before == 2
 

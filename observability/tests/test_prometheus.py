@@ -49,7 +49,9 @@ def query(port: int, expression: str) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
-@pytest.mark.skipif(not shutil.which("prometheus"), reason="needs Debian's prometheus (apt-get install prometheus)")
+@pytest.mark.skipif(
+    not shutil.which("prometheus"), reason="needs Debian's prometheus (apt-get install prometheus)"
+)
 def test_prometheus_counts_every_request_across_two_workers():
     env = {"METRICS_TOKEN": TOKEN, "GUNICORN_THREADS": "1"}
     with gunicorn(env, workers=2) as server, tempfile.TemporaryDirectory(prefix="prometheus-") as tmp:
