@@ -75,7 +75,7 @@ def pending_migrations() -> list[str]:
 class ReadyView(Endpoint):
     """GET /health/ready: 200 ``{"status": "ok"}`` when the database answers and no migration
     is pending; else 503 with ``Retry-After`` and ``Database unavailable`` or
-    ``Migrations pending`` (CONTRACT.md §7.9)."""
+    ``Migrations pending`` (the contract's §7.9)."""
 
     public = True
     throttle_classes = []

@@ -22,7 +22,6 @@ from django.core.checks import Error, register
 from django.http import HttpRequest, HttpResponse
 from rest_framework import status
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 # Re-exported (the "as" form): the rate limits' tests read them here.
@@ -89,7 +88,9 @@ class FixedWindowLimit:
         except Exception:  # the key is gone or the cache is down: nothing to take back
             logger.debug("rate limit %s: nothing to uncount", self.scope)
             return counted
-        return dataclasses.replace(counted, used=used, retry_after=None if used < counted.limit else counted.retry_after)
+        return dataclasses.replace(
+            counted, used=used, retry_after=None if used < counted.limit else counted.retry_after
+        )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ def canonical(name: str) -> str:
 
 def requirements(path: Path) -> dict[str, str]:
     """The exact pins of a requirements file and of the files it includes with ``-r``."""
-    pins = {}
+    pins: dict[str, str] = {}
     for line in path.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line.startswith("-r "):
@@ -61,7 +61,9 @@ def problems(root: Path = ROOT) -> list[str]:
         pins, direct = locked(lock_path)
         for name, version in sorted(wanted.items()):
             if pins.get(name) != version:
-                found.append(f"{lock_name}: {name} is {pins.get(name, 'missing')}, {requirements_name} says {version}")
+                found.append(
+                    f"{lock_name}: {name} is {pins.get(name, 'missing')}, {requirements_name} says {version}"
+                )
         for name in sorted(direct - set(wanted)):
             found.append(f"{lock_name}: {name} is no longer in {requirements_name}")
     if not found:
@@ -69,7 +71,9 @@ def problems(root: Path = ROOT) -> list[str]:
         development, _ = locked(root / "requirements-dev.lock")
         for name, version in sorted(runtime.items()):
             if development.get(name) != version:
-                found.append(f"requirements-dev.lock: {name} is {development.get(name)}, requirements.lock has {version}")
+                found.append(
+                    f"requirements-dev.lock: {name} is {development.get(name)}, requirements.lock has {version}"
+                )
     return found
 
 

@@ -17,9 +17,9 @@ from api import schema as http_schema
 from api.conditional import ConditionalReads, etag_of_data, has_if_match, require_if_match
 from api.endpoints import EndpointViewSet, parse_query
 from api.idempotency import idempotent
-from api.throttling import PostRateThrottle
 from api.openapi import error_responses
 from api.paging import keyset_page, link_header, prefers_exact_count
+from api.throttling import PostRateThrottle
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, offset_page, visible_post, visible_posts

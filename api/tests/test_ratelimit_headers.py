@@ -32,8 +32,14 @@ def test_posts_carry_the_limit_and_the_third_is_429(user):
     answers = [new_post(client) for _ in range(3)]
     assert [answer.status_code for answer in answers] == [201, 201, 429]
     assert [answer["RateLimit-Policy"] for answer in answers] == ['"post";q=2;w=60'] * 3
-    assert [answer["RateLimit"] for answer in answers] == ['"post";r=1;t=60', '"post";r=0;t=60', '"post";r=0;t=60']
-    assert_error(answers[2], 429, "Too many posts. Expected available in 60 seconds.", headers={"Retry-After": "60"})
+    assert [answer["RateLimit"] for answer in answers] == [
+        '"post";r=1;t=60',
+        '"post";r=0;t=60',
+        '"post";r=0;t=60',
+    ]
+    assert_error(
+        answers[2], 429, "Too many posts. Expected available in 60 seconds.", headers={"Retry-After": "60"}
+    )
     assert user.posts.count() == 2
 
 
@@ -59,7 +65,9 @@ def test_both_vote_directions_count(user, make_post):
         '"vote";r=0;t=60',
     ]
     assert answers[0]["RateLimit-Policy"] == '"vote";q=3;w=60'
-    assert_error(answers[3], 429, "Too many votes. Expected available in 60 seconds.", headers={"Retry-After": "60"})
+    assert_error(
+        answers[3], 429, "Too many votes. Expected available in 60 seconds.", headers={"Retry-After": "60"}
+    )
     assert post.votes.count() == 1
 
 
@@ -92,7 +100,9 @@ def test_signups_and_password_resets_carry_the_limit(api_client):
     signup = api_client.post("/users/", {"email": "a@example.com", "password": "password123"}, format="json")
     assert signup.status_code == 201
     assert (signup["RateLimit-Policy"], signup["RateLimit"]) == ('"signup";q=2;w=60', '"signup";r=1;t=60')
-    answers = [api_client.post("/password-reset", {"email": "a@example.com"}, format="json") for _ in range(3)]
+    answers = [
+        api_client.post("/password-reset", {"email": "a@example.com"}, format="json") for _ in range(3)
+    ]
     assert [answer.status_code for answer in answers][2] == 429
     assert [answer["RateLimit"] for answer in answers] == [
         f'"password-reset";r={remaining};t=3600' for remaining in (1, 0, 0)
@@ -108,8 +118,14 @@ def test_the_headers_are_exposed_to_cors_front_ends(user):
 
 def test_the_later_features_limits_are_declared_with_the_contracts_defaults(settings):
     assert (settings.POST_RATE, settings.VOTE_RATE) == ("2/minute", "3/minute")  # this module's
-    assert (settings.COMMENT_RATE, settings.FOLLOW_RATE, settings.EXPORT_RATE) == ("30/minute", "60/minute", "5/hour")
-    assert [throttle.limit.scope for throttle in (CommentRateThrottle, FollowRateThrottle, ExportRateThrottle)] == [
+    assert (settings.COMMENT_RATE, settings.FOLLOW_RATE, settings.EXPORT_RATE) == (
+        "30/minute",
+        "60/minute",
+        "5/hour",
+    )
+    assert [
+        throttle.limit.scope for throttle in (CommentRateThrottle, FollowRateThrottle, ExportRateThrottle)
+    ] == [
         "comment",
         "follow",
         "export",

@@ -69,7 +69,10 @@ def test_each_request_is_a_trace_with_its_queries_and_request_id():
     try:
         with gunicorn(env, workers=2) as server:
             email = "tracer@example.com"
-            assert server.request("POST", "/users/", json_body={"email": email, "password": PASSWORD}).status == 201
+            assert (
+                server.request("POST", "/users/", json_body={"email": email, "password": PASSWORD}).status
+                == 201
+            )
             login = server.login(email)
             assert login.status == 200, (login.body, server.log()[-3000:])
             token = login.json()["access_token"]
