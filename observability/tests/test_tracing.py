@@ -22,9 +22,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class Receiver(ThreadingHTTPServer):
-    """An OTLP/HTTP receiver: keeps the body of each POST /v1/traces."""
+    """An OTLP/HTTP receiver (POST /v1/traces, protobuf) or a Sentry ingest (POST
+    /api/<project>/envelope/) on loopback: keeps the body of each request to `path`."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "/v1/traces", content_type: str = "application/x-protobuf") -> None:
         self.bodies: list[bytes] = []
         received = self.bodies
 
@@ -33,7 +34,7 @@ class Receiver(ThreadingHTTPServer):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
-                if self.path == "/v1/traces" and self.headers["Content-Type"] == "application/x-protobuf":
+                if self.path == path and self.headers["Content-Type"].startswith(content_type):
                     received.append(body)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")
@@ -128,6 +129,30 @@ def test_unset_neither_sdk_is_imported():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_unhandled_error_reaches_sentry_without_the_password_or_the_token():
+    ingest = Receiver("/api/1/envelope/", content_type="application/x-sentry-envelope")
+    password, token = "correct-horse-battery-staple-42", "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJl"
+    env = {
+        "SENTRY_DSN": f"http://public@127.0.0.1:{ingest.server_port}/1",
+        # The project's settings with a route that fails quoting its input (config/tests/leak_urls.py).
+        "DJANGO_SETTINGS_MODULE": "config.tests.leak_settings",
+    }
+    try:
+        with gunicorn(env, workers=1) as server:
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+            body = json.dumps({"email": "a@example.com", "password": password})
+            assert server.request("POST", "/leak", body, headers).status == 500
+            deadline = time.monotonic() + 20
+            while not ingest.bodies and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        ingest.shutdown()
+    sent = b"".join(ingest.bodies).decode("utf-8", "replace")
+    assert "invalid literal for int() with base 10" in sent  # the error itself arrived
+    assert password not in sent
+    assert token not in sent and token.split(".")[2] not in sent
 
 
 def test_sentry_events_are_scrubbed_of_tokens_and_passwords():
