@@ -133,7 +133,10 @@ def test_unset_neither_sdk_is_imported():
 
 def test_an_unhandled_error_reaches_sentry_without_the_password_or_the_token():
     ingest = Receiver("/api/1/envelope/", content_type="application/x-sentry-envelope")
-    password, token = "correct-horse-battery-staple-42", "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJl"
+    password, token = (
+        "correct-horse-battery-staple-42",
+        "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoxfQ.c2lnbmF0dXJl",
+    )
     env = {
         "SENTRY_DSN": f"http://public@127.0.0.1:{ingest.server_port}/1",
         # The project's settings with a route that fails quoting its input (config/tests/leak_urls.py).
