@@ -17,7 +17,7 @@ from accounts.serializers import PasswordChangeSerializer, PasswordSerializer, U
 from accounts.views import INVALID_CREDENTIALS
 from api.endpoints import Endpoint, EndpointSchema
 from api.openapi import error_responses
-from api.throttling import LOGIN_FAILURES, LoginFailureThrottle, client_address
+from api.throttling import LoginFailureThrottle, login_attempt
 
 TOO_MANY_FAILURES = LoginFailureThrottle.message
 # With EndpointSchema's 401 and 422.
@@ -28,12 +28,13 @@ SESSIONS_ENDED = "Every access and refresh token issued to the user so far stops
 def confirm_password(request: Request, user: User, password: str) -> None:
     """Check the caller's password: 403 ``Invalid Credentials`` when wrong, 429 past the
     failed-login limit (LOGIN_FAILURE_RATE, per client address, shared with POST /login)."""
-    attempt = LOGIN_FAILURES.count(client_address(request))
+    attempt = login_attempt(request)
     if attempt.over_limit:
         raise Throttled(attempt.retry_after, detail=TOO_MANY_FAILURES)
-    if not user.check_password(password):
+    failed = not user.check_password(password)
+    attempt.settle(failed=failed)
+    if failed:
         raise PermissionDenied(INVALID_CREDENTIALS)
-    LOGIN_FAILURES.uncount(attempt)
 
 
 class BodyOnDeleteSchema(EndpointSchema):

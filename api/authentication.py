@@ -10,11 +10,9 @@ With read replicas the user is read from the primary (a request with credentials
 from a replica before this), so a revoked or deleted account is refused at once.
 """
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import connections
 from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -22,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, Token
 
-from api import rows
+from api.compiled import CompiledQuery
 from config import db_router
 
 if TYPE_CHECKING:
@@ -88,23 +86,16 @@ class BearerTokenAuthentication(BaseAuthentication):
         return "Bearer"
 
 
+#: The active user of an id, compiled from its QuerySet (api/compiled.py): this read runs on
+#: every authenticated request.
+ACTIVE_USER = CompiledQuery(
+    lambda user_id: get_user_model()._default_manager.filter(pk=user_id, is_active=True), "user_id"
+)
+
+
 def active_user(user_id: int) -> "_User | None":
     """The active user of this id, or None: what
     ``get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()`` gives,
-    read from the router's database (the primary, for a request with credentials), with SQL
-    written once (api/rows.py): this read runs on every authenticated request."""
-    user_model = get_user_model()
-    alias = rows.read_alias(user_model)
-    found = rows.fetch(alias, _active_user_sql(), [user_id])
-    return rows.columns(user_model).instance(alias, found[0]) if found else None
-
-
-@cache
-def _active_user_sql() -> str:
-    user_model = get_user_model()
-    table = connections["default"].ops.quote_name(user_model._meta.db_table)
-    # Names from the model's metadata; the id is a parameter.
-    return (
-        f"SELECT {rows.columns(user_model).select} FROM {table} "  # noqa: S608
-        f"WHERE {rows.column(user_model, 'pk')} = %s AND {rows.column(user_model, 'is_active')}"
-    )
+    read from the router's database (the primary, for a request with credentials)."""
+    found = ACTIVE_USER.run(user_id=user_id)
+    return found[0] if found else None

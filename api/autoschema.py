@@ -96,6 +96,24 @@ class EndpointSchema(AutoSchema):
         and would otherwise be served from a base class for a route that declares none."""
         return ""
 
+    def _get_paginator(self) -> Any:
+        """None for api.pagination's keyset paging: its body is the page itself (a plain
+        array; the paging is in headers), where drf-spectacular would name a wrapper
+        component for it."""
+        paginator = super()._get_paginator()
+        return None if getattr(paginator, "body_is_page", False) else paginator
+
+    def get_override_parameters(self) -> list[Any]:
+        """The view's declared parameters; for a list on api.pagination's paging that declares
+        no query serializer of its own, the paging's query (its ``query_serializer_class``)."""
+        parameters = list(super().get_override_parameters())
+        paginator = super()._get_paginator()
+        if getattr(paginator, "body_is_page", False) and self._is_list_view():
+            declared = any(_is_serializer(parameter) for parameter in parameters)
+            if not declared:
+                parameters.insert(0, paginator.query_serializer(self.view))
+        return parameters
+
     def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict:
         responses = super()._get_response_bodies(direction)
         defaults = []
@@ -160,9 +178,7 @@ class EndpointSchema(AutoSchema):
             if isinstance(parameter, OpenApiParameter):
                 if parameter.location == OpenApiParameter.QUERY:
                     return True
-            elif isinstance(parameter, Serializer) or (
-                isinstance(parameter, type) and issubclass(parameter, Serializer)
-            ):
+            elif _is_serializer(parameter):
                 return True
         return False
 
@@ -201,3 +217,11 @@ class EndpointSchema(AutoSchema):
                 rest = {key: value for key, value in schema.items() if key != "oneOf"}
                 schema.clear()
                 schema.update({**branches[0], **rest})
+
+
+def _is_serializer(parameter: Any) -> bool:
+    """Whether a declared parameter is a serializer (class or instance): its fields are
+    parameters."""
+    return isinstance(parameter, Serializer) or (
+        isinstance(parameter, type) and issubclass(parameter, Serializer)
+    )

@@ -10,8 +10,11 @@ ETag and gets the 412.
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 from rest_framework import exceptions, status
@@ -96,3 +99,70 @@ class ConditionalReads(_ViewBase):
         # Django's 304 (an HttpResponseNotModified): DRF hands on any HttpResponse a view's
         # finalize_response returns, though its stubs declare a Response.
         return conditional  # type: ignore[return-value]
+
+
+if TYPE_CHECKING:
+    from rest_framework import generics, mixins
+
+    class _WritesBase(mixins.UpdateModelMixin, mixins.DestroyModelMixin, generics.GenericAPIView[Any]):
+        pass
+else:
+    _WritesBase = object
+
+
+class ConditionalWrites(_WritesBase):
+    """A view mixin for UpdateModelMixin and DestroyModelMixin: PUT, PATCH and DELETE honour
+    `If-Match` (412 when it does not list the ETag GET would give now), checked after 404, 403
+    and 422. With `If-Match` the read, the comparison and the write are one transaction, the
+    object read ``FOR UPDATE``; without it a write runs as any other, with no lock.
+
+    The view gives ``current_etag(instance)``: the ETag its GET answers for the instance (for a
+    GET served as ``ReadSerializer(instance).data``, ``etag_of_data(ReadSerializer(instance).data)``).
+    """
+
+    #: True while a write that carries If-Match runs: get_queryset() then locks what it reads.
+    lock_object = False
+
+    def current_etag(self, instance: Any) -> str:
+        raise NotImplementedError
+
+    def get_queryset(self) -> Any:
+        """DRF's, locked (``locked``); a view with a get_queryset of its own calls ``locked``."""
+        return self.locked(super().get_queryset())
+
+    def locked(self, queryset: Any) -> Any:
+        """`queryset` read FOR UPDATE (its own rows) while a conditional write runs."""
+        return queryset.select_for_update(of=("self",)) if self.lock_object else queryset
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """PUT, and PATCH through DRF's partial_update, as one conditional write."""
+        with self.conditional_write(request):
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """DELETE as one conditional write."""
+        with self.conditional_write(request):
+            return super().destroy(request, *args, **kwargs)
+
+    def perform_update(self, serializer: Any) -> None:
+        """Once the body is valid: 412 for a stale If-Match, else the mixin's save."""
+        self.check_if_match(serializer.instance)
+        super().perform_update(serializer)
+
+    def perform_destroy(self, instance: Any) -> None:
+        """412 for a stale If-Match, else the mixin's delete."""
+        self.check_if_match(instance)
+        super().perform_destroy(instance)
+
+    @contextmanager
+    def conditional_write(self, request: Request) -> Iterator[None]:
+        """With `If-Match`, the ``with`` block is one transaction in which the object is read
+        locked (FOR UPDATE), compared and written: the check and the write are one atomic step."""
+        self.lock_object = has_if_match(request)
+        with transaction.atomic() if self.lock_object else nullcontext():
+            yield
+
+    def check_if_match(self, instance: Any) -> None:
+        """412 unless `If-Match` holds the ETag GET would give now (only when it was sent)."""
+        if self.lock_object:
+            require_if_match(self.request, self.current_etag(instance))

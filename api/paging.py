@@ -56,6 +56,7 @@ class Cursor:
     ordering: str
     direction: str  # NEXT: the rows after the position; PREV: the rows before it
     position: tuple[Any, ...]
+    scope: str | None = None  # the list that issued it (api.pagination.list_scope)
 
 
 @dataclass
@@ -65,10 +66,14 @@ class Page[M: Model]:
     has_prev: bool
 
 
-def encode_cursor(ordering: Ordering, direction: str, row: Model) -> str:
-    """The signed, URL-safe cursor for the rows after (NEXT) or before (PREV) `row`."""
+def encode_cursor(ordering: Ordering, direction: str, row: Model, scope: str | None = None) -> str:
+    """The signed, URL-safe cursor for the rows after (NEXT) or before (PREV) `row`, on the
+    list `scope`."""
     values = [value.isoformat() if hasattr(value, "isoformat") else value for value in ordering.values(row)]
-    return signing.dumps({"o": ordering.name, "d": direction, "p": values}, salt=SALT, compress=False)
+    payload = {"o": ordering.name, "d": direction, "p": values}
+    if scope is not None:
+        payload["s"] = scope
+    return signing.dumps(payload, salt=SALT, compress=False)
 
 
 class CursorField(StrictCharField):
@@ -80,7 +85,11 @@ class CursorField(StrictCharField):
 
     default_error_messages = {"invalid_cursor": "Invalid cursor"}
 
-    def __init__(self, *, model: type[Model], orderings: Sequence[Ordering], **kwargs: Any) -> None:
+    def __init__(
+        self, *, model: type[Model] | None = None, orderings: Sequence[Ordering] = (), **kwargs: Any
+    ) -> None:
+        # Without a model and orderings (api.pagination's generic query) the position stays as
+        # signed, and keyset_page reads it with its queryset's fields.
         kwargs.setdefault("max_length", CURSOR_MAX_LENGTH)
         kwargs.setdefault("help_text", "Opaque: copy it from a `Link` header of an earlier page.")
         super().__init__(**kwargs)
@@ -93,21 +102,32 @@ class CursorField(StrictCharField):
         super().run_validators(token)  # the string's length and characters
         try:
             payload = signing.loads(token, salt=SALT)
-            ordering = self.orderings[payload["o"]]
-            if payload["d"] not in (NEXT, PREV) or len(payload["p"]) != len(ordering.fields):
+            if payload["d"] not in (NEXT, PREV) or not isinstance(payload["p"], list):
                 raise ValueError("wrong shape")
-            position = tuple(
-                model_field(self.model, name).to_python(value)
-                for name, value in zip(ordering.fields, payload["p"], strict=True)
-            )
-            if any(value is None for value in position):
-                raise ValueError("missing value")
+            position = tuple(payload["p"])
+            if self.model is not None:
+                position = read_position(self.model, self.orderings[payload["o"]], position)
+            scope = payload.get("s")
         except (signing.BadSignature, KeyError, TypeError, ValueError, DjangoValidationError):
             self.fail("invalid_cursor")
-        return Cursor(ordering.name, payload["d"], position)
+        return Cursor(str(payload["o"]), payload["d"], position, scope)
 
     def run_validators(self, value: Any) -> None:
         """Done on the string, in to_internal_value; the Cursor it becomes has no length."""
+
+
+def read_position(model: type[Model], ordering: Ordering, position: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A signed position's values as the ordering's fields' Python values; raises ValueError
+    (or Django's ValidationError) for one of another shape."""
+    if len(position) != len(ordering.fields):
+        raise ValueError("wrong shape")
+    values = tuple(
+        model_field(model, name).to_python(value)
+        for name, value in zip(ordering.fields, position, strict=True)
+    )
+    if any(value is None for value in values):
+        raise ValueError("missing value")
+    return values
 
 
 def check_ordering(cursor: Cursor | None, ordering: Ordering) -> None:
@@ -147,7 +167,13 @@ def keyset_page[M: Model](
     if cursor is None:
         rows = list(queryset.order_by(*descending)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=skip > 0)
-    after = _after(queryset, ordering, cursor.position, cursor.direction)
+    try:  # done already when the query's CursorField knew the model; then a no-op
+        position = read_position(queryset.model, ordering, cursor.position)
+    except (TypeError, ValueError, DjangoValidationError) as exc:
+        from api.errors import RequestValidationError  # api.errors reads settings' modules
+
+        raise RequestValidationError({"cursor": ["Invalid cursor"]}, location="query") from exc
+    after = _after(queryset, ordering, position, cursor.direction)
     if cursor.direction == NEXT:
         rows = list(after.order_by(*descending)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=True)
@@ -156,7 +182,7 @@ def keyset_page[M: Model](
 
 
 def link_header[M: Model](
-    request: Request, page: Page[M], ordering: Ordering, keep: dict[str, Any]
+    request: Request, page: Page[M], ordering: Ordering, keep: dict[str, Any], scope: str | None = None
 ) -> str | None:
     """RFC 8288 `Link` value with `rel="next"` and `rel="prev"` where they apply, or None.
 
@@ -172,7 +198,7 @@ def link_header[M: Model](
     ):
         if present:
             url = url or request.build_absolute_uri(request.path)
-            query = urlencode({**keep, "cursor": encode_cursor(ordering, direction, row)})
+            query = urlencode({**keep, "cursor": encode_cursor(ordering, direction, row, scope)})
             links.append(f'<{url}?{query}>; rel="{rel}"')
     return ", ".join(links) or None
 

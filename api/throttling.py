@@ -127,6 +127,40 @@ PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
 PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
 
+class LoginAttempt:
+    """One attempt at a password, counted against LOGIN_FAILURE_RATE for its client address
+    before the password is checked (concurrent guesses cannot slip past the limit together)."""
+
+    def __init__(self, counted: Counted) -> None:
+        self.counted: Counted | None = counted
+        self.settled = False
+
+    @property
+    def over_limit(self) -> bool:
+        """Whether the address is past the limit: refuse (429) without checking the password."""
+        return self.counted is not None and self.counted.over_limit
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds until the window ends when over the limit, else None."""
+        return self.counted.retry_after if self.counted is not None else None
+
+    def settle(self, *, failed: bool) -> None:
+        """Once the answer is known: only a password that was checked and wrong stays counted.
+        Settling twice changes nothing. ``counted`` is then the count as it stands."""
+        if self.counted is not None and not failed and not self.settled:
+            self.counted = LOGIN_FAILURES.uncount(self.counted)
+        self.settled = True
+
+
+def login_attempt(request: Request | HttpRequest) -> LoginAttempt:
+    """Count a password attempt of the request's client address: the one failed-login count of
+    POST /login (LoginFailureThrottle), the password-confirming routes
+    (accounts.account_views.confirm_password) and the admin's login form (config/admin_site.py).
+    The caller refuses it when ``over_limit`` and calls ``settle`` with the outcome."""
+    return LoginAttempt(LOGIN_FAILURES.count(client_address(request)))
+
+
 class FixedWindowThrottle(BaseThrottle):
     """A DRF throttle over a FixedWindowLimit: each request it sees is counted (atomically, so
     concurrent requests cannot slip past the limit together, as they can past DRF's own
@@ -200,12 +234,20 @@ class LoginFailureThrottle(FixedWindowThrottle):
 
     limit = LOGIN_FAILURES
     message = "Too many failed logins from this address."
+    attempt: LoginAttempt | None = None
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        """Count the attempt (login_attempt); False (a 429) past the limit."""
+        self.attempt = login_attempt(request)
+        self.counted = self.attempt.counted
+        return not self.attempt.over_limit
 
     def settle(self, request: Request, response: HttpResponse) -> None:
-        """Called by the base endpoint with the response: uncount it unless it is a 403 (the
-        count afterwards is still told in the RateLimit header)."""
-        if self.counted is not None and response.status_code != status.HTTP_403_FORBIDDEN:
-            self.counted = self.limit.uncount(self.counted)
+        """Called by the base endpoint with the response: only a 403 (the credentials refused)
+        stays counted; the count afterwards is what the RateLimit header tells."""
+        if self.attempt is not None:
+            self.attempt.settle(failed=response.status_code == status.HTTP_403_FORBIDDEN)
+            self.counted = self.attempt.counted
 
 
 class PasswordResetRateThrottle(FixedWindowThrottle):

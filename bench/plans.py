@@ -16,12 +16,11 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from posts.models import Post  # noqa: E402
-from posts.queries import visible_posts  # noqa: E402
 
 
 def main() -> None:
     user = User.objects.get(email="user1@example.com")
-    posts = visible_posts(user)
+    posts = Post.objects.visible_to(user)
     newest = posts.order_by("-created_at", "-id")
     middle = Post.objects.filter(published=True).order_by("id").values_list("id", flat=True)
     queries = {

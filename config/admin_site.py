@@ -17,7 +17,7 @@ from django.contrib.admin.sites import AdminSite
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 
-from api.throttling import LOGIN_FAILURES, client_address
+from api.throttling import login_attempt
 
 
 class RateLimitedAuthenticationForm(AdminAuthenticationForm):
@@ -31,7 +31,7 @@ class RateLimitedAuthenticationForm(AdminAuthenticationForm):
     request: HttpRequest
 
     def clean(self) -> dict:
-        attempt = LOGIN_FAILURES.count(client_address(self.request))
+        attempt = login_attempt(self.request)
         if attempt.over_limit:
             self.retry_after = attempt.retry_after
             raise ValidationError(
@@ -44,8 +44,7 @@ class RateLimitedAuthenticationForm(AdminAuthenticationForm):
         finally:
             # Only a password that was checked and wrong counts (as at POST /login).
             tried = self.cleaned_data.get("username") is not None and self.cleaned_data.get("password")
-            if not (tried and self.user_cache is None):
-                LOGIN_FAILURES.uncount(attempt)
+            attempt.settle(failed=bool(tried) and self.user_cache is None)
 
 
 class RateLimitedAdminSite(AdminSite):

@@ -12,7 +12,7 @@ from api.openapi import error_responses
 from api.throttling import ReportRateThrottle
 from moderation import services
 from moderation.serializers import ReportSerializer
-from posts.queries import visible_posts
+from posts.models import Post
 from votes.serializers import MessageSerializer
 
 
@@ -46,7 +46,7 @@ class ReportView(Endpoint):
         post_id = id
         # As for PUT and PATCH: the post first (404), then the body (422).
         missing = NotFound(f"post with id: {post_id} does not exist")
-        if not visible_posts(request.user).filter(pk=post_id).exists():
+        if not Post.objects.visible_to(request.user).filter(pk=post_id).exists():
             raise missing
         serializer = ReportSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)

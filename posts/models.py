@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
+from posts.querysets import PostQuerySet
+
 
 class Post(models.Model):
     # No length limit in the table, as in the original's; the API enforces its own maxima.
@@ -18,6 +20,8 @@ class Post(models.Model):
     # route, for its owner too, and is left exactly as it was, votes included, to be restored.
     # Only those actions change it: a database trigger keeps it for any other writer.
     hidden = models.BooleanField(default=False, db_default=False, editable=False)
+
+    objects = PostQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -10,7 +10,7 @@ from api.errors import Conflict
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.throttling import VoteRateThrottle
-from posts.queries import visible_posts
+from posts.models import Post
 from votes import services
 from votes.serializers import MessageSerializer, VoteSerializer
 
@@ -47,7 +47,7 @@ class VoteView(Endpoint):
         serializer.is_valid(raise_exception=True)
         post_id, direction = serializer.validated_data["post_id"], serializer.validated_data["dir"]
         post_missing = NotFound(f"Post with id: {post_id} does not exist")
-        if not visible_posts(request.user).filter(pk=post_id).exists():
+        if not Post.objects.visible_to(request.user).filter(pk=post_id).exists():
             raise post_missing
 
         if direction == 1:

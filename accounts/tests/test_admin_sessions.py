@@ -74,3 +74,28 @@ def test_successful_admin_logins_are_not_counted(settings, make_user, frozen_clo
         browser = Client()
         assert admin_login(browser, PASSWORD).status_code == 302
         assert "_auth_user_id" in browser.session
+
+
+def test_the_three_password_doors_share_one_failed_login_count(settings, make_user, frozen_clock):
+    """POST /login, a password-confirming route and the admin's login form all count through
+    api.throttling.login_attempt: failures at any of them refuse the others."""
+    settings.LOGIN_FAILURE_RATE = "3/hour"
+    boss = make_user("boss@example.com", is_staff=True, is_superuser=True)
+    browser, api = Client(), Client()
+    token = issue_pair(boss)["access_token"]
+    confirm = {"current_password": "wrong-1", "new_password": "a-new-password-123"}
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert (
+        api.post("/users/me/password", confirm, content_type="application/json", headers=bearer).status_code
+        == 403
+    )
+    assert api.post("/login", {"username": "boss@example.com", "password": "wrong-2"}).status_code == 403
+    assert admin_login(browser, "wrong-3").status_code == 200
+    # Right passwords now, at each door: the shared count refuses every one.
+    assert admin_login(browser, PASSWORD).status_code == 429
+    assert api.post("/login", {"username": "boss@example.com", "password": PASSWORD}).status_code == 429
+    confirm["current_password"] = PASSWORD
+    assert (
+        api.post("/users/me/password", confirm, content_type="application/json", headers=bearer).status_code
+        == 429
+    )

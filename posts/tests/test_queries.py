@@ -1,5 +1,7 @@
-"""The hot reads written as SQL once (posts/queries.py, api/authentication.py's active_user)
-give what the ORM's querysets give, instance for instance, for every kind of post and user."""
+"""The hot reads compiled from their QuerySets (posts/queries.py, api/authentication.py's
+active_user) run the ORM's own SQL and give what the querysets give, instance for instance, for
+every kind of post and user; the list's query parsed once per distinct query is the
+serializer's."""
 
 import pytest
 from django.db import connection
@@ -7,15 +9,16 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.request import Request
 
-from api.authentication import active_user
+from api.authentication import ACTIVE_USER, active_user
 from api.endpoints import parse_query
 from api.errors import RequestValidationError
+from api.pagination import KeysetPagination
 from api.paging import keyset_page
 from moderation import services
 from posts.models import Post
-from posts.queries import ORDERINGS, offset_page, visible_post, visible_posts
+from posts.queries import ONE, ORDERINGS, PAGES, offset_page, visible_post
 from posts.serializers import PostListQuerySerializer
-from posts.views import list_query
+from posts.views import PostViewSet
 from votes.models import Vote
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def posts(user, other_user, make_user, make_post):
     """Published posts and drafts of two users, a hidden post of each, votes on some: the kinds
-    visible_posts() tells apart. Created one at a time (created_at ties are broken by id)."""
+    visible_to() tells apart. Created one at a time (created_at ties are broken by id)."""
     moderator = make_user("mod@example.com", is_staff=True)
     made = []
     for i in range(12):
@@ -54,7 +57,7 @@ def as_tuples(rows):
 def test_offset_page_are_the_orm_pages(posts, user, other_user, sort, skip, limit):
     ordering = ORDERINGS[sort]
     for who in (user, other_user):
-        expected = keyset_page(visible_posts(who), ordering, cursor=None, skip=skip, limit=limit)
+        expected = keyset_page(Post.objects.visible_to(who), ordering, cursor=None, skip=skip, limit=limit)
         page = offset_page(who, ordering, skip=skip, limit=limit)
         assert as_tuples(page.rows) == as_tuples(expected.rows)
         assert (page.has_next, page.has_prev) == (expected.has_next, expected.has_prev)
@@ -72,7 +75,7 @@ def test_visible_post_is_the_orm_post(posts, user, other_user):
     ids = [post.pk for post in posts] + [max(post.pk for post in posts) + 1]
     for who in (user, other_user):
         for post_id in ids:
-            expected = visible_posts(who).filter(pk=post_id).first()
+            expected = Post.objects.visible_to(who).filter(pk=post_id).first()
             found = visible_post(who, post_id)
             assert as_tuples([found] if found else []) == as_tuples([expected] if expected else [])
     # What the fixture holds: hidden posts and others' drafts are not found, own drafts are.
@@ -123,11 +126,56 @@ def test_active_user_is_the_orm_user(user, other_user, make_user):
 )
 def test_list_query_is_the_serializers(query):
     request = Request(RequestFactory().get(f"/posts/?{query}"))
+
+    def list_query():
+        return KeysetPagination().parse_query(request, PostViewSet())
+
     try:
         expected = parse_query(PostListQuerySerializer, request.query_params)
     except RequestValidationError as error:
-        with pytest.raises(RequestValidationError) as raised:
-            list_query(request)
-        assert raised.value.detail == error.detail
+        for _ in range(2):  # a refusal is never cached
+            with pytest.raises(RequestValidationError) as raised:
+                list_query()
+            assert raised.value.detail == error.detail
     else:
-        assert list_query(request) == expected
+        first = list_query()
+        first["limit"] = -1  # what a caller does to its copy does not reach the next one
+        assert list_query() == expected
+
+
+@pytest.mark.parametrize("sort", ["new", "top"])
+def test_page_runs_the_querysets_sql(user, sort):
+    """The compiled page is the ORM's SQL of the queryset, sliced: change visible_to() or the
+    order and the fast path changes with it."""
+    descending = [f"-{name}" for name in ORDERINGS[sort].fields]
+    for skip, limit in ((0, 11), (30, 6)):
+        orm = Post.objects.visible_to(user).order_by(*descending)[skip : skip + limit].query.sql_with_params()
+        sql, params = PAGES[sort].sql_with_params(user_id=user.pk, offset=skip, limit=limit)
+        assert (sql, tuple(params)) == orm
+
+
+def test_one_post_and_active_user_run_the_querysets_sql(user):
+    orm = Post.objects.visible_to(user).filter(pk=7).query.sql_with_params()
+    sql, params = ONE.sql_with_params(user_id=user.pk, post_id=7)
+    assert (sql, tuple(params)) == orm
+    orm = type(user)._default_manager.filter(pk=user.pk, is_active=True).query.sql_with_params()
+    sql, params = ACTIVE_USER.sql_with_params(user_id=user.pk)
+    assert (sql, tuple(params)) == orm
+
+
+def test_a_changed_queryset_changes_the_compiled_sql(user):
+    from api.compiled import CompiledQuery
+
+    plain = CompiledQuery(lambda user_id: Post.objects.visible_to(type(user)(pk=user_id)), "user_id")
+    narrower = CompiledQuery(
+        lambda user_id: Post.objects.visible_to(type(user)(pk=user_id)).filter(vote_total__gt=0), "user_id"
+    )
+    assert plain.sql_with_params(user_id=1)[0] != narrower.sql_with_params(user_id=1)[0]
+    assert "vote_total" in narrower.sql_with_params(user_id=1)[0].split("WHERE")[1]
+
+
+def test_a_parameter_the_sql_does_not_carry_is_refused():
+    from api.compiled import CompiledQuery
+
+    with pytest.raises(ValueError, match="one parameter"):
+        CompiledQuery(lambda post_id: Post.objects.filter(title__icontains=post_id), "post_id").compile()

@@ -6,7 +6,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import User
 from posts.extensions import ensure_extension
-from posts.queries import visible_posts
+from posts.models import Post
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,9 @@ def test_search_query_can_use_the_trigram_index(user):
     if not ensure_extension(connection, "pg_trgm"):
         pytest.skip("pg_trgm is not available on this server")
     assert index_exists()
-    query = visible_posts(user).filter(title__icontains="django").order_by("-created_at", "-id")[:10]
+    query = (
+        Post.objects.visible_to(user).filter(title__icontains="django").order_by("-created_at", "-id")[:10]
+    )
     sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

@@ -1,0 +1,228 @@
+"""Keyset paging on DRF's ``pagination_class`` hook: a list view gets the contract's paging by
+declaring it (CONTRACT.md §7.2).
+
+    class CommentViewSet(mixins.ListModelMixin, EndpointViewSet):
+        pagination_class = KeysetPagination
+        ordering = Ordering("new", ("created_at", "id"))
+        queryset = Comment.objects.all()
+
+gives ``?limit`` (default 10, above 100 gives 100, 0 gives ``[]``), ``?skip``, ``?cursor``
+(signed, valid only on the list and ordering that issued it), each refused with the contract's
+422 at ``["query", name]``; the ``Link`` header's ``rel="next"``/``rel="prev"``; and with
+``Prefer: count=exact``, ``X-Total-Count`` and ``Preference-Applied``. A view with several
+orders declares ``orderings`` (name → Ordering) and a ``query_serializer_class`` holding a
+``sort`` choice; other parameters of that serializer (a search...) are the view's
+``filter_queryset``'s to read from ``view.list_params``, and are kept in the links.
+
+A list that clients poll sets ``poll_next`` (its last page still carries ``rel="next"``: the
+rows after it, CONTRACT.md §7.4) or ``poll_prev`` (its first page carries ``rel="prev"``: the
+rows before it, newer ones, §7.5) on a subclass.
+"""
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Model
+from rest_framework import mixins, serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.endpoints import parse_query
+from api.errors import RequestValidationError
+from api.fields import BIGINT_MAX, StrictIntegerField
+from api.paging import (
+    NEXT,
+    PREV,
+    Cursor,
+    CursorField,
+    Ordering,
+    Page,
+    keyset_page,
+    link_header,
+    prefers_exact_count,
+)
+
+PAGE_DEFAULT = 10
+PAGE_MAX = 100
+# Parameters of the paging itself: links carry a cursor of their own instead of them.
+PAGING_PARAMETERS = ("skip", "cursor")
+
+
+class PageQuerySerializer(serializers.Serializer):
+    """``limit``, ``skip`` and ``cursor``: the paging query of a list with one order. A view's
+    own query serializer adds its parameters to these (subclass it), ``sort`` among them when
+    the list has several orders."""
+
+    limit = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=PAGE_DEFAULT)
+    skip = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=0)
+    cursor = CursorField(required=False, default=None)
+
+    def validate_limit(self, value: int) -> int:
+        """Above PAGE_MAX gives PAGE_MAX, as the original API does."""
+        return min(value, PAGE_MAX)
+
+
+class KeysetPagination(BasePagination):
+    """Keyset (cursor) paging with the contract's query, links and counts; see the module
+    docstring for what a view declares. ``paginate_queryset`` raises the contract's 422
+    (api.errors.RequestValidationError) for a bad query."""
+
+    poll_next = False
+    poll_prev = False
+    #: The body is the page's rows, unwrapped (api.autoschema documents it as the plain array).
+    body_is_page = True
+
+    def __init__(self) -> None:
+        self.request: Request | None = None
+        self.page: Page[Any] | None = None
+        self.count: Callable[[], int] | None = None
+
+    # -- the query
+
+    @staticmethod
+    def query_serializer(view: Any) -> type[serializers.Serializer]:
+        """The list's query: the view's ``query_serializer_class``, else PageQuerySerializer."""
+        return getattr(view, "query_serializer_class", PageQuerySerializer)
+
+    def parse_query(self, request: Request, view: Any) -> dict[str, Any]:
+        """The list's validated query (``view.query_serializer_class``, else
+        PageQuerySerializer), kept as ``view.list_params``; a cursor must belong to this list
+        (``list_scope``) and to the requested order."""
+        serializer_class = self.query_serializer(view)
+        params = request.query_params
+        if "cursor" in params:  # signed with settings' key: never served from a cache
+            query = dict(parse_query(serializer_class, params))
+        else:
+            key = tuple((name, params.get(name)) for name in params)
+            query = dict(_parsed(serializer_class, key))
+        cursor: Cursor | None = query.get("cursor")
+        ordering = self.get_ordering(view, query)
+        if cursor is not None and (cursor.ordering != ordering.name or cursor.scope != list_scope(request)):
+            # The contract's words for another order's cursor; another list's is simply invalid.
+            detail = (
+                f"This cursor belongs to sort={cursor.ordering}"
+                if cursor.scope == list_scope(request)
+                else "Invalid cursor"
+            )
+            raise _query_error({"cursor": [detail]})
+        view.list_params = query
+        return query
+
+    @staticmethod
+    def get_ordering(view: Any, query: Mapping[str, Any]) -> Ordering:
+        """The view's ``orderings[query["sort"]]``, or its one ``ordering``."""
+        orderings = getattr(view, "orderings", None)
+        if orderings is not None:
+            return orderings[query["sort"]]
+        return view.ordering
+
+    # -- DRF's hooks
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        """The page of `queryset` the request's query asks for, in the view's ordering (one query:
+        it reads one row more than it returns, to know whether more follow)."""
+        query = getattr(view, "list_params", None) or self.parse_query(request, view)
+        ordering = self.get_ordering(view, query)
+        page = keyset_page(
+            queryset, ordering, cursor=query["cursor"], skip=query["skip"], limit=query["limit"]
+        )
+        return self.keep(request, view, page, lambda: queryset.count())
+
+    def keep[M: Model](self, request: Request, view: Any, page: Page[M], count: Callable[[], int]) -> list[M]:
+        """Remember `page` (read by the caller, e.g. a compiled fast path) for the response's
+        headers; `count` gives X-Total-Count when it is asked for. Returns the page's rows."""
+        self.request, self.view, self.page, self.count = request, view, page, count
+        return page.rows
+
+    def get_paginated_response(self, data: Any) -> Response:
+        """The page's rows as the body (unchanged: a JSON array), with the paging headers."""
+        return Response(data, headers=self.get_headers())
+
+    def get_headers(self) -> dict[str, str]:
+        """``Link`` (rel next/prev), and ``X-Total-Count`` with ``Preference-Applied`` when the
+        request's ``Prefer`` holds ``count=exact`` (RFC 7240)."""
+        if self.request is None or self.page is None or self.count is None:
+            raise RuntimeError("get_paginated_response() before paginate_queryset()")
+        request, page, query = self.request, self.page, self.view.list_params
+        ordering = self.get_ordering(self.view, query)
+        headers = {}
+        keep = {
+            name: request.query_params[name]
+            for name in request.query_params
+            if name not in PAGING_PARAMETERS and name in query
+        }
+        if self.poll_next and page.rows:
+            page = Page(page.rows, has_next=True, has_prev=page.has_prev)
+        if self.poll_prev and page.rows and query["cursor"] is None and query["skip"] == 0:
+            page = Page(page.rows, has_next=page.has_next, has_prev=True)
+        if link := link_header(request, page, ordering, keep, scope=list_scope(request)):
+            headers["Link"] = link
+        if prefers_exact_count(request):
+            headers["X-Total-Count"] = str(self.count())
+            headers["Preference-Applied"] = "count=exact"
+        return headers
+
+    # The list's parameters are documented by its view (extend_schema's ``parameters``, from its
+    # query serializer): nothing for drf-spectacular to add.
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return []
+
+
+def list_scope(request: Request) -> str:
+    """What a cursor is bound to: the list's route and its URL arguments (the post whose
+    comments they are...), not its query."""
+    match = request.resolver_match
+    if match is None:
+        return request.path
+    arguments = ",".join(f"{name}={value}" for name, value in sorted(match.kwargs.items()))
+    return f"{match.view_name}:{arguments}"
+
+
+@lru_cache(maxsize=256)
+def _parsed(
+    serializer_class: type[serializers.Serializer], key: tuple[tuple[str, Any], ...]
+) -> dict[str, Any]:
+    """parse_query's answer for a query without a cursor, cached: the same parameters validate
+    to the same values (a 422 is raised again each time, never cached). Callers copy it."""
+    return parse_query(serializer_class, dict(key))
+
+
+def _query_error(detail: dict[str, list[str]]) -> Exception:
+    return RequestValidationError(detail, location="query")
+
+
+__all__ = ["NEXT", "PREV", "KeysetPagination", "PageQuerySerializer"]
+
+
+if TYPE_CHECKING:
+    from rest_framework import generics
+
+    class _ListBase(mixins.ListModelMixin, generics.GenericAPIView[Any]):
+        pass
+else:
+    _ListBase = mixins.ListModelMixin
+
+
+class CompiledPagesMixin(_ListBase):
+    """ListModelMixin for a list whose plainest pages (no cursor, and every parameter that is not
+    paging's empty) come from a compiled read (api/compiled.py) instead of a QuerySet built per
+    request. The view declares ``offset_page(ordering, skip=, limit=) -> api.paging.Page``,
+    which must give what KeysetPagination gives for the view's ``filter_queryset(get_queryset())``
+    (a test should hold the two equal); every other page goes through DRF's ListModelMixin."""
+
+    paginator: KeysetPagination
+
+    def offset_page(self, ordering: Ordering, *, skip: int, limit: int) -> Page[Any]:
+        raise NotImplementedError
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        paginator = self.paginator
+        query = paginator.parse_query(request, self)
+        filtered = any(query[name] for name in query if name not in ("limit", "skip", "cursor", "sort"))
+        if query["cursor"] is not None or filtered:
+            return super().list(request, *args, **kwargs)
+        page = self.offset_page(paginator.get_ordering(self, query), skip=query["skip"], limit=query["limit"])
+        rows = paginator.keep(request, self, page, lambda: self.filter_queryset(self.get_queryset()).count())
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -1,0 +1,139 @@
+"""KeysetPagination reused: a list that declares ``pagination_class``, an ordering and a
+queryset gets the contract's paging with no paging code of its own (CONTRACT.md §7.2), and the
+polling links §7.4 and §7.5 ask for by setting ``poll_next`` or ``poll_prev``."""
+
+import re
+import urllib.parse
+
+import pytest
+from django.urls import include, path
+from rest_framework import mixins, serializers
+
+from api.endpoints import EndpointViewSet
+from api.pagination import KeysetPagination
+from api.paging import Ordering
+from posts.models import Post
+from testing.assertions import assert_error
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+
+LINK = re.compile(r'<([^>]+)>; rel="(\w+)"')
+
+
+class TitleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Post
+        fields = ["id", "title"]
+
+
+class TitleList(mixins.ListModelMixin, EndpointViewSet):
+    """Every post's title, newest first: paging by declaration only."""
+
+    pagination_class = KeysetPagination
+    ordering = Ordering("new", ("created_at", "id"))
+    queryset = Post.objects.all()
+    serializer_class = TitleSerializer
+
+
+class PollNext(KeysetPagination):
+    poll_next = True
+
+
+class PollPrev(KeysetPagination):
+    poll_prev = True
+
+
+class OldestFirstTitles(TitleList):
+    pagination_class = PollNext
+
+
+class NewsTitles(TitleList):
+    pagination_class = PollPrev
+
+
+urlpatterns = [
+    path("titles/", TitleList.as_view({"get": "list"}), name="titles"),
+    path("polled/", OldestFirstTitles.as_view({"get": "list"}), name="polled"),
+    path("news/", NewsTitles.as_view({"get": "list"}), name="news"),
+    path("", include("config.urls")),  # /posts/, whose cursors these lists must refuse
+]
+
+
+def links(answer) -> dict[str, str]:
+    found = {}
+    for url, rel in LINK.findall(answer.headers.get("Link", "")):
+        parts = urllib.parse.urlsplit(url)
+        found[rel] = f"{parts.path}?{parts.query}"
+    return found
+
+
+def titles(answer) -> list[str]:
+    assert answer.status_code == 200, answer.content
+    return [item["title"] for item in answer.json()]
+
+
+@pytest.fixture
+def five(make_post):
+    return [make_post(title=f"t{i}") for i in range(5)]
+
+
+def test_pages_by_cursor_both_ways(auth_client, five):
+    first = auth_client.get("/titles/?limit=2")
+    assert titles(first) == ["t4", "t3"]
+    assert set(links(first)) == {"next"}
+    second = auth_client.get(links(first)["next"])
+    assert titles(second) == ["t2", "t1"]
+    assert set(links(second)) == {"next", "prev"}
+    assert "limit=2" in links(second)["next"]
+    last = auth_client.get(links(second)["next"])
+    assert titles(last) == ["t0"]
+    assert set(links(last)) == {"prev"}
+    assert titles(auth_client.get(links(last)["prev"])) == ["t2", "t1"]
+    assert titles(auth_client.get("/titles/?limit=2&skip=3")) == ["t1", "t0"]
+
+
+def test_limit_zero_is_empty_and_counts_on_request(auth_client, five):
+    answer = auth_client.get("/titles/?limit=0")
+    assert titles(answer) == []
+    assert "X-Total-Count" not in answer.headers
+    counted = auth_client.get("/titles/?limit=1", headers={"Prefer": "count=exact"})
+    assert counted.headers["X-Total-Count"] == "5"
+    assert counted.headers["Preference-Applied"] == "count=exact"
+
+
+@pytest.mark.parametrize(
+    ("query", "loc"),
+    [
+        ("limit=-1", ["query", "limit"]),
+        ("limit=x", ["query", "limit"]),
+        ("limit=", ["query", "limit"]),
+        ("skip=-1", ["query", "skip"]),
+        ("cursor=nonsense", ["query", "cursor"]),
+    ],
+)
+def test_bad_paging_is_the_contracts_422(auth_client, five, query, loc):
+    assert_error(auth_client.get(f"/titles/?{query}"), 422, loc=loc)
+
+
+def test_a_cursor_works_only_on_the_list_that_issued_it(auth_client, five):
+    from_titles = links(auth_client.get("/titles/?limit=2"))["next"]
+    cursor = urllib.parse.parse_qs(urllib.parse.urlsplit(from_titles).query)["cursor"][0]
+    assert_error(auth_client.get("/polled/", {"cursor": cursor}), 422, loc=["query", "cursor"])
+    assert_error(auth_client.get("/posts/", {"cursor": cursor}), 422, loc=["query", "cursor"])
+
+
+def test_a_polled_lists_last_page_links_to_what_comes_after_it(auth_client, five, make_post):
+    last = auth_client.get("/polled/?skip=3")
+    assert titles(last) == ["t1", "t0"]
+    poll = links(last)["next"]
+    assert titles(auth_client.get(poll)) == []
+
+
+def test_a_news_lists_first_page_links_to_what_is_newer(auth_client, five, make_post):
+    first = auth_client.get("/news/?limit=2")
+    assert titles(first) == ["t4", "t3"]
+    poll = links(first)["prev"]
+    assert titles(auth_client.get(poll)) == []
+    make_post(title="t5")
+    assert titles(auth_client.get(poll)) == ["t5"]
+    assert "prev" not in links(auth_client.get("/titles/?limit=2"))
