@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from api.endpoints import Endpoint
 from api.openapi import error_responses
-from config.outage import RETRY_AFTER_SECONDS, database_unavailable
+from outage.responses import RETRY_AFTER_SECONDS, database_unavailable
 
 MIGRATIONS_PENDING = "Migrations pending"
 STATUS_OK = inline_serializer("Health", {"status": serializers.CharField()})
@@ -75,7 +75,7 @@ def pending_migrations() -> list[str]:
 class ReadyView(Endpoint):
     """GET /health/ready: 200 ``{"status": "ok"}`` when the database answers and no migration
     is pending; else 503 with ``Retry-After`` and ``Database unavailable`` or
-    ``Migrations pending`` (the contract's §7.9)."""
+    ``Migrations pending`` (docs/api.md, "Health")."""
 
     public = True
     throttle_classes = []

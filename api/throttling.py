@@ -19,17 +19,21 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.checks import Error, register
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 # Re-exported (the "as" form): the rate limits' tests read them here.
-from config.env import Rate as Rate
-from config.env import parse_rate as parse_rate
-from observability.metrics import rate_limit_refused as refused
+from environment.variables import Rate as Rate
+from environment.variables import parse_rate as parse_rate
 
 logger = logging.getLogger(__name__)
+
+#: Sent on each refusal past a limit, with ``limit`` (the FixedWindowLimit's scope, e.g.
+#: ``"post"``); the metrics app counts them (observability/apps.py).
+limit_refused = Signal()
 
 
 def client_address(request: Request | HttpRequest) -> str:
@@ -75,7 +79,7 @@ class FixedWindowLimit:
         reset = math.ceil(max((window + 1) * rate.period - now, 1))
         if used <= rate.limit:
             return Counted(key=key, retry_after=None, used=used, rate=rate, reset=reset)
-        refused(self.scope)
+        limit_refused.send(sender=FixedWindowLimit, limit=self.scope)
         return Counted(key=key, retry_after=reset, used=used, rate=rate, reset=reset)
 
     def uncount(self, counted: "Counted") -> "Counted":
@@ -123,6 +127,8 @@ SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
 # Counted per user, not per address: the key is the user's id.
 REPORTS = FixedWindowLimit("report", "REPORT_RATE")
 PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
+# Per user, like reports: a data export reads every row of the account.
+EXPORTS = FixedWindowLimit("export", "EXPORT_RATE")
 # Keyed by the email address asked about rather than the client's.
 PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
@@ -156,7 +162,7 @@ class LoginAttempt:
 def login_attempt(request: Request | HttpRequest) -> LoginAttempt:
     """Count a password attempt of the request's client address: the one failed-login count of
     POST /login (LoginFailureThrottle), the password-confirming routes
-    (accounts.account_views.confirm_password) and the admin's login form (config/admin_site.py).
+    (accounts.account_views.confirm_password) and the admin's login form (siteadmin/site.py).
     The caller refuses it when ``over_limit`` and calls ``settle`` with the outcome."""
     return LoginAttempt(LOGIN_FAILURES.count(client_address(request)))
 
@@ -226,7 +232,7 @@ class SignupRateThrottle(FixedWindowThrottle):
 
 class LoginFailureThrottle(FixedWindowThrottle):
     """Failed logins per client address (LOGIN_FAILURE_RATE); the count the admin's login form
-    (config/admin_site.py) and the password-confirming routes keep too.
+    (siteadmin/site.py) and the password-confirming routes keep too.
 
     Each attempt is counted before the password is checked, so concurrent guesses cannot get
     past the limit together, and settled once the answer is known: anything but the refusal of
@@ -270,8 +276,20 @@ class ReportRateThrottle(FixedWindowThrottle):
         return f"user:{request.user.pk}"
 
 
+class ExportRateThrottle(FixedWindowThrottle):
+    """Every data export of an authenticated user counts against EXPORT_RATE: each one reads
+    all of the account's rows."""
+
+    limit = EXPORTS
+    message = "Too many exports."
+
+    def get_ident(self, request: Request) -> str:
+        """Counted per user, not per address."""
+        return f"user:{request.user.pk}"
+
+
 class PerUserThrottle(FixedWindowThrottle):
-    """A write limit per authenticated user (the contract's §7.8), counted on ``methods`` only."""
+    """A write limit per authenticated user (docs/operating.md), counted on ``methods`` only."""
 
     methods = frozenset({"POST"})
 
@@ -284,7 +302,6 @@ POSTS = FixedWindowLimit("post", "POST_RATE")
 VOTES = FixedWindowLimit("vote", "VOTE_RATE")
 COMMENTS = FixedWindowLimit("comment", "COMMENT_RATE")
 FOLLOWS = FixedWindowLimit("follow", "FOLLOW_RATE")
-EXPORTS = FixedWindowLimit("export", "EXPORT_RATE")
 
 
 class PostRateThrottle(PerUserThrottle):
@@ -316,17 +333,9 @@ class FollowRateThrottle(PerUserThrottle):
     message = "Too many follows."
 
 
-class ExportRateThrottle(PerUserThrottle):
-    """Data exports per user (EXPORT_RATE); for the export route to declare (set ``methods``
-    to the method it serves)."""
-
-    limit = EXPORTS
-    message = "Too many exports."
-
-
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
-    """Django system check: each rate setting must parse (``config.env.parse_rate``)."""
+    """Django system check: each rate setting must parse (``environment.variables.parse_rate``)."""
     errors = []
     for setting in (
         "LOGIN_FAILURE_RATE",

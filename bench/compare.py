@@ -8,7 +8,7 @@ me (GET /users/me: authentication alone), vote (a vote and its removal, in turns
         [--rounds 4] [--requests 200] [--scenarios list,get one,me,vote,login]
 
 A checkout may carry environment variables of its own after ``::``, so one checkout is compared
-with itself under another setting, e.g. metrics off against on (docs/operations.md):
+with itself under another setting, e.g. metrics off against on (docs/operating.md):
 
     .venv/bin/python bench/compare.py . ".::METRICS_TOKEN=bench,PROMETHEUS_MULTIPROC_DIR=/tmp/m"
 

@@ -1,4 +1,4 @@
-"""Gunicorn's access log as JSON lines in the app's shape (config/log.py): time, level, logger,
+"""Gunicorn's access log as JSON lines in the app's shape (observability/log.py): time, level, logger,
 request_id (the response's ``X-Request-ID``) and the message, which is the usual access line
 (``access_log_format``), so that a collector joins the access line to the request's other lines."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from config.log import redact
+from observability.log import redact
 
 
 class JsonAccessLogger(Logger):

@@ -7,7 +7,12 @@ class ObservabilityConfig(AppConfig):
     name = "observability"
 
     def ready(self) -> None:
-        """Pick up the webhook queue's gauges when that app is installed."""
-        from observability.metrics import _register_webhook_gauges
+        """Count rate-limit refusals; pick up the webhook queue's gauges when that app is
+        installed."""
+        from api.throttling import FixedWindowLimit, limit_refused
+        from observability.metrics import _register_webhook_gauges, count_refusal
 
+        limit_refused.connect(
+            count_refusal, sender=FixedWindowLimit, dispatch_uid="observability.count_refusal"
+        )
         _register_webhook_gauges()

@@ -50,8 +50,9 @@ WEBHOOK_DELIVERIES = Counter(
 )
 
 
-def rate_limit_refused(limit: str) -> None:
-    """Count one refusal past the named limit (api/throttling.py's scope, e.g. ``"post"``)."""
+def count_refusal(sender: object, *, limit: str, **kwargs: object) -> None:
+    """Receiver of api.throttling's ``limit_refused``: one refusal past the named limit (its
+    scope, e.g. ``"post"``)."""
     RATE_LIMIT_REFUSALS.labels(limit=limit).inc()
 
 

@@ -8,7 +8,7 @@ own. With neither ``OTEL_EXPORTER_OTLP_ENDPOINT`` nor ``SENTRY_DSN`` set, neithe
 import os
 from typing import Any
 
-from config.log import REDACTED, redact, request_secrets
+from observability.log import REDACTED, redact, request_secrets
 
 # Keys whose values Sentry's scrubber replaces, on top of its own list (which has "password",
 # "token", "authorization", "cookie", ...): the names this API gives its secrets.
@@ -25,7 +25,7 @@ def start() -> None:
 
 
 def _add_request_id(span: Any, request: Any, response: Any) -> None:
-    # The request id is set by config.request_id's middleware, inside OpenTelemetry's.
+    # The request id is set by observability.request_id's middleware, inside OpenTelemetry's.
     if span.is_recording() and (request_id := getattr(request, "id", None)):
         span.set_attribute("http.request_id", request_id)
 
@@ -64,7 +64,7 @@ def scrub(value: Any, secrets: set[str]) -> Any:
 def before_send(event: dict, hint: dict) -> dict:
     """Sentry's last look at an event: the current request's token and password fields, and
     JWTs anywhere (an exception's message, a local variable), become ``[redacted]``."""
-    from config.request_id import current_request
+    from observability.request_id import current_request
 
     return scrub(event, request_secrets(current_request.get()))
 

@@ -75,6 +75,7 @@ def server_env() -> dict[str, str]:
         "PASSWORD_RESET_EMAIL_RATE": "100000/minute",
         "POST_RATE": "100000/minute",
         "VOTE_RATE": "100000/minute",
+        "EXPORT_RATE": "100000/minute",
     }
 
 
