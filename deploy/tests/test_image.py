@@ -176,6 +176,9 @@ def test_processes_started_as_the_image_lack_the_development_requirements(tmp_pa
         assert blocked.returncode == 1
         assert "a development requirement" in blocked.stderr
     assert python("import django, gunicorn, psycopg, whitenoise").returncode == 0
+    # A development requirement that a runtime package needs is in the image (the OTLP exporter's).
+    exporter = python("import requests, opentelemetry.exporter.otlp.proto.http.trace_exporter")
+    assert exporter.returncode == 0, exporter.stderr
 
 
 def gunicorn_settings(monkeypatch, **env: str) -> dict:
