@@ -83,15 +83,19 @@ class RegisteredGauges(Collector):
 
 
 def _register_webhook_gauges() -> None:
-    """The webhook queue's gauges, when the webhooks app provides its readers
-    (``webhooks.metrics.queue_depth`` and ``oldest_undelivered_age``, in seconds)."""
+    """The webhook queue's depth and the age of its oldest undelivered event, read from the
+    database at each scrape (webhooks.queue.queue_stats), when the webhooks app is there."""
     try:
-        from webhooks import metrics as webhooks  # type: ignore[import-not-found,unused-ignore]
+        from webhooks.queue import queue_stats
     except ImportError:
         return
-    if read := getattr(webhooks, "queue_depth", None):
-        register_gauge("webhook_queue_depth", "Webhook events waiting for delivery.", read)
-    if read := getattr(webhooks, "oldest_undelivered_age", None):
-        register_gauge(
-            "webhook_oldest_undelivered_age_seconds", "Age of the oldest undelivered webhook event.", read
-        )
+    register_gauge(
+        "webhook_queue_depth",
+        "Webhook deliveries not yet delivered nor given up.",
+        lambda: queue_stats().depth,
+    )
+    register_gauge(
+        "webhook_oldest_undelivered_age_seconds",
+        "Seconds since the event of the oldest undelivered webhook delivery was recorded.",
+        lambda: queue_stats().oldest_age,
+    )
