@@ -23,7 +23,6 @@ from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from rest_framework import status
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from environment.variables import Rate as Rate

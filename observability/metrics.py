@@ -70,13 +70,18 @@ def register_gauge(name: str, documentation: str, read: Callable[[], float | Non
 class RegisteredGauges(Collector):
     """The gauges of ``register_gauge``, read when scraped (by one worker, not summed)."""
 
+    def describe(self) -> list:
+        """Nothing: registering must not read the gauges (the default registry would call
+        ``collect``, which may query the database, at import time)."""
+        return []
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """One family per registered gauge whose reader answered."""
         for name, (documentation, read) in list(_gauges.items()):
             try:
                 value = read()
-            except Exception:  # one broken reader must not hide every other metric
-                logger.exception("metric %s: its reader failed", name)
+            except Exception as exc:  # one broken reader must not hide every other metric
+                logger.warning("metric %s: its reader failed: %s", name, exc)
                 continue
             if value is not None:
                 yield GaugeMetricFamily(name, documentation, value=value)
