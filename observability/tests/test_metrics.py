@@ -108,3 +108,10 @@ def test_registered_gauges_are_read_when_scraped(metrics_on):
 )
 def test_route_templates(route, template):
     assert route_template(route) == template
+
+
+def test_the_webhook_queue_is_measured_when_scraped(metrics_on):
+    text = scrape()
+    assert "# TYPE webhook_queue_depth gauge" in text
+    assert sample(text, "webhook_queue_depth") == 0
+    assert sample(text, "webhook_oldest_undelivered_age_seconds") == 0
