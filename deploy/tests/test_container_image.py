@@ -168,12 +168,15 @@ def test_image_serves_the_api_with_a_read_only_root(stack):
     assert ok("exec", stack.web, "id", "-u") == "10001"
 
 
-def test_health_check_follows_the_database(stack):
+def test_health_check_is_liveness_and_survives_the_database(stack):
+    # The image's HEALTHCHECK is /health/live: an orchestrator must not restart every instance
+    # during a database outage; /health/ready tells a load balancer to stop sending traffic.
     assert healthy(stack.web)
     ok("stop", "--time", "10", stack.db)
     try:
-        wait_until(lambda: not healthy(stack.web), 30, "unhealthy with the database gone")
+        wait_until(lambda: call(stack.port, "GET", "/health/ready").status == 503, 30, "not ready")
         assert call(stack.port, "GET", "/health").status == 503
+        assert healthy(stack.web)
     finally:
         ok("start", stack.db)
     wait_until(lambda: healthy(stack.web), 60, "healthy again with the database back")
