@@ -1,0 +1,62 @@
+"""GET /feed: the caller's home feed (CONTRACT.md §7.5)."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins
+from rest_framework.response import Response
+
+from accounts.request_types import AuthenticatedRequest
+from api import schema as http_schema
+from api.conditional import ConditionalReads
+from api.endpoints import EndpointViewSet
+from api.pagination import KeysetPagination
+from api.paging import NEXT, Cursor
+from follows.feed import ORDERING, feed_posts
+from follows.serializers import FeedQuerySerializer
+from posts.serializers import PostOutSerializer
+
+
+class FeedPagination(KeysetPagination):
+    """The feed's pages: the first carries ``rel="prev"`` (the posts newer than it, to poll
+    with If-None-Match); no count."""
+
+    poll_prev = True
+    counts = False
+
+
+class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
+    """The published, not hidden posts of the caller and of the active users the caller follows,
+    newest first (ties by id), as ``PostOut``. One query per page (follows.feed)."""
+
+    pagination_class = FeedPagination
+    query_serializer_class = FeedQuerySerializer
+    serializer_class = PostOutSerializer
+    ordering = ORDERING
+    request: AuthenticatedRequest
+    list_params: dict[str, Any]
+
+    def get_queryset(self) -> Any:
+        """The candidates for the requested page: each author's newest after the cursor
+        (follows.feed); KeysetPagination orders and cuts them."""
+        cursor: Cursor | None = self.list_params["cursor"]
+        return feed_posts(
+            self.request.user.pk,
+            position=cursor.position if cursor else None,
+            direction=cursor.direction if cursor else NEXT,
+            limit=self.list_params["limit"] + 1,
+        )
+
+    @extend_schema(
+        summary="Your home feed",
+        description="The published posts of the users you follow and your own, newest first, as "
+        "`GET /posts/` lists them (`PostOut`). `limit` (above 100 gives 100) and `cursor`; `skip`, "
+        '`search`, `sort` and `Prefer` are ignored. The first page\'s `Link` `rel="prev"` answers '
+        "the posts newer than it: poll it with `If-None-Match` (304 when nothing is new).",
+        parameters=[FeedQuerySerializer, *http_schema.read_parameters(*http_schema.LIST_HEADERS[:1])],
+        responses={200: PostOutSerializer(many=True), **http_schema.NOT_MODIFIED},
+        tags=["Follows"],
+    )
+    def list(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
+        self.paginator.parse_query(request, self)  # list_params, before get_queryset reads them
+        return super().list(request, *args, **kwargs)
