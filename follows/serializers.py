@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from api.fields import BIGINT_MAX, StrictIntegerField
-from api.pagination import PAGE_MAX, PAGE_DEFAULT
+from api.pagination import PAGE_DEFAULT, PAGE_MAX
 from api.paging import CursorField
 from follows.feed import ORDERING
 from posts.models import Post
