@@ -11,7 +11,7 @@ WITH_DB := $(PY) -m config.embedded_db
 # For Django's commands that load the settings but use no database (make lint): nothing listens here.
 NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 
-.PHONY: help run test quick lint install bench bench-semantics
+.PHONY: help run test quick lint install bench bench-semantics bench-feed
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
 	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see README)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
+	@echo "make bench-feed  GET /feed on a power-law social graph beside GET /posts/ (bench/feed.py)"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
 $(PY):
@@ -74,3 +75,7 @@ bench: install
 # make bench-semantics  what Link, ETag, If-None-Match, count=exact and cursors cost (bench/semantics.py)
 bench-semantics: install
 	$(WITH_DB) $(PY) bench/semantics.py $(ARGS)
+
+# make bench-feed  the home feed on a seeded social graph, two designs compared (bench/feed.py)
+bench-feed: install
+	$(WITH_DB) $(PY) bench/feed.py $(ARGS)

@@ -11,11 +11,12 @@ class Follow(models.Model):
     Deleting either user deletes the row (ON DELETE CASCADE); deactivating one keeps it, so a
     reactivated user is listed again in their place."""
 
+    # No index of their own: each column leads one of the indexes below.
     follower = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="following_set"
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="following_set", db_index=False
     )
     followee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="follower_set"
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="follower_set", db_index=False
     )
     created_at = models.DateTimeField(db_default=Now())
 

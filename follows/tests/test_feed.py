@@ -53,7 +53,9 @@ def hide(post: Post, make_user) -> None:
     assert services.hide(moderator=moderator, posts=[post], reason="spam") == 1
 
 
-def test_feed_is_own_and_followees_published_posts_newest_first(auth_client, user, other_user, world, make_user):
+def test_feed_is_own_and_followees_published_posts_newest_first(
+    auth_client, user, other_user, world, make_user
+):
     friend, stranger = world["friend"], world["stranger"]
     mine = post(user, 1)
     post(user, 2, published=False)  # a draft, even one's own, is not in the feed

@@ -13,7 +13,9 @@ T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def follow(follower, followee, minute: int) -> Follow:
-    return Follow.objects.create(follower=follower, followee=followee, created_at=T0 + dt.timedelta(minutes=minute))
+    return Follow.objects.create(
+        follower=follower, followee=followee, created_at=T0 + dt.timedelta(minutes=minute)
+    )
 
 
 def ids(response) -> list[int]:
@@ -44,7 +46,12 @@ def crowd(make_user, user):
 
 def test_followers_most_recent_first_ties_by_id_descending(auth_client, user, crowd):
     tied = sorted((crowd[3].pk, crowd[4].pk), reverse=True)
-    assert ids(auth_client.get(f"/users/{user.pk}/followers")) == [*tied, crowd[2].pk, crowd[1].pk, crowd[0].pk]
+    assert ids(auth_client.get(f"/users/{user.pk}/followers")) == [
+        *tied,
+        crowd[2].pk,
+        crowd[1].pk,
+        crowd[0].pk,
+    ]
     listed = next(person for person in crowd if person.pk == tied[0])
     body = auth_client.get(f"/users/{user.pk}/followers/").json()
     assert body[0] == {"id": listed.pk, "email": listed.email, "created_at": body[0]["created_at"]}
@@ -90,7 +97,9 @@ def test_missing_or_deactivated_user_is_404_and_bad_query_422(auth_client, make_
     inactive = make_user(is_active=False)
     for path in ("followers", "following"):
         for user_id in (inactive.pk, 2**63 - 1):
-            assert_error(auth_client.get(f"/users/{user_id}/{path}"), 404, f"User with id: {user_id} does not exist")
+            assert_error(
+                auth_client.get(f"/users/{user_id}/{path}"), 404, f"User with id: {user_id} does not exist"
+            )
         assert_error(auth_client.get(f"/users/{2**64}/{path}"), 422, loc=["path", "id"])
         assert_error(auth_client.get(f"/users/{user.pk}/{path}?limit=-1"), 422, loc=["query", "limit"])
         assert_error(auth_client.get(f"/users/{user.pk}/{path}?cursor=abc"), 422, loc=["query", "cursor"])
