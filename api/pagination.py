@@ -158,9 +158,11 @@ class KeysetPagination(BasePagination):
         }
         if self.poll_next and page.rows:
             page = Page(page.rows, has_next=True, has_prev=page.has_prev)
-        if self.poll_prev and page.rows and query["cursor"] is None and query.get("skip", 0) == 0:
+        first = query["cursor"] is None and query.get("skip", 0) == 0
+        if self.poll_prev and page.rows and first:
             page = Page(page.rows, has_next=page.has_next, has_prev=True)
-        if link := link_header(request, page, ordering, keep, scope=list_scope(request)):
+        poll_empty = self.poll_prev and first and not page.rows
+        if link := link_header(request, page, ordering, keep, scope=list_scope(request), poll_empty=poll_empty):
             headers["Link"] = link
         if self.counts and prefers_exact_count(request):
             headers["X-Total-Count"] = str(self.count())

@@ -45,18 +45,19 @@ _NEWEST = f"""
 
 
 def feed_posts(
-    user_id: int, *, position: tuple[datetime, int] | None, direction: str, limit: int
+    user_id: int, *, position: tuple[datetime, int] | tuple[()] | None, direction: str, limit: int
 ) -> QuerySet[Post]:
     """The feed's posts (published, not hidden, by an active author the user follows, or by the
-    user) among the newest ``limit`` after `position` (NEXT: older; PREV: newer; None: from the
-    newest), with their owners, unordered: api.paging.keyset_page orders, cuts and pages them.
+    user): the first ``limit`` after `position` in `direction` (NEXT: older, from the newest
+    without a position; PREV: newer, from the oldest without one), with their owners,
+    unordered: api.paging.keyset_page orders, cuts and pages them.
     `limit` is the number of rows the page reads (its size plus one)."""
-    if position is None:
+    if not position:
         after, params = "", []
     else:
         operator = "<" if direction == NEXT else ">"
         after, params = f"AND (p.created_at, p.id) {operator} (%s, %s)", list(position)
-    order = "DESC" if position is None or direction == NEXT else "ASC"
+    order = "DESC" if direction == NEXT else "ASC"
     sql = _NEWEST.format(after=after, order=order)
     newest = RawSQL(sql, [user_id, user_id, *params, limit, limit], output_field=BigIntegerField())  # noqa: S611
     # The owner's join (select_related) states the rule again where the rows are read: free.

@@ -180,3 +180,16 @@ def test_deactivation_racing_feed_reads_never_leaks_a_post(user, other_user):
     assert before and after
     assert any(before)  # the reads saw the posts while the followee was active
     assert not any(after)
+
+
+def test_an_empty_first_page_polls_from_the_oldest_post(auth_client, other_user, world):
+    first = auth_client.get("/feed?limit=2")
+    assert ids(first) == []
+    poll = links(first)["prev"]
+    empty = auth_client.get(poll)
+    assert ids(empty) == []
+    assert auth_client.get(poll, HTTP_IF_NONE_MATCH=empty.headers["ETag"]).status_code == 304
+    made = [post(other_user, i).pk for i in range(3)]
+    answered = auth_client.get(poll, HTTP_IF_NONE_MATCH=empty.headers["ETag"])
+    assert ids(answered) == [made[1], made[0]]
+    assert ids(auth_client.get(links(answered)["prev"])) == [made[2]]
