@@ -86,10 +86,10 @@ def main() -> None:
     server.database_pid = probe.postmaster_pid()
     server.start()
     try:
-        rows = measure(server, args)
+        rows, depths = measure(server, args)
     finally:
         server.stop()
-    designs = compare_designs(args.sql_runs)
+    designs = compare_designs(args.sql_runs, depths)
     print(report(rows, designs), flush=True)
 
 
@@ -184,31 +184,37 @@ def reader_email(followees: int) -> str:
 # -- over HTTP
 
 
-def deep_cursor(server: Server, token: str) -> str:
-    """The feed's path DEEP posts down, by the cursors of its Link headers."""
-    path = "/feed?limit=100"
-    for _ in range(DEEP // 100):
+def deep_cursor(server: Server, token: str) -> tuple[str, int]:
+    """The path of the feed's page DEEP posts down (or its last page, for a shorter feed), by
+    the cursors of its Link headers, and how many posts down it starts."""
+    path, depth = "/feed?limit=100", 0
+    while depth < DEEP:
         request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=30) as response:
-            link = response.headers["Link"]
-        after = next(part for part in link.split(", ") if part.endswith('rel="next"'))
-        path = after.split(">")[0].split(server.url, 1)[1]
-    return path.replace("limit=100", "limit=10")
+            link, count = response.headers["Link"], len(json.loads(response.read()))
+        after = [part for part in link.split(", ") if part.endswith('rel="next"')]
+        if not after or count < 100:
+            break
+        path, depth = after[0].split(">")[0].split(server.url, 1)[1], depth + count
+    return path.replace("limit=100", "limit=10"), depth
 
 
-def measure(server: Server, args) -> list[dict]:
-    """Every HTTP scenario, the rounds in turns; one row each (best round)."""
+def measure(server: Server, args) -> tuple[list[dict], dict[int, int]]:
+    """Every HTTP scenario, the rounds in turns; one row each (best round), and how deep each
+    reader's deep page starts."""
     tokens = {n: server.login(reader_email(n), PASSWORD) for n in READERS}
     celebrity = server.login("user1@example.com", PASSWORD)
     nobody = server.login(lonely_email(), PASSWORD)
+    depths: dict[int, int] = {}
     scenarios: list[tuple[str, dict]] = [
         ("list (GET /posts/)", {"BENCH_PATH": "/posts/?limit=10", "BENCH_TOKEN": tokens[10]})
     ]
     for n in READERS:
         scenarios.append((f"feed, follows {n:,}", {"BENCH_PATH": "/feed?limit=10", "BENCH_TOKEN": tokens[n]}))
-        deep = deep_cursor(server, tokens[n])
+        deep, depth = deep_cursor(server, tokens[n])
+        depths[n] = depth
         scenarios.append(
-            (f"feed {DEEP:,} deep, follows {n:,}", {"BENCH_PATH": deep, "BENCH_TOKEN": tokens[n]})
+            (f"feed {depth:,} deep, follows {n:,}", {"BENCH_PATH": deep, "BENCH_TOKEN": tokens[n]})
         )
     scenarios.append(("post by the celebrity", {"BENCH_MODE": "post", "BENCH_TOKEN": celebrity}))
     scenarios.append(("post by a user nobody follows", {"BENCH_MODE": "post", "BENCH_TOKEN": nobody}))
@@ -226,7 +232,7 @@ def measure(server: Server, args) -> list[dict]:
         best["failed"] = sum(r["failed"] for r in rounds[name])
         rows.append({"scenario": name, **best})
         print(f"   {name:34} {json.dumps(best)}", flush=True)
-    return rows
+    return rows, depths
 
 
 def lonely_email() -> str:
@@ -246,7 +252,7 @@ def lonely_email() -> str:
 # -- the designs, in SQL
 
 
-def compare_designs(runs: int) -> list[dict]:
+def compare_designs(runs: int, depths: dict[int, int]) -> list[dict]:
     """Median milliseconds of each design's page query, per reader, first and deep page."""
     from django.db import connection
 
@@ -260,8 +266,9 @@ def compare_designs(runs: int) -> list[dict]:
         feed = list(
             feed_posts(user.pk, position=None, direction=NEXT, limit=DEEP + 1).order_by("-created_at", "-id")
         )
-        deep = (feed[DEEP - 1].created_at, feed[DEEP - 1].id) if len(feed) >= DEEP else None
-        for page, position in (("first", None), (f"{DEEP:,} deep", deep)):
+        depth = depths[n]  # the deep page measured over HTTP
+        deep = (feed[depth - 1].created_at, feed[depth - 1].id)
+        for page, position in (("first", None), (f"{depth:,} deep", deep)):
             served = feed_posts(user.pk, position=position, direction=NEXT, limit=11)
             sql, params = served.order_by(*[f"-{f}" for f in ORDERING.fields])[:11].query.sql_with_params()
             after = "AND (p.created_at, p.id) < (%(at)s, %(id)s)" if position else ""
