@@ -124,6 +124,7 @@ def prepare(datasets, args) -> tuple[str, str]:
             " (SELECT count(*) FROM follows_follow)"
         ).fetchall()
         if (users, posts) == (args.users, args.posts) and follows:
+            db.execute("DELETE FROM posts_post WHERE title = 'bench'")  # an earlier run's write scenarios
             (comment,) = db.execute(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
             ).fetchone()
