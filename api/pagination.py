@@ -162,7 +162,9 @@ class KeysetPagination(BasePagination):
         if self.poll_prev and page.rows and first:
             page = Page(page.rows, has_next=page.has_next, has_prev=True)
         poll_empty = self.poll_prev and first and not page.rows
-        if link := link_header(request, page, ordering, keep, scope=list_scope(request), poll_empty=poll_empty):
+        if link := link_header(
+            request, page, ordering, keep, scope=list_scope(request), poll_empty=poll_empty
+        ):
             headers["Link"] = link
         if self.counts and prefers_exact_count(request):
             headers["X-Total-Count"] = str(self.count())

@@ -207,9 +207,8 @@ def link_header[M: Model](
     if not page.rows:
         if not poll_empty:
             return None
-        url = request.build_absolute_uri(request.path)
         query = urlencode({**keep, "cursor": _encode(ordering, PREV, [], scope)})
-        return f'<{url}?{query}>; rel="{PREV}"'
+        return f'<{request.build_absolute_uri(request.path)}?{query}>; rel="{PREV}"'
     links = []
     url = None
     for rel, present, row, direction in (

@@ -127,7 +127,7 @@ def prepare(datasets, args) -> tuple[str, str]:
             db.execute("DELETE FROM posts_post WHERE title = 'bench'")  # an earlier run's write scenarios
             (comment,) = db.execute(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
-            ).fetchone()
+            ).fetchall()[0]
             return url, f"kept from an earlier run ({comment}; {follows} follows)"
     started = time.monotonic()
     seed = [PYTHON, "manage.py", "seed", f"--users={args.users}", f"--posts={args.posts}", "--votes=0"]

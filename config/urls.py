@@ -28,8 +28,12 @@ urlpatterns = [
     re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
     re_path(r"^users/(?P<id>[^/]+)/follow/?$", FollowView.as_view(), name="user-follow"),
-    re_path(r"^users/(?P<id>[^/]+)/followers/?$", FollowersView.as_view({"get": "list"}), name="user-followers"),
-    re_path(r"^users/(?P<id>[^/]+)/following/?$", FollowingView.as_view({"get": "list"}), name="user-following"),
+    re_path(
+        r"^users/(?P<id>[^/]+)/followers/?$", FollowersView.as_view({"get": "list"}), name="user-followers"
+    ),
+    re_path(
+        r"^users/(?P<id>[^/]+)/following/?$", FollowingView.as_view({"get": "list"}), name="user-following"
+    ),
     re_path(r"^feed/?$", FeedView.as_view({"get": "list"}), name="feed"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),

@@ -65,7 +65,7 @@ _WALK = f"""
       AND (p.owner_id = %s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %s))
     ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
 """  # noqa: S608
-_PAGE = f"SELECT x.id FROM (({_MERGE}) UNION ALL ({_WALK})) x"
+_PAGE = f"SELECT x.id FROM (({_MERGE}) UNION ALL ({_WALK})) x"  # noqa: S608
 
 
 def feed_posts(

@@ -4,6 +4,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.request_types import AuthenticatedRequest
@@ -34,6 +35,7 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
     serializer_class = PostOutSerializer
     ordering = ORDERING
     request: AuthenticatedRequest
+    paginator: FeedPagination
     list_params: dict[str, Any]
 
     def get_queryset(self) -> Any:
@@ -57,6 +59,6 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
         responses={200: PostOutSerializer(many=True), **http_schema.NOT_MODIFIED},
         tags=["Follows"],
     )
-    def list(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.paginator.parse_query(request, self)  # list_params, before get_queryset reads them
         return super().list(request, *args, **kwargs)

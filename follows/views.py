@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -89,7 +90,7 @@ class FollowListView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
     side = "follower"  # "follower": GET /users/{id}/followers; "followee": /following
 
     @property
-    def ordering(self) -> Ordering:  # type: ignore[override]
+    def ordering(self) -> Ordering:
         """Read off follow_followers_newest / follow_following_newest (follows.models)."""
         return Ordering("recent", ("created_at", f"{self.side}_id"))
 
@@ -99,7 +100,7 @@ class FollowListView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
             **{f"{listed_by}_id": self.kwargs["id"], f"{self.side}__is_active": True}
         ).select_related(self.side)
 
-    def list(self, request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         active_user_or_404(kwargs["id"])
         follows = self.paginate_queryset(self.get_queryset())
         assert follows is not None  # noqa: S101 (pagination_class is set)
@@ -107,22 +108,21 @@ class FollowListView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
         return self.get_paginated_response(UserSerializer(users, many=True).data)
 
 
-LIST_DOC = dict(
-    parameters=http_schema.read_parameters(http_schema.PREFER, *http_schema.LIST_HEADERS),
-    responses={
-        200: UserSerializer(many=True),
-        **http_schema.NOT_MODIFIED,
-        **error_responses(404, messages=MISSING),
-    },
-    tags=["Follows"],
-)
+LIST_PARAMETERS = http_schema.read_parameters(http_schema.PREFER, *http_schema.LIST_HEADERS)
+LIST_RESPONSES = {
+    200: UserSerializer(many=True),
+    **http_schema.NOT_MODIFIED,
+    **error_responses(404, messages=MISSING),
+}
 
 
 @extend_schema(
     summary="List a user's followers",
     description="Active users following user `id`, the most recent follow first. Paged as `GET /posts/` "
     "(`limit`, `cursor`, `Link`, `Prefer: count=exact`).",
-    **LIST_DOC,
+    parameters=LIST_PARAMETERS,
+    responses=LIST_RESPONSES,
+    tags=["Follows"],
 )
 class FollowersView(FollowListView):
     side = "follower"
@@ -132,7 +132,9 @@ class FollowersView(FollowListView):
     summary="List whom a user follows",
     description="Active users that user `id` follows, the most recent follow first. Paged as `GET /posts/` "
     "(`limit`, `cursor`, `Link`, `Prefer: count=exact`).",
-    **LIST_DOC,
+    parameters=LIST_PARAMETERS,
+    responses=LIST_RESPONSES,
+    tags=["Follows"],
 )
 class FollowingView(FollowListView):
     side = "followee"
