@@ -198,18 +198,28 @@ def reader_email(followees: int) -> str:
 
 
 def deep_cursor(server: Server, token: str) -> tuple[str, int]:
-    """The path of the feed's page DEEP posts down (or its last page, for a shorter feed), by
-    the cursors of its Link headers, and how many posts down it starts."""
-    path, depth = "/feed?limit=100", 0
+    """The path of the feed's page DEEP posts down (or its last full page, for a shorter feed),
+    by the cursors of its Link headers, and how many posts down it starts."""
+    path, depth, step = "/feed?limit=10", 0, 10
     while depth < DEEP:
         request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             link, count = response.headers["Link"], len(json.loads(response.read()))
         after = [part for part in link.split(", ") if part.endswith('rel="next"')]
-        if not after or count < 100:
+        if not after or count < step:
             break
-        path, depth = after[0].split(">")[0].split(server.url, 1)[1], depth + count
-    return path.replace("limit=100", "limit=10"), depth
+        next_path = after[0].split(">")[0].split(server.url, 1)[1]
+        if depth + count >= DEEP or _page_size(server, next_path, token) == step:
+            path, depth = next_path, depth + count
+        else:
+            break
+    return path, depth
+
+
+def _page_size(server: Server, path: str, token: str) -> int:
+    request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return len(json.loads(response.read()))
 
 
 def measure(server: Server, args) -> tuple[list[dict], dict[int, int]]:
