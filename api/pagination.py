@@ -74,6 +74,9 @@ class KeysetPagination(BasePagination):
     poll_prev = False
     #: False: ``Prefer: count=exact`` is ignored (a list whose count no client needs, e.g. a feed).
     counts = True
+    #: True: the view's queryset applies the cursor's position itself (it reads ``list_params``),
+    #: so the page is not filtered by it a second time (api.paging.keyset_page's `positioned`).
+    positioned = False
     #: The body is the page's rows, unwrapped (api.autoschema documents it as the plain array).
     body_is_page = True
 
@@ -129,7 +132,12 @@ class KeysetPagination(BasePagination):
         query = getattr(view, "list_params", None) or self.parse_query(request, view)
         ordering = self.get_ordering(view, query)
         page = keyset_page(
-            queryset, ordering, cursor=query["cursor"], skip=query.get("skip", 0), limit=query["limit"]
+            queryset,
+            ordering,
+            cursor=query["cursor"],
+            skip=query.get("skip", 0),
+            limit=query["limit"],
+            positioned=self.positioned,
         )
         return self.keep(request, view, page, lambda: queryset.count())
 

@@ -20,10 +20,11 @@ from posts.serializers import PostOutSerializer
 
 class FeedPagination(KeysetPagination):
     """The feed's pages: the first carries ``rel="prev"`` (the posts newer than it, to poll
-    with If-None-Match); no count."""
+    with If-None-Match); no count; the cursor applied by the feed's query (follows.feed)."""
 
     poll_prev = True
     counts = False
+    positioned = True  # follows.feed applies the cursor inside its query, where it is cheap
 
 
 class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
