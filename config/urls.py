@@ -11,6 +11,7 @@ from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView
 from api.views import OpenApiJsonView, RootView
+from data_export.views import DataExportView
 from follows.feed_views import FeedView
 from follows.views import FollowersView, FollowingView, FollowView
 from moderation.views import ReportView
@@ -26,6 +27,7 @@ urlpatterns = [
     re_path(r"^users/?$", UserListView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", CurrentUserView.as_view(), name="user-me"),  # before users/{id}
     re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
+    re_path(r"^users/me/export/?$", DataExportView.as_view(), name="user-me-export"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
     re_path(r"^users/(?P<id>[^/]+)/follow/?$", FollowView.as_view(), name="user-follow"),
     re_path(

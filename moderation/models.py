@@ -1,6 +1,6 @@
 """Reports of posts by users, the queue staff work from, and the record of what staff did.
 
-CONTRACT.md §7.3. Whether a post is hidden is the post's own state (``Post.hidden``).
+docs/api.md, "Reporting a post". Whether a post is hidden is the post's own state (``Post.hidden``).
 """
 
 from django.conf import settings

@@ -5,8 +5,7 @@ The queue row of a post (ReportedPost) is locked before its reports change, so a
 while staff act on the post is either closed by the action or left open and counted, never lost.
 """
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -15,6 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from moderation.models import Action, ModerationAction, Report, ReportedPost
 from posts.models import Post
+from posts.triggers import hidden_writable
+from webhooks import events
+from webhooks.event_types import EventType
 
 UNIQUE_REPORT = "report_one_per_user_and_post"
 
@@ -36,6 +38,10 @@ def report_post(*, user: User, post_id: int, reason: str, note: str = "") -> Rep
     try:
         with transaction.atomic():
             report = Report.objects.create(post_id=post_id, reporter=user, reason=reason, note=note)
+            events.record(
+                EventType.REPORT_CREATED,
+                {"report_id": report.pk, "post_id": post_id, "user_id": user.pk, "reason": reason},
+            )
             with connection.cursor() as cursor:
                 cursor.execute(
                     "INSERT INTO moderation_reportedpost AS q (post_id, open_reports, first_reported_at, "
@@ -72,6 +78,17 @@ def _subject(post: Post) -> str:
 def _record(
     *, moderator: User, action: str, post: Post, reason: str = "", closed: int = 0
 ) -> ModerationAction:
+    # Every staff action goes through here, so each is an event in the action's transaction.
+    events.record(
+        EventType.MODERATION_ACTION,
+        {
+            "action": action,
+            "reason": reason,
+            "post_id": post.pk,
+            "user_id": post.owner_id,
+            "moderator_id": moderator.pk,
+        },
+    )
     return ModerationAction.objects.create(
         action=action,
         moderator=moderator,
@@ -81,17 +98,6 @@ def _record(
         reason=reason,
         reports_closed=closed,
     )
-
-
-@contextmanager
-def _acting() -> Iterator[None]:
-    """A transaction in which posts' `hidden` may change (posts/migrations/0004_post_hidden.py
-    guards it against every other writer); the permission ends with the block, even when an
-    outer transaction goes on (on an error, the block's rollback undoes it)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('moderation.acting', 'on', true)")
-        yield
-        cursor.execute("SELECT set_config('moderation.acting', 'off', true)")
 
 
 def _posts(posts: Iterable[Post] | QuerySet[Post]) -> list[Post]:
@@ -106,7 +112,7 @@ def hide(*, moderator: User, posts: Iterable[Post], reason: str) -> int:
     if not reason.strip():
         raise ValueError("a reason is required to hide a post")
     done = 0
-    with _acting():
+    with hidden_writable():
         for post in _posts(posts):
             closed = _close_reports(post.pk)
             if not Post.objects.filter(pk=post.pk, hidden=False).update(hidden=True):
@@ -119,7 +125,7 @@ def hide(*, moderator: User, posts: Iterable[Post], reason: str) -> int:
 def restore(*, moderator: User, posts: Iterable[Post], reason: str = "") -> int:
     """Bring hidden posts back as they were. Returns how many were hidden before."""
     done = 0
-    with _acting():
+    with hidden_writable():
         for post in _posts(posts):
             if Post.objects.filter(pk=post.pk, hidden=True).update(hidden=False):
                 _record(moderator=moderator, action=Action.RESTORE, post=post, reason=reason.strip())

@@ -1,5 +1,6 @@
-from typing import Any
+from typing import Any, cast
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -25,6 +26,8 @@ from posts.serializers import (
     PostSerializer,
     PostWriteSerializer,
 )
+from webhooks import events
+from webhooks.event_types import EventType
 
 NOT_FOUND = {404: "post with id: 7 was not found"}
 MISSING = {404: "post with id: 7 does not exist"}
@@ -96,7 +99,7 @@ class PostViewSet(
     """/posts/ and /posts/{id}: list, create, get, replace, change and delete posts; reads are
     conditional (ETag), writes of another user's post are refused (IsOwnerOrReadOnly)."""
 
-    # DRF's order is the contract's (CONTRACT.md §4): get_object() answers 404, then 403
+    # DRF's order is the contract's (docs/api.md, "Routes"): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
     # IsAuthenticated: every request that reaches an action or a hook has a logged-in user.
@@ -163,13 +166,26 @@ class PostViewSet(
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Post]) -> None:
-        """The new post is the caller's."""
-        serializer.save(owner=self.request.user)
+        """The new post is the caller's; ``post.created`` is recorded in its transaction."""
+        with transaction.atomic(savepoint=False):
+            post = serializer.save(owner=self.request.user)
+            events.record(EventType.POST_CREATED, {"post_id": post.pk, "user_id": post.owner_id})
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Post]) -> None:
+        """412 for a stale If-Match (ConditionalWrites), else save; ``post.updated`` is recorded
+        in the same transaction (webhooks)."""
+        with transaction.atomic(savepoint=False):
+            super().perform_update(serializer)
+            post = cast(Post, serializer.instance)
+            events.record(EventType.POST_UPDATED, {"post_id": post.pk, "user_id": post.owner_id})
 
     def perform_destroy(self, instance: Post) -> None:
         """412 for a stale If-Match (ConditionalWrites), else delete (its votes go with it:
-        ON DELETE CASCADE)."""
-        super().perform_destroy(instance)
+        ON DELETE CASCADE); ``post.deleted`` is recorded in the same transaction (webhooks)."""
+        data = {"post_id": instance.pk, "user_id": instance.owner_id}
+        with transaction.atomic(savepoint=False):
+            super().perform_destroy(instance)
+            events.record(EventType.POST_DELETED, data)
 
     def current_etag(self, instance: Post) -> str:
         """The ETag ``GET /posts/{id}`` gives for the post now (ConditionalWrites' If-Match)."""

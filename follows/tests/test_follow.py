@@ -103,3 +103,16 @@ def test_deleting_a_user_removes_their_follows_both_ways(user, other_user, make_
     Follow.objects.create(follower=third, followee=user)
     other_user.delete()
     assert list(Follow.objects.values_list("follower_id", "followee_id")) == [(third.pk, user.pk)]
+
+
+def test_the_export_holds_follows_both_ways(auth_client, user, other_user, make_user):
+    import json
+
+    third = make_user(is_active=False)
+    Follow.objects.create(follower=user, followee=other_user)
+    Follow.objects.create(follower=user, followee=third)
+    follower = Follow.objects.create(follower=other_user, followee=user)
+    response = auth_client.get("/users/me/export")
+    body = json.loads(b"".join(response.streaming_content))
+    assert [row["user_id"] for row in body["following"]] == [other_user.pk, third.pk]
+    assert body["followers"] == [{"user_id": other_user.pk, "created_at": follower.created_at.isoformat()}]
