@@ -21,7 +21,8 @@ EXAMPLES_PER_OPERATION = 100
 # names a version the resource no longer has (every generated ETag is such a one). Per operation:
 # a reset token the fuzzer makes up is a 422 by the contract, and each schema-valid request to
 # /users/me/password or DELETE /users/me checks a password with the production hasher (about a
-# second of CPU), so those get fewer examples.
+# second of CPU), so those get fewer examples. An id made up for /users/{id}/follow may be the
+# fuzzer's own: a 422 by the contract (one does not follow oneself).
 CONFIG = f"""\
 generation.max-examples = {EXAMPLES_PER_OPERATION}
 
@@ -35,6 +36,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403",
 [[operations]]
 include-path-regex = "^/users/me"
 generation.max-examples = 15
+
+[[operations]]
+include-path-regex = "^/users/[{]id[}]/follow$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 """
 
 
