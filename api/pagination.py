@@ -18,7 +18,7 @@ A list that clients poll sets ``poll_next`` (its last page still carries ``rel="
 rows after it) or ``poll_prev`` (its first page carries ``rel="prev"``: the rows before it,
 newer ones) on a subclass, so a client can poll for what is added. A query serializer without
 ``skip`` makes a list that ignores it; ``counts = False``, one that ignores ``Prefer:
-count=exact``; ``positioned = True``, one whose queryset applies the cursor itself.
+count=exact``.
 """
 
 from collections.abc import Callable, Mapping
@@ -75,9 +75,6 @@ class KeysetPagination(BasePagination):
     poll_prev = False
     #: False: ``Prefer: count=exact`` is ignored (a list whose count no client needs, e.g. a feed).
     counts = True
-    #: True: the view's queryset applies the cursor's position itself (it reads ``list_params``),
-    #: so the page is not filtered by it a second time (api.paging.keyset_page's `positioned`).
-    positioned = False
     #: The body is the page's rows, unwrapped (api.autoschema documents it as the plain array).
     body_is_page = True
 
@@ -138,7 +135,6 @@ class KeysetPagination(BasePagination):
             cursor=query["cursor"],
             skip=query.get("skip", 0),
             limit=query["limit"],
-            positioned=self.positioned,
         )
         return self.keep(request, view, page, lambda: queryset.count())
 

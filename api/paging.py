@@ -162,18 +162,11 @@ def _after[M: Model](
 
 
 def keyset_page[M: Model](
-    queryset: QuerySet[M],
-    ordering: Ordering,
-    *,
-    cursor: Cursor | None,
-    skip: int,
-    limit: int,
-    positioned: bool = False,
+    queryset: QuerySet[M], ordering: Ordering, *, cursor: Cursor | None, skip: int, limit: int
 ) -> Page[M]:
     """`limit` rows of `queryset` in `ordering`, from the cursor's position (or the start),
     after skipping `skip` rows. One query: it reads one row more than it returns, to know whether
-    more follow. `positioned`: `queryset` holds only the rows on the cursor's side of its
-    position already (its own query applied it), so they are not filtered by it again."""
+    more follow."""
     descending = [f"-{name}" for name in ordering.fields]
     if cursor is not None and cursor.direction == PREV and not cursor.position:
         # A polling link of an empty first page (link_header's `poll_empty`): the oldest rows.
@@ -188,7 +181,7 @@ def keyset_page[M: Model](
         from api.errors import RequestValidationError  # api.errors reads settings' modules
 
         raise RequestValidationError({"cursor": ["Invalid cursor"]}, location="query") from exc
-    after = queryset if positioned else _after(queryset, ordering, position, cursor.direction)
+    after = _after(queryset, ordering, position, cursor.direction)
     if cursor.direction == NEXT:
         rows = list(after.order_by(*descending)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=True)

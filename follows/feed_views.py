@@ -12,7 +12,6 @@ from api import schema as http_schema
 from api.conditional import ConditionalReads
 from api.endpoints import EndpointViewSet
 from api.pagination import KeysetPagination
-from api.paging import NEXT, Cursor
 from follows.feed import ORDERING, feed_posts
 from follows.serializers import FeedQuerySerializer
 from posts.serializers import PostOutSerializer
@@ -20,11 +19,10 @@ from posts.serializers import PostOutSerializer
 
 class FeedPagination(KeysetPagination):
     """The feed's pages: the first carries ``rel="prev"`` (the posts newer than it, to poll
-    with If-None-Match); no count; the cursor applied by the feed's query (follows.feed)."""
+    with If-None-Match); no count."""
 
     poll_prev = True
     counts = False
-    positioned = True  # follows.feed applies the cursor inside its query, where it is cheap
 
 
 class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
@@ -40,15 +38,8 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
     list_params: dict[str, Any]
 
     def get_queryset(self) -> Any:
-        """The candidates for the requested page: each author's newest after the cursor
-        (follows.feed); KeysetPagination orders and cuts them."""
-        cursor: Cursor | None = self.list_params["cursor"]
-        return feed_posts(
-            self.request.user.pk,
-            position=cursor.position if cursor else None,
-            direction=cursor.direction if cursor else NEXT,
-            limit=self.list_params["limit"] + 1,
-        )
+        """The caller's feed (follows.feed); KeysetPagination orders and pages it."""
+        return feed_posts(self.request.user.pk)
 
     @extend_schema(
         summary="Your home feed",
@@ -61,5 +52,4 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
         tags=["Follows"],
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.paginator.parse_query(request, self)  # list_params, before get_queryset reads them
         return super().list(request, *args, **kwargs)

@@ -38,7 +38,7 @@ include-path-regex = "^/users/me"
 generation.max-examples = 15
 
 [[operations]]
-include-path-regex = "^/users/[{]id[}]/follow$"
+include-path-regex = "^/users/[^/]+/follow$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 """
 
