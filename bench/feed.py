@@ -1,4 +1,4 @@
-# ruff: noqa: S310, S311, S608  (a local tool: it requests our own server; its graph is seeded, not secret; its SQL fixed)
+# ruff: noqa: S310, S311  (a local tool: it requests our own server; its graph is seeded, not secret)
 """`make bench-feed`: the home feed (GET /feed) at scale, beside the posts list, in one run.
 
 Data, in a database of its own on the bench's PostgreSQL server (``bench_feed``, kept between
@@ -15,9 +15,9 @@ bench/run.py serves it: ``GET /posts/?limit=10`` (the yardstick), the feed's fir
 page 1,000 posts deep (by the cursor of its ``Link`` header) for each reader, and ``POST
 /posts/`` by the celebrity and by a user nobody follows. Then three feed designs' SQL, timed
 from the bench process for each reader and page (median of ``--sql-runs``): the one served
-(follows.feed, the plain ``owner_id IN (followees)`` query, read through the ORM as the view
-reads it), a per-author LATERAL merge, and that merge below 300 followees with a walk of the
-newest-first index from 300 on.
+(follows.feed: a per-author LATERAL merge below 300 followees, a walk of the newest-first index
+from 300 on, then the page's posts by id), the merge alone, and the plain ``owner_id IN
+(followees)`` query that PostgreSQL plans by itself.
 
     make bench-feed ARGS="--users=100000 --posts=1000000"
 """
@@ -45,10 +45,9 @@ DATABASE = "bench_feed"
 READERS = (10, 1_000, 10_000)
 DEEP = 1_000  # posts down the feed for the deep page
 
-# The designs compared with the one served (follows.feed, the plain query through the ORM):
-# a per-author merge (each followee's newest 11 off the partial index post_feed, then the
-# newest 11 of those), and that merge below 300 followees with a walk of the newest-first index
-# from 300 on, one branch run per caller (one-time filters on the follow count).
+# The designs compared with the one served (follows.feed: a per-author merge below 300
+# followees, a walk of the newest-first index from 300 on, then the posts by id): the merge
+# alone, whatever the number of followees, and the plain query PostgreSQL plans by itself.
 MERGE_ONLY = """
     SELECT p.id FROM (
         SELECT %(user)s::bigint AS id UNION ALL
@@ -59,25 +58,12 @@ MERGE_ONLY = """
         ORDER BY p.created_at DESC, p.id DESC LIMIT 11
     ) p ORDER BY p.created_at DESC, p.id DESC LIMIT 11
 """
-_FEW = "(SELECT count(*) FROM (SELECT 1 FROM follows_follow WHERE follower_id = %(user)s LIMIT 300) c)"
-HYBRID = f"""
-    SELECT x.id FROM (
-      (SELECT p.id, p.created_at FROM (
-          SELECT %(user)s::bigint AS id UNION ALL
-          SELECT f.followee_id FROM follows_follow f JOIN accounts_user u ON u.id = f.followee_id AND u.is_active
-          WHERE f.follower_id = %(user)s
-       ) a CROSS JOIN LATERAL (
-          SELECT p.id, p.created_at FROM posts_post p
-          WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {{after}}
-          ORDER BY p.created_at DESC, p.id DESC LIMIT 11
-       ) p
-       WHERE {_FEW} < 300 ORDER BY p.created_at DESC, p.id DESC LIMIT 11)
-      UNION ALL
-      (SELECT p.id, p.created_at FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
-       WHERE {_FEW} >= 300 AND p.published AND NOT p.hidden {{after}}
-         AND (p.owner_id = %(user)s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %(user)s))
-       ORDER BY p.created_at DESC, p.id DESC LIMIT 11)
-    ) x ORDER BY x.created_at DESC, x.id DESC LIMIT 11
+PLAIN = """
+    SELECT p.*, u.* FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
+    WHERE p.published AND NOT p.hidden
+      AND (p.owner_id = %(user)s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %(user)s))
+      {after}
+    ORDER BY p.created_at DESC, p.id DESC LIMIT 11
 """
 
 
@@ -297,21 +283,20 @@ def lonely_email() -> str:
 
 def compare_designs(runs: int, depths: dict[int, int]) -> list[dict]:
     """Median milliseconds of each design's page, per reader, first and deep page: the served one
-    as the view reads it (api.paging.keyset_page over follows.feed), the others as SQL."""
+    as the view reads it (follows.feed's two queries), the others as SQL."""
     from django.db import connection
 
     from accounts.models import User
-    from api.paging import NEXT, Cursor, keyset_page
-    from follows.feed import ORDERING, feed_posts
+    from api.paging import NEXT
+    from follows.feed import feed_ids, feed_posts
 
     rows = []
     for n in READERS:
         user = User.objects.get(email=reader_email(n))
-        feed = list(feed_posts(user.pk).order_by("-created_at", "-id")[: DEEP + 1])
+        feed = feed_ids(user.pk, position=None, direction=NEXT, limit=DEEP + 1)
         depth = depths[n]  # the deep page measured over HTTP
-        deep = (feed[depth - 1].created_at, feed[depth - 1].id)
-        for page, position in (("first", None), (f"{depth:,} deep", deep)):
-            cursor = Cursor(ORDERING.name, NEXT, position) if position else None
+        (deep,) = feed_posts([feed[depth - 1]])
+        for page, position in (("first", None), (f"{depth:,} deep", (deep.created_at, deep.id))):
             after = "AND (p.created_at, p.id) < (%(at)s, %(id)s)" if position else ""
             values = {
                 "user": user.pk,
@@ -319,14 +304,14 @@ def compare_designs(runs: int, depths: dict[int, int]) -> list[dict]:
                 "id": position[1] if position else None,
             }
             designs = {
-                "served": lambda cursor=cursor, user=user: (
-                    keyset_page(feed_posts(user.pk), ORDERING, cursor=cursor, skip=0, limit=10).rows
+                "served": lambda position=position, user=user: feed_posts(
+                    feed_ids(user.pk, position=position, direction=NEXT, limit=11)[:10]
                 ),
                 "merge": lambda after=after, values=values: _run(
                     connection, MERGE_ONLY.format(after=after), values
                 ),
-                "hybrid": lambda after=after, values=values: _run(
-                    connection, HYBRID.format(after=after), values
+                "plain": lambda after=after, values=values: _run(
+                    connection, PLAIN.format(after=after), values
                 ),
             }
             timings = {}
@@ -370,13 +355,13 @@ def report(rows: list[dict], designs: list[dict]) -> str:
         "- celebrity's post / anyone's (p50 time): "
         f"{by['post by the celebrity']['p50_ms'] / by['post by a user nobody follows']['p50_ms']:.2f}x",
         "",
-        "| reader follows | page | served: owner_id IN (followees), ORM ms | merge per author ms "
-        "| merge below 300 followees, walk from 300 ms |",
+        "| reader follows | page | served: merge below 300 followees, walk from 300, then by id ms "
+        "| merge per author alone ms | plain owner_id IN (followees) ms |",
         "|---|---|---|---|---|",
     ]
     for row in designs:
         lines.append(
-            f"| {row['reader']:,} | {row['page']} | {row['served']:.2f} | {row['merge']:.2f} | {row['hybrid']:.2f} |"
+            f"| {row['reader']:,} | {row['page']} | {row['served']:.2f} | {row['merge']:.2f} | {row['plain']:.2f} |"
         )
     return "\n".join(lines)
 

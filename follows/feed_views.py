@@ -12,7 +12,8 @@ from api import schema as http_schema
 from api.conditional import ConditionalReads
 from api.endpoints import EndpointViewSet
 from api.pagination import KeysetPagination
-from follows.feed import ORDERING, feed_posts
+from api.paging import NEXT, Cursor, Page
+from follows.feed import ORDERING, feed_ids, feed_posts
 from follows.serializers import FeedQuerySerializer
 from posts.serializers import PostOutSerializer
 
@@ -27,7 +28,7 @@ class FeedPagination(KeysetPagination):
 
 class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
     """The published, not hidden posts of the caller and of the active users the caller follows,
-    newest first (ties by id), as ``PostOut``. One query per page (follows.feed)."""
+    newest first (ties by id), as ``PostOut``. Two queries per page (follows.feed)."""
 
     pagination_class = FeedPagination
     query_serializer_class = FeedQuerySerializer
@@ -36,10 +37,6 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
     request: AuthenticatedRequest
     paginator: FeedPagination
     list_params: dict[str, Any]
-
-    def get_queryset(self) -> Any:
-        """The caller's feed (follows.feed); KeysetPagination orders and pages it."""
-        return feed_posts(self.request.user.pk)
 
     @extend_schema(
         summary="Your home feed",
@@ -52,4 +49,24 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
         tags=["Follows"],
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        """The page the query asks for (follows.feed: its ids, then its posts), with
+        KeysetPagination's links."""
+        paginator = self.paginator
+        query = paginator.parse_query(request, self)
+        cursor: Cursor | None = query["cursor"]
+        limit = query["limit"]
+        direction = cursor.direction if cursor else NEXT
+        ids = feed_ids(
+            request.user.pk,
+            position=cursor.position if cursor else None,
+            direction=direction,
+            limit=limit + 1,
+        )
+        more = len(ids) > limit
+        posts = feed_posts(ids[:limit])
+        if direction == NEXT:
+            page = Page(posts, has_next=more, has_prev=cursor is not None)
+        else:  # read oldest first: shown newest first; from the oldest (no position), nothing older
+            page = Page(posts[::-1], has_next=bool(cursor and cursor.position), has_prev=more)
+        rows = paginator.keep(request, self, page, count=lambda: 0)  # counts = False: never called
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
