@@ -4,14 +4,17 @@ strict fields are stated here, per operation and per field, where they are defin
 
 Which rule lives where:
 
-- Per field (``StrictCharFieldExtension``): text refuses NUL characters (PostgreSQL cannot store
-  them), so a ``pattern`` says so; a field with a pattern of its own states the rule in it.
+- Per field (``StrictCharFieldExtension``): a field with a pattern of its own states it. Text
+  refuses NUL characters (PostgreSQL cannot store them; DRF's CharField validator), which the
+  API's description says once: a ``pattern`` on every text field said it 26 times in Redoc and
+  made Swagger's "Try it out" fill in text generated from the pattern.
 - Per field (``EndpointSchema._insert_field_validators``): a text field whose pattern allows the
   empty string is one schema, not drf-spectacular's oneOf of the pattern and an empty string
   (Redoc shows that as "string or string").
 - Per operation (``EndpointSchema``), where a view does not declare the answer itself:
   401 on a non-public endpoint; 422 where a path id, a query or a body is read; 503 with ``Retry-After``
-  where the database is used (outage/responses.py); 413 and 415 where there is a body (Django and
+  where the database is used (outage/responses.py); 429 with ``Retry-After`` and the RateLimit
+  headers where a rate limit counts the operation (api.throttling); 413 and 415 where there is a body (Django and
   DRF's parsers answer them before the view runs); the body is required (a missing body is a
   422, ``Endpoint.body``); path ids are 64-bit integers, as ``parse_path_id`` reads them.
 - Per view, in its ``@extend_schema``: its own answers, with their example messages.
@@ -32,9 +35,6 @@ from api.fields import PATH_ID
 from api.openapi import HTTPErrorSerializer, error_response
 from outage.responses import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
-NO_NUL = "^[^\\x00]+$"
-NO_NUL_OR_BLANK = "^[^\\x00]*$"
-
 # Any route with a body can be answered before its view runs: by Django when the body is too
 # large, by DRF's parsers when its media type is not one the route reads.
 BODY_ERRORS = {
@@ -47,25 +47,36 @@ RETRY_AFTER = {
         "schema": {"type": "integer", "example": RETRY_AFTER_SECONDS},
     }
 }
+# draft-ietf-httpapi-ratelimit-headers-10, on every answer of a limited operation.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": "The limit: its name, quota `q` and window `w` in seconds.",
+        "schema": {"type": "string", "example": '"post";q=30;w=60'},
+    },
+    "RateLimit": {
+        "description": "What remains of it (`r`) and the seconds until its window resets (`t`).",
+        "schema": {"type": "string", "example": '"post";r=29;t=41'},
+    },
+}
 
 
 class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
-    """The schema of ``api.fields.StrictCharField`` (and subclasses): drf-spectacular's, with a
-    ``pattern`` that refuses NUL, or the field's own RegexValidator's pattern. In both
-    directions: one component often serves both, and no stored text holds a NUL."""
+    """The schema of ``api.fields.StrictCharField`` (and subclasses): drf-spectacular's, with the
+    field's own RegexValidator's pattern if it has one (the first), and ``minLength`` 1 unless
+    it allows blank text."""
 
     target_class = "api.fields.StrictCharField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict:
-        """The field's schema dict with its ``pattern``."""
+        """The field's schema dict, with its own ``pattern`` if it has one."""
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         validators = [v for v in self.target.validators if isinstance(v, RegexValidator)]
         patterns = [re.compile(v.regex).pattern for v in validators]
         if patterns:
             schema["pattern"] = patterns[0]
-        else:
-            schema["pattern"] = NO_NUL_OR_BLANK if self.target.allow_blank else NO_NUL
+        if not self.target.allow_blank:  # what the NUL pattern's "+" used to say
+            schema.setdefault("minLength", 1)
         return schema
 
 
@@ -128,6 +139,12 @@ class EndpointSchema(AutoSchema):
             if "503" not in responses:
                 responses["503"] = self._error(f"The database does not answer (`{DATABASE_UNAVAILABLE}`).")
             responses["503"]["headers"] = {**responses["503"].get("headers", {}), **RETRY_AFTER}
+        if self._limited():
+            if "429" not in responses:
+                responses["429"] = self._error("Past the rate limit; retry after `Retry-After` seconds.")
+            responses["429"]["headers"] = {**responses["429"].get("headers", {}), **RETRY_AFTER}
+            for answer in responses.values():
+                answer["headers"] = {**answer.get("headers", {}), **RATE_LIMIT_HEADERS}
         if "requestBody" in operation:
             operation["requestBody"]["required"] = True
             for status, description in BODY_ERRORS.items():
@@ -141,6 +158,13 @@ class EndpointSchema(AutoSchema):
         answer = self._get_response_for_code(OpenApiResponse(HTTPErrorSerializer, description), "")
         answer.pop("headers", None)
         return {"description": answer.pop("description"), **answer}
+
+    def _limited(self) -> bool:
+        """Whether a rate limit (api.throttling.FixedWindowThrottle) counts this operation."""
+        for throttle in getattr(self.view, "throttle_classes", []):
+            if hasattr(throttle, "headers") and (throttle.methods is None or self.method in throttle.methods):
+                return True
+        return False
 
     def _has_body(self) -> bool:
         """Whether the operation documents a request body (as ``_get_request_body`` decides)."""
@@ -188,7 +212,7 @@ class EndpointSchema(AutoSchema):
         branches = schema.get("oneOf") or []
         if len(branches) == 2 and branches[1] == {"type": "string", "maxLength": 0}:
             pattern = branches[0].get("pattern")
-            if pattern == NO_NUL_OR_BLANK:
+            if pattern is not None and re.search(pattern, ""):
                 rest = {key: value for key, value in schema.items() if key != "oneOf"}
                 schema.clear()
                 schema.update({**branches[0], **rest})

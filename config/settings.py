@@ -54,7 +54,12 @@ EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR /
 # Behind PgBouncer in transaction pooling mode nothing may outlive a transaction: no
 # server-side cursors, no prepared statements (environment/databases.py's connection_settings).
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
-connection_settings(_default_db, transaction_pooling=TRANSACTION_POOLING)
+# Seconds a request's statement may run before PostgreSQL cancels it (a 503 with Retry-After);
+# 0 turns it off. Management commands are not bounded (config/postgresql/base.py).
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 3, minimum=0)
+connection_settings(
+    _default_db, transaction_pooling=TRANSACTION_POOLING, statement_timeout=DATABASE_STATEMENT_TIMEOUT
+)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -88,15 +93,22 @@ INSTALLED_APPS = [
     "demo",
     "django_tasks_db",
     "webhooks",
+    "observability",
 ]
 
 MIDDLEWARE = [
-    "config.request_id.RequestIdMiddleware",
+    # Identical repeats of a single-value header (Authorization twice) are one header.
+    "api.repeated_headers.RepeatedHeadersMiddleware",
+    "observability.request_id.RequestIdMiddleware",
+    # Near the top, so that it times and counts every answer; unused while METRICS_TOKEN is unset.
+    "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.cors.CorsMiddleware",
     # After CORS, so that a 413 for a chunked body is readable by a front end too.
     "config.chunked.ChunkedBodyMiddleware",
+    # Every body of every content type within DATA_UPLOAD_MAX_MEMORY_SIZE (413), files included.
+    "config.body_limit.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -168,7 +180,7 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The load balancer's health check speaks plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^health(/live|/ready)?/?$"]
 SECURE_HSTS_SECONDS = 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -180,6 +192,10 @@ CSRF_FAILURE_VIEW = "config.csrf.csrf_failure"
 # A request body past this is a 413. The largest valid post (100,000 characters, each of which
 # may be a 12-byte JSON escape such as "\ud83c\udf89") is about 1.2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Multipart file parts too are within that limit (config/body_limit.py): kept in memory, never
+# written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 # Set but empty (as an env file or compose template often leaves it) means the default too.
 _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
@@ -200,6 +216,9 @@ CORS_EXPOSE_HEADERS = [
     "ETag",
     "Idempotent-Replayed",
     "Preference-Applied",
+    # Limits a client can see before it hits them (docs/operating.md).
+    "RateLimit-Policy",
+    "RateLimit",
 ]
 
 REST_FRAMEWORK = {
@@ -244,7 +263,13 @@ SIMPLE_JWT = {
 # Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.
 if redis_url := env("REDIS_URL"):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # A hung Redis costs a request tens of milliseconds, not the kernel's TCP timeouts:
+            # the limits then fail open, with one warning (api/throttling.py; docs/abuse.md).
+            "OPTIONS": {"socket_connect_timeout": 0.05, "socket_timeout": 0.05},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -261,12 +286,16 @@ _replicas = replica_databases(
     pin_seconds=REPLICA_PIN_SECONDS,
     max_lag_seconds=REPLICA_MAX_LAG_SECONDS,
     transaction_pooling=TRANSACTION_POOLING,
+    statement_timeout=DATABASE_STATEMENT_TIMEOUT,
 )
 DATABASES.update(_replicas)
 REPLICA_DATABASES = list(_replicas)
 if REPLICA_DATABASES:
     DATABASE_ROUTERS = ["replicas.router.ReplicaRouter"]
-    MIDDLEWARE.insert(1, "replicas.router.ReplicaRoutingMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("observability.request_id.RequestIdMiddleware") + 1,
+        "replicas.router.ReplicaRoutingMiddleware",
+    )
 
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
@@ -275,7 +304,19 @@ FOLLOW_RATE = env_rate("FOLLOW_RATE", "60/minute")  # follows and unfollows, per
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+# Writes per user (docs/operating.md; api/throttling.py), with RateLimit headers on every answer.
+POST_RATE = env_rate("POST_RATE", "30/minute")
+VOTE_RATE = env_rate("VOTE_RATE", "120/minute")
+COMMENT_RATE = env_rate("COMMENT_RATE", "30/minute")
+FOLLOW_RATE = env_rate("FOLLOW_RATE", "60/minute")
 EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
+# Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
+# once, and per window.
+EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
+EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
+
+# GET /metrics answers only with this bearer token; unset, it is a 404 and nothing is counted.
+METRICS_TOKEN = env("METRICS_TOKEN")
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.
@@ -323,7 +364,8 @@ SPECTACULAR_SETTINGS = {
         "`username` (your email) and `password`; send the `access_token` it returns as "
         "`Authorization: Bearer <token>`. Here, the **Authorize** button does that for you.\n\n"
         'Every error is `{"detail": "..."}`; a validation error is 422 with `detail` a list '
-        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash.'
+        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash. '
+        "Text fields refuse the NUL character (a 422)."
     ),
     "VERSION": "1.0.0",
     # Request bodies get their own components (`PostRequest`), without the read-only fields.
@@ -349,11 +391,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
-# One JSON line per record on stderr, with the request id and without secrets (config/log.py).
+# One JSON line per record on stderr, with the request id and without secrets (observability/log.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "config.log.JsonLineFormatter"}},
+    "formatters": {"json": {"()": "observability.log.JsonLineFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
     # Django's own handlers print only when DEBUG is on; its errors come here instead.

@@ -2,19 +2,19 @@
 
 from django.contrib import admin
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChangeView
 from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
-from api.health import HealthView
-from api.views import OpenApiJsonView, RootView
+from api.health import HealthView, LiveView, ReadyView
+from api.views import OpenApiJsonView, RedocView, RootView, SwaggerView, favicon
 from data_export.views import DataExportView
 from follows.feed_views import FeedView
 from follows.views import FollowersView, FollowingView, FollowView
 from moderation.views import ReportView
+from observability.views import MetricsView
 from posts.views import PostViewSet
 from votes.views import VoteView
 
@@ -44,12 +44,16 @@ urlpatterns = [
     re_path(r"^password-reset/?$", PasswordResetView.as_view(), name="password-reset"),
     re_path(r"^password-reset/confirm/?$", PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^health/live/?$", LiveView.as_view(), name="health-live"),
+    re_path(r"^health/ready/?$", ReadyView.as_view(), name="health-ready"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
+    re_path(r"^metrics/?$", MetricsView.as_view(), name="metrics"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^docs/?$", SwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^redoc/?$", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]
 

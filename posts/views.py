@@ -8,15 +8,18 @@ from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from accounts.request_types import AuthenticatedRequest
+from api import read_budget
 from api import schema as http_schema
 from api.conditional import ConditionalReads, ConditionalWrites, etag_of_data
 from api.endpoints import EndpointViewSet
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.pagination import CompiledPagesMixin, KeysetPagination
-from api.paging import Ordering, Page
+from api.paging import Ordering, Page, prefers_exact_count
+from api.throttling import PostRateThrottle
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, offset_page, visible_post
@@ -52,6 +55,7 @@ WRITE_ANSWERS = {
             200: PostOutSerializer(many=True),
             **http_schema.NOT_MODIFIED,
             **http_schema.PRECONDITION_FAILED,
+            **error_responses(429, messages={429: read_budget.TOO_MANY}),
         },
     ),
     retrieve=extend_schema(
@@ -102,6 +106,8 @@ class PostViewSet(
     # DRF's order is the contract's (docs/api.md, "Routes"): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
+    # New posts per user (POST_RATE); reads and changes are not counted.
+    throttle_classes = [PostRateThrottle]
     # IsAuthenticated: every request that reaches an action or a hook has a logged-in user.
     request: AuthenticatedRequest
     # Any path segment reaches the view, which answers 422 for one that is not an integer.
@@ -111,6 +117,16 @@ class PostViewSet(
     query_serializer_class = PostListQuerySerializer
     orderings = ORDERINGS
     list_params: dict[str, Any]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list; a read that costs in proportion to the table (a short search, a deep skip,
+        an exact count) spends the caller's budget of them (api/read_budget.py: 429 past it)."""
+        query = self.paginator.parse_query(request, self)
+        exact_count = prefers_exact_count(request)
+        if read_budget.is_expensive(search=query["search"], skip=query["skip"], exact_count=exact_count):
+            with read_budget.spend(self.request.user.pk):
+                return super().list(request, *args, **kwargs)
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Post]:
         """The posts the caller can see (``Post.objects.visible_to``), locked while a
