@@ -25,6 +25,7 @@ post makes the walk read far down the index before a page is full.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
@@ -74,14 +75,15 @@ def feed_ids(
     an active user they follow) after `position` in `direction`, in that direction's order (NEXT:
     older, newest first, from the newest without a position; PREV: newer, oldest first, from the
     oldest without one). One query."""
+    params: list[Any] = []
     if not position:
-        after, params = "", []
+        after = ""
     else:
         operator = "<" if direction == NEXT else ">"
         after, params = f"AND (p.created_at, p.id) {operator} (%s, %s)", list(position)
     order = "DESC" if direction == NEXT else "ASC"
-    merge = [user_id, user_id, *params, limit, user_id, limit]
-    walk = [user_id, *params, user_id, user_id, limit]
+    merge: list[Any] = [user_id, user_id, *params, limit, user_id, limit]
+    walk: list[Any] = [user_id, *params, user_id, user_id, limit]
     with connection.cursor() as cursor:
         cursor.execute(_PAGE.format(after=after, order=order), [*merge, *walk, limit])
         return [row[0] for row in cursor.fetchall()]

@@ -57,7 +57,7 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
         limit = query["limit"]
         direction = cursor.direction if cursor else NEXT
         ids = feed_ids(
-            request.user.pk,
+            self.request.user.pk,
             position=cursor.position if cursor else None,
             direction=direction,
             limit=limit + 1,
