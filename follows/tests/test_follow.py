@@ -69,11 +69,14 @@ def test_follow_needs_a_token(api_client, other_user):
 def test_follows_and_unfollows_share_a_per_user_limit(auth_client, other_user, make_user):
     third = make_user()
     for call in (auth_client.put, auth_client.delete, auth_client.put):
-        assert call(f"/users/{other_user.pk}/follow").status_code == 204
+        response = call(f"/users/{other_user.pk}/follow")
+        assert response.status_code == 204
+        assert response.headers["RateLimit-Policy"] == '"follow";q=3;w=60'
     refused = auth_client.put(f"/users/{third.pk}/follow")
     body = assert_error(refused, 429)
     assert body["detail"].startswith("Too many follows.")
     assert int(refused.headers["Retry-After"]) > 0
+    assert refused.headers["RateLimit"].startswith('"follow";r=0;')
     assert not Follow.objects.filter(followee=third).exists()
     # Another user has a count of their own.
     assert client_for(third).put(f"/users/{other_user.pk}/follow").status_code == 204
