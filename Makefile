@@ -11,7 +11,7 @@ WITH_DB := $(PY) -m devdb.embedded
 # For Django's commands that load the settings but use no database (make lint): nothing listens here.
 NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 
-.PHONY: help run test quick lint install bench bench-semantics bench-abuse manage bench-webhooks bench-metrics lock lock-upgrade
+.PHONY: help run test quick lint install bench bench-semantics bench-abuse manage bench-webhooks bench-metrics lock lock-upgrade bench-feed
 .DEFAULT_GOAL := help
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-webhooks  POST /posts/ with a webhook subscribed against none; 1,000 deliveries"
 	@echo "make bench-metrics  CPU per request with metrics on against off (list, get one)"
 	@echo "make lock   the hashed lock files again after editing requirements*.txt (lock-upgrade: newest others)"
+	@echo "make bench-feed  GET /feed on a power-law social graph beside GET /posts/ (bench/feed.py)"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
 $(PY):
@@ -117,3 +118,6 @@ bench-semantics: install
 # make bench-abuse  16 clients of one user's worst reads against another user's list (bench/abuse.py)
 bench-abuse: install
 	$(WITH_DB) $(PY) bench/abuse.py $(ARGS)
+# make bench-feed  the home feed on a seeded social graph, three designs compared (bench/feed.py)
+bench-feed: install
+	$(WITH_DB) $(PY) bench/feed.py $(ARGS)

@@ -375,6 +375,7 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "LOGIN_FAILURE_RATE",
         "SIGNUP_RATE",
         "REPORT_RATE",
+        "FOLLOW_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
         "POST_RATE",

@@ -4,6 +4,7 @@
 --        of removes, and so on. Each post comes round again only after the whole set, so an
 --        add has long finished when its remove is sent, and every answer is a 201.
 -- login: POST /login with BENCH_LOGIN_BODY.
+-- post:  POST /posts/ with a small JSON body (bench/feed.py: a post's cost to its author).
 -- BENCH_HEADER, if set ("Name: value"), is sent with every get.
 -- done() prints one line, "BENCH {json}", that bench/run.py reads.
 
@@ -44,6 +45,8 @@ function init(args)
     end
   elseif mode == "login" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
+  elseif mode == "post" then
+    headers["Content-Type"] = "application/json"
   end
 end
 
@@ -61,6 +64,8 @@ function request()
     return wrk.format("POST", "/vote/", headers, string.format('{"post_id": %s, "dir": %d}', posts[i], dir))
   elseif mode == "login" then
     return wrk.format("POST", "/login", headers, os.getenv("BENCH_LOGIN_BODY"))
+  elseif mode == "post" then
+    return wrk.format("POST", "/posts/", headers, '{"title": "bench", "content": "a post from wrk"}')
   end
   return wrk.format("GET", path, headers)
 end

@@ -11,6 +11,8 @@ from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView, LiveView, ReadyView
 from api.views import OpenApiJsonView, RedocView, RootView, SwaggerView, favicon
 from data_export.views import DataExportView
+from follows.feed_views import FeedView
+from follows.views import FollowersView, FollowingView, FollowView
 from moderation.views import ReportView
 from observability.views import MetricsView
 from posts.views import PostViewSet
@@ -27,6 +29,14 @@ urlpatterns = [
     re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
     re_path(r"^users/me/export/?$", DataExportView.as_view(), name="user-me-export"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
+    re_path(r"^users/(?P<id>[^/]+)/follow/?$", FollowView.as_view(), name="user-follow"),
+    re_path(
+        r"^users/(?P<id>[^/]+)/followers/?$", FollowersView.as_view({"get": "list"}), name="user-followers"
+    ),
+    re_path(
+        r"^users/(?P<id>[^/]+)/following/?$", FollowingView.as_view({"get": "list"}), name="user-following"
+    ),
+    re_path(r"^feed/?$", FeedView.as_view({"get": "list"}), name="feed"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),
     re_path(r"^logout/?$", LogoutView.as_view(), name="logout"),
