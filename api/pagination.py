@@ -16,7 +16,9 @@ orders declares ``orderings`` (name → Ordering) and a ``query_serializer_class
 
 A list that clients poll sets ``poll_next`` (its last page still carries ``rel="next"``: the
 rows after it, CONTRACT.md §7.4) or ``poll_prev`` (its first page carries ``rel="prev"``: the
-rows before it, newer ones, §7.5) on a subclass.
+rows before it, newer ones, §7.5) on a subclass. A list whose query picks one of several lists
+(the replies of one comment, ``?parent_id=N``) names those parameters in ``scope_parameters``:
+its cursors are then bound to their values too.
 """
 
 from collections.abc import Callable, Mapping
@@ -71,6 +73,8 @@ class KeysetPagination(BasePagination):
 
     poll_next = False
     poll_prev = False
+    #: Query parameters that pick the list itself (not a filter of it): a cursor is bound to them.
+    scope_parameters: tuple[str, ...] = ()
     #: The body is the page's rows, unwrapped (api.autoschema documents it as the plain array).
     body_is_page = True
 
@@ -99,16 +103,21 @@ class KeysetPagination(BasePagination):
             query = dict(_parsed(serializer_class, key))
         cursor: Cursor | None = query.get("cursor")
         ordering = self.get_ordering(view, query)
-        if cursor is not None and (cursor.ordering != ordering.name or cursor.scope != list_scope(request)):
+        scope = self.scope(request, query)
+        if cursor is not None and (cursor.ordering != ordering.name or cursor.scope != scope):
             # The contract's words for another order's cursor; another list's is simply invalid.
-            detail = (
-                f"This cursor belongs to sort={cursor.ordering}"
-                if cursor.scope == list_scope(request)
-                else "Invalid cursor"
-            )
+            detail = f"This cursor belongs to sort={cursor.ordering}" if cursor.scope == scope else "Invalid cursor"
             raise _query_error({"cursor": [detail]})
         view.list_params = query
         return query
+
+    def scope(self, request: Request, query: Mapping[str, Any]) -> str:
+        """What the list's cursors are bound to: its route (``list_scope``) and the values of
+        its ``scope_parameters``."""
+        scope = list_scope(request)
+        for name in self.scope_parameters:
+            scope += f";{name}={query.get(name)}"
+        return scope
 
     @staticmethod
     def get_ordering(view: Any, query: Mapping[str, Any]) -> Ordering:
@@ -157,7 +166,7 @@ class KeysetPagination(BasePagination):
             page = Page(page.rows, has_next=True, has_prev=page.has_prev)
         if self.poll_prev and page.rows and query["cursor"] is None and query["skip"] == 0:
             page = Page(page.rows, has_next=page.has_next, has_prev=True)
-        if link := link_header(request, page, ordering, keep, scope=list_scope(request)):
+        if link := link_header(request, page, ordering, keep, scope=self.scope(request, query)):
             headers["Link"] = link
         if prefers_exact_count(request):
             headers["X-Total-Count"] = str(self.count())

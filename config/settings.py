@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "posts",
     "votes",
     "moderation",
+    "comments",
     "course_import",
 ]
 
@@ -264,6 +265,7 @@ if REPLICA_DATABASES:
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
 REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
+COMMENT_RATE = env_rate("COMMENT_RATE", "30/minute")  # new comments, per user
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")

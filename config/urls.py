@@ -11,6 +11,7 @@ from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView
 from api.views import OpenApiJsonView, RootView
+from comments.views import CommentViewSet, PostCommentsViewSet
 from moderation.views import ReportView
 from posts.views import PostViewSet
 from votes.views import VoteView
@@ -18,6 +19,7 @@ from votes.views import VoteView
 router = SimpleRouter()
 router.trailing_slash = "/?"  # an optional slash: both spellings, no redirect
 router.register("posts", PostViewSet, basename="post")
+router.register("comments", CommentViewSet, basename="comment")
 
 urlpatterns = [
     re_path(r"^$", RootView.as_view(), name="root"),
@@ -34,6 +36,11 @@ urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
+    re_path(
+        r"^posts/(?P<id>[^/]+)/comments/?$",
+        PostCommentsViewSet.as_view({"get": "list", "post": "create"}),
+        name="post-comments",
+    ),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

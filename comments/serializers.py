@@ -1,0 +1,76 @@
+"""The `Comment` shape (CONTRACT.md §7.4), the bodies that write one, and the list's query."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from accounts.serializers import UserSerializer
+from api.fields import StrictCharField, StrictIntegerField
+from api.pagination import PageQuerySerializer
+from comments.models import Comment
+
+CONTENT_MAX_LENGTH = 10_000
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """The contract's `Comment`. A deleted or hidden comment is a tombstone: `deleted` true, no
+    content and no owner; the rest (its place in the thread, its replies) is kept."""
+
+    content = StrictCharField(max_length=CONTENT_MAX_LENGTH, help_text="1 to 10,000 characters, not only whitespace.")
+    deleted = serializers.BooleanField(read_only=True)
+    owner_id = serializers.IntegerField(read_only=True, allow_null=True)
+    owner = UserSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "post_id",
+            "parent_id",
+            "content",
+            "created_at",
+            "edited_at",
+            "deleted",
+            "reply_count",
+            "owner_id",
+            "owner",
+        ]
+        read_only_fields = ["id", "post_id", "parent_id", "created_at", "edited_at", "reply_count"]
+        extra_kwargs = {"parent_id": {"allow_null": True}}
+
+    def validate_content(self, value: str) -> str:
+        """Stored as sent; blank or whitespace-only is refused."""
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.", code="blank")
+        return value
+
+    def to_representation(self, instance: Comment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if instance.is_tombstone:
+            data.update(content="", deleted=True, owner_id=None, owner=None)
+        return data
+
+
+@extend_schema_serializer(component_name="CommentCreate")
+class CommentCreateSerializer(CommentSerializer):
+    """The body of ``POST /posts/{id}/comments``: the content, and the comment it replies to."""
+
+    parent_id = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The comment this one replies to: a live comment of the same post. Omitted or null: "
+        "a top-level comment.",
+    )
+
+
+class CommentListQuerySerializer(PageQuerySerializer):
+    """The list's query: paging, and which comment's replies to list."""
+
+    parent_id = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="List the direct replies of this comment instead of the top-level comments.",
+    )

@@ -1,0 +1,60 @@
+"""Writing comments: each write is one statement whose rules the database keeps
+(comments/migrations/0002_thread_triggers.py), turned into the contract's answers here."""
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Now
+
+from accounts.models import User
+from comments.models import Comment
+
+PARENT_LIVE = "comment_parent_live"
+POST_EXISTS = "comment_post_exists"
+
+
+class ParentNotLive(Exception):
+    """The parent is missing, on another post, deleted or hidden (the API's 422)."""
+
+
+class PostGone(Exception):
+    """The post was deleted between the caller's check and the insert (the API's 404)."""
+
+
+class CommentGone(Exception):
+    """The comment was deleted or hidden between the caller's check and the write (404)."""
+
+
+def create_comment(*, owner: User, post_id: int, content: str, parent_id: int | None) -> Comment:
+    """Insert the comment (one INSERT ... RETURNING). Raises ParentNotLive when `parent_id` does
+    not name a live comment of the post (decided by the database, concurrent deletions
+    included), PostGone when the post no longer exists."""
+    try:
+        with transaction.atomic():
+            comment = Comment.objects.create(owner=owner, post_id=post_id, parent_id=parent_id, content=content)
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+        if constraint == PARENT_LIVE:
+            raise ParentNotLive from exc
+        if constraint == POST_EXISTS:
+            raise PostGone from exc
+        raise
+    comment.owner = owner
+    return comment
+
+
+def edit_comment(comment: Comment, *, content: str) -> Comment:
+    """Replace the content of a live comment and set ``edited_at`` (the database's clock).
+    Raises CommentGone when it was deleted or hidden meanwhile."""
+    changed = Comment.objects.filter(pk=comment.pk, deleted=False, hidden=False).update(
+        content=content, edited_at=Now()
+    )
+    if not changed:
+        raise CommentGone
+    comment.refresh_from_db(fields=["content", "edited_at", "reply_count"])
+    return comment
+
+
+def delete_comment(comment: Comment) -> None:
+    """Delete a live comment: it becomes a tombstone, which the database removes at once when
+    it has no replies. Raises CommentGone when it was deleted or hidden meanwhile."""
+    if not Comment.objects.filter(pk=comment.pk, deleted=False, hidden=False).update(deleted=True):
+        raise CommentGone
