@@ -17,7 +17,7 @@ class CommentSerializer(serializers.ModelSerializer):
     """The contract's `Comment`. A deleted or hidden comment is a tombstone: `deleted` true, no
     content and no owner; the rest (its place in the thread, its replies) is kept."""
 
-    content = StrictCharField(max_length=CONTENT_MAX_LENGTH, help_text="1 to 10,000 characters, not only whitespace.")
+    content = serializers.CharField(read_only=True, help_text="Empty for a tombstone.")
     deleted = serializers.BooleanField(read_only=True)
     owner_id = serializers.IntegerField(read_only=True, allow_null=True)
     owner = UserSerializer(read_only=True, allow_null=True)
@@ -36,14 +36,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "owner_id",
             "owner",
         ]
-        read_only_fields = ["id", "post_id", "parent_id", "created_at", "edited_at", "reply_count"]
-        extra_kwargs = {"parent_id": {"allow_null": True}}
-
-    def validate_content(self, value: str) -> str:
-        """Stored as sent; blank or whitespace-only is refused."""
-        if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.", code="blank")
-        return value
+        read_only_fields = fields
 
     def to_representation(self, instance: Comment) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -52,10 +45,38 @@ class CommentSerializer(serializers.ModelSerializer):
         return data
 
 
+class ContentField(StrictCharField):
+    """A comment's content: 1 to 10,000 characters, stored as sent; blank or whitespace-only is
+    refused (CONTRACT.md §7.4)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", CONTENT_MAX_LENGTH)
+        kwargs.setdefault("help_text", "1 to 10,000 characters, not only whitespace.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not value.strip():
+            self.fail("blank")
+        return value
+
+
+@extend_schema_serializer(component_name="CommentEdit")
+class CommentEditSerializer(serializers.Serializer):
+    """The body of ``PATCH /comments/{id}``: the new content (required). Its answer is the
+    `Comment`."""
+
+    content = ContentField()
+
+    def to_representation(self, instance: Comment) -> dict[str, Any]:
+        return CommentSerializer(instance).data
+
+
 @extend_schema_serializer(component_name="CommentCreate")
-class CommentCreateSerializer(CommentSerializer):
+class CommentCreateSerializer(serializers.Serializer):
     """The body of ``POST /posts/{id}/comments``: the content, and the comment it replies to."""
 
+    content = ContentField()
     parent_id = StrictIntegerField(
         required=False,
         allow_null=True,

@@ -29,7 +29,12 @@ from api.paging import Ordering
 from api.throttling import FixedWindowLimit, FixedWindowThrottle
 from comments import services
 from comments.models import Comment
-from comments.serializers import CommentCreateSerializer, CommentListQuerySerializer, CommentSerializer
+from comments.serializers import (
+    CommentCreateSerializer,
+    CommentEditSerializer,
+    CommentListQuerySerializer,
+    CommentSerializer,
+)
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 
@@ -178,7 +183,7 @@ WRITE_ANSWERS = {
         summary="Edit a comment",
         description="Only its owner may; `content` is required. Sets `edited_at`.",
         parameters=[http_schema.IF_MATCH],
-        request=CommentSerializer,
+        request=CommentEditSerializer,
         responses={200: CommentSerializer, **WRITE_ANSWERS},
     ),
     destroy=extend_schema(
@@ -205,6 +210,10 @@ class CommentViewSet(
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "patch", "delete", "head", "options"]
     serializer_class = CommentSerializer
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        """`Comment` for reads; the edit body (answered as the `Comment`) for PATCH."""
+        return CommentSerializer if self.action == "retrieve" else CommentEditSerializer
 
     def get_queryset(self) -> QuerySet[Comment]:
         """The comments of posts the caller can see, locked while a conditional write runs."""

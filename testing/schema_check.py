@@ -35,6 +35,10 @@ def _closed(schema: Any) -> Any:
         schema = {key: _closed(value) for key, value in schema.items()}
         if "properties" in schema and "additionalProperties" not in schema:
             schema["additionalProperties"] = False
+        if schema.get("nullable") is True and "allOf" in schema:
+            # A nullable nested object (drf-spectacular's allOf of a $ref, plus nullable: the
+            # only way OAS 3.0 can say it): the object, or null, as clients and generators read it.
+            return {"anyOf": [schema, {"enum": [None]}]}
         return schema
     if isinstance(schema, list):
         return [_closed(item) for item in schema]

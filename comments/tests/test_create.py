@@ -115,4 +115,9 @@ def test_idempotency_key_replays_the_first_answer(auth_client, post):
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     assert Comment.objects.count() == 1
     other = auth_client.post(f"/posts/{post.pk}/comments", {"content": "d"}, headers=headers)
-    assert_error(other, 422, "Idempotency-Key reused with a different request")
+    assert other.status_code == 422
+    assert other.json() == {"detail": "Idempotency-Key reused with a different request"}
+    other_post = type(post).objects.create(owner=post.owner, title="t", content="c")
+    elsewhere = auth_client.post(f"/posts/{other_post.pk}/comments", {"content": "c"}, headers=headers)
+    assert elsewhere.status_code == 422  # bound to its path too
+    assert Comment.objects.count() == 1
