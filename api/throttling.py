@@ -168,6 +168,13 @@ class FixedWindowThrottle(BaseThrottle):
         """Seconds until the window ends (``Retry-After``), or None within the limit."""
         return self.counted.retry_after if self.counted is not None else None
 
+    def settle(self, request: Request, response: Response) -> None:
+        """Called by the base endpoint with the response: a replayed Idempotency-Key answer
+        (api.idempotency) changed nothing, so it is not counted (CONTRACT.md §7.8)."""
+        if self.counted is not None and response.headers.get("Idempotent-Replayed") == "true":
+            self.limit.uncount(self.counted)
+            self.counted = None
+
 
 class SignupRateThrottle(FixedWindowThrottle):
     """Every signup attempt counts (SIGNUP_RATE per client address), so the 409 for a taken
@@ -230,6 +237,7 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "LOGIN_FAILURE_RATE",
         "SIGNUP_RATE",
         "REPORT_RATE",
+        "COMMENT_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
     ):

@@ -97,9 +97,12 @@ class PostCommentsViewSet(ConditionalReads, mixins.ListModelMixin, EndpointViewS
     serializer_class = CommentSerializer
     list_params: dict[str, Any]
 
+    throttle_classes = [CommentRateThrottle]
+
     def get_throttles(self) -> list[BaseThrottle]:
-        """COMMENT_RATE counts new comments only."""
-        return [CommentRateThrottle()] if self.action == "create" else []
+        """COMMENT_RATE counts new comments only (the base endpoint keeps them for the request,
+        to settle them with the answer)."""
+        return super().get_throttles() if self.action == "create" else []
 
     def check_post(self) -> int:
         """The URL's post id, or the contract's 404 when the caller cannot see that post."""
