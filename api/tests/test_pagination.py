@@ -69,6 +69,10 @@ class TitlesByOwner(TitleList):
     pagination_class = ByOwner
     query_serializer_class = TitleQuery
 
+    def list(self, request, *args, **kwargs):
+        self.paginator.parse_query(request, self)  # list_params, before filter_queryset reads them
+        return super().list(request, *args, **kwargs)
+
     def filter_queryset(self, queryset):
         return queryset.filter(owner_id=self.list_params["owner_id"])
 
