@@ -184,6 +184,6 @@ def test_a_cursor_is_bound_to_the_scope_parameters_of_its_list(auth_client, five
     first = auth_client.get(f"/by-owner/?limit=2&owner_id={user.pk}")
     assert titles(first) == ["t4", "t3"]
     cursor = urllib.parse.parse_qs(urllib.parse.urlsplit(links(first)["next"]).query)["cursor"][0]
-    assert titles(auth_client.get("/by-owner/", {"owner_id": user.pk, "cursor": cursor})) == ["t2", "t1"]
+    assert titles(auth_client.get("/by-owner/", {"owner_id": user.pk, "cursor": cursor})) == ["t2", "t1", "t0"]
     answer = auth_client.get("/by-owner/", {"owner_id": other_user.pk, "cursor": cursor})
     assert_error(answer, 422, loc=["query", "cursor"])
