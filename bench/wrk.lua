@@ -4,6 +4,7 @@
 --        of removes, and so on. Each post comes round again only after the whole set, so an
 --        add has long finished when its remove is sent, and every answer is a 201.
 -- login: POST /login with BENCH_LOGIN_BODY.
+-- post:  POST BENCH_BODY (JSON) to BENCH_PATH with the bearer token (a new comment each time).
 -- BENCH_HEADER, if set ("Name: value"), is sent with every get.
 -- done() prints one line, "BENCH {json}", that bench/run.py reads.
 
@@ -44,6 +45,8 @@ function init(args)
     end
   elseif mode == "login" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
+  elseif mode == "post" then
+    headers["Content-Type"] = "application/json"
   end
 end
 
@@ -61,6 +64,8 @@ function request()
     return wrk.format("POST", "/vote/", headers, string.format('{"post_id": %s, "dir": %d}', posts[i], dir))
   elseif mode == "login" then
     return wrk.format("POST", "/login", headers, os.getenv("BENCH_LOGIN_BODY"))
+  elseif mode == "post" then
+    return wrk.format("POST", path, headers, os.getenv("BENCH_BODY"))
   end
   return wrk.format("GET", path, headers)
 end

@@ -1,5 +1,7 @@
 """The `Comment` shape (CONTRACT.md §7.4), the bodies that write one, and the list's query."""
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
@@ -8,6 +10,7 @@ from rest_framework import serializers
 from accounts.serializers import UserSerializer
 from api.fields import StrictCharField, StrictIntegerField
 from api.pagination import PageQuerySerializer
+from api.representation import representation_writer
 from comments.models import Comment
 
 CONTENT_MAX_LENGTH = 10_000
@@ -39,10 +42,17 @@ class CommentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, instance: Comment) -> dict[str, Any]:
-        data = super().to_representation(instance)
+        """The declared fields' output through a writer made from them once per process
+        (``representation_writer``, as for posts); a tombstone without content or owner."""
+        data = _comment_writer()(instance)
         if instance.is_tombstone:
             data.update(content="", deleted=True, owner_id=None, owner=None)
         return data
+
+
+@cache
+def _comment_writer() -> Callable[[Any], dict[str, Any]]:
+    return representation_writer(CommentSerializer())
 
 
 class ContentField(StrictCharField):
