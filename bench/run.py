@@ -150,9 +150,9 @@ def scenarios(
         ("vote", {"BENCH_MODE": "vote", "BENCH_VOTE_POSTS": ",".join(map(str, vote_posts[:-1]))}),
         ("login", {"BENCH_MODE": "login", "BENCH_LOGIN_BODY": login_body}),
         # bench/threads.py: a post with ten comments, and one with the size's thread.
-        ("comments 10", {"BENCH_PATH": f"/posts/{thread['small']}/comments?limit=10"}),
+        ("comments-10", {"BENCH_PATH": f"/posts/{thread['small']}/comments?limit=10"}),
         ("comments", {"BENCH_PATH": f"/posts/{thread['big']}/comments?limit=10"}),
-        ("comments deep", {"BENCH_PATH": thread["deep"]}),
+        ("comments-deep", {"BENCH_PATH": thread["deep"]}),
         ("reply", {"BENCH_MODE": "post", "BENCH_PATH": f"/posts/{thread['big']}/comments", "BENCH_BODY": reply}),
     ]
 
