@@ -106,7 +106,11 @@ class KeysetPagination(BasePagination):
         scope = self.scope(request, query)
         if cursor is not None and (cursor.ordering != ordering.name or cursor.scope != scope):
             # The contract's words for another order's cursor; another list's is simply invalid.
-            detail = f"This cursor belongs to sort={cursor.ordering}" if cursor.scope == scope else "Invalid cursor"
+            detail = (
+                f"This cursor belongs to sort={cursor.ordering}"
+                if cursor.scope == scope
+                else "Invalid cursor"
+            )
             raise _query_error({"cursor": [detail]})
         view.list_params = query
         return query

@@ -53,11 +53,15 @@ def _field_writer(field: fields.Field) -> Writer:
         return lambda instance, zone: None if (value := read(instance)) is None else nested(value, zone)
     # DRF's DateTimeField keeps ``format`` and ``timezone`` only when given: then it is not plain.
     if type(field) is serializers.DateTimeField and not {"format", "timezone"} & vars(field).keys():
-        return lambda instance, zone: None if (value := read(instance)) is None else datetime_text(value, zone)
+        return lambda instance, zone: (
+            None if (value := read(instance)) is None else datetime_text(value, zone)
+        )
     if isinstance(field, _PLAIN) and len(attrs) == 1:
         (name,) = attrs
         return lambda instance, zone: getattr(instance, name)
-    return lambda instance, zone: None if (value := read(instance)) is None else field.to_representation(value)
+    return lambda instance, zone: (
+        None if (value := read(instance)) is None else field.to_representation(value)
+    )
 
 
 def _writer(serializer: serializers.Serializer) -> Writer:

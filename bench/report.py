@@ -157,7 +157,9 @@ def _comments(by: dict[str, dict[str, dict]]) -> list[str]:
         "|---|---:|---:|---:|---|",
     ]
     for size, by_name in by.items():
-        first, small, deep, posts = (by_name.get(n, {}) for n in ("comments", "comments-10", "comments-deep", "list"))
+        first, small, deep, posts = (
+            by_name.get(n, {}) for n in ("comments", "comments-10", "comments-deep", "list")
+        )
         if not all("rps" in r for r in (first, small, deep, posts)):
             continue
         lines.append(

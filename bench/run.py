@@ -153,7 +153,10 @@ def scenarios(
         ("comments-10", {"BENCH_PATH": f"/posts/{thread['small']}/comments?limit=10"}),
         ("comments", {"BENCH_PATH": f"/posts/{thread['big']}/comments?limit=10"}),
         ("comments-deep", {"BENCH_PATH": thread["deep"]}),
-        ("reply", {"BENCH_MODE": "post", "BENCH_PATH": f"/posts/{thread['big']}/comments", "BENCH_BODY": reply}),
+        (
+            "reply",
+            {"BENCH_MODE": "post", "BENCH_PATH": f"/posts/{thread['big']}/comments", "BENCH_BODY": reply},
+        ),
     ]
 
 
@@ -235,9 +238,10 @@ def comment_threads(project: Server, token: str, size: str) -> dict[str, str]:
 
     big, small, parent, said = threads.seed(size)
     length = threads.THREADS[size]
-    request = urllib.request.Request(f"{project.url}/posts/{big}/comments?limit=10&skip={length // 2}")
+    # The bench's own server, on http://127.0.0.1.
+    request = urllib.request.Request(f"{project.url}/posts/{big}/comments?limit=10&skip={length // 2}")  # noqa: S310
     request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=60) as response:
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
         deep = threads.cursor_of(response.headers["Link"])
     print(f"   comments: {said}; deep page at comment {length // 2 + 10}", flush=True)
     return {"big": str(big), "small": str(small), "parent": str(parent), "deep": deep}

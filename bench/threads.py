@@ -38,7 +38,8 @@ def seed(size: str) -> tuple[int, int, int, str]:
         else:
             said.append(f"kept {length} comments on post {post_id}")
     parent = Comment.objects.filter(post_id=big, parent=None).order_by("created_at", "id").first()
-    assert parent is not None
+    if parent is None:
+        raise SystemExit(f"no comment on post {big} to reply to")
     return big, small, parent.pk, "; ".join(said)
 
 

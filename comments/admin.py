@@ -31,7 +31,17 @@ class CommentAdmin(LargeTableAdmin):
     list_filter = ("deleted", "hidden", "created_at")
     search_fields = ("content", "owner__email")
     ordering = ("-created_at", "-id")
-    fields = ("post", "parent", "owner", "content", "created_at", "edited_at", "reply_count", "deleted", "hidden")
+    fields = (
+        "post",
+        "parent",
+        "owner",
+        "content",
+        "created_at",
+        "edited_at",
+        "reply_count",
+        "deleted",
+        "hidden",
+    )
     readonly_fields = fields
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
@@ -68,7 +78,9 @@ class PostWithCommentsAdmin(PostAdmin):
         """The first comments of the post, oldest first, replies marked with their parent; a
         link to all of them. One query, bounded, whatever the thread's size."""
         shown: QuerySet[Comment] = (
-            Comment.objects.filter(post=post).select_related("owner").order_by("created_at", "id")[:COMMENTS_SHOWN]
+            Comment.objects.filter(post=post)
+            .select_related("owner")
+            .order_by("created_at", "id")[:COMMENTS_SHOWN]
         )
         rows = format_html_join(
             "",
@@ -85,7 +97,9 @@ class PostWithCommentsAdmin(PostAdmin):
             ),
         )
         every = reverse("admin:comments_comment_changelist") + f"?post__id__exact={post.pk}"
-        return format_html('<ul style="margin-left:0">{}</ul><a href="{}">All comments of this post</a>', rows, every)
+        return format_html(
+            '<ul style="margin-left:0">{}</ul><a href="{}">All comments of this post</a>', rows, every
+        )
 
 
 admin.site.unregister(Post)

@@ -53,13 +53,13 @@ class Comment(models.Model):
     class Meta:
         indexes = [
             # A post's top-level comments, oldest first with ties by id: pages read off this index.
-            models.Index(
-                "post", "created_at", "id", name="comment_thread", condition=Q(parent__isnull=True)
-            ),
+            models.Index("post", "created_at", "id", name="comment_thread", condition=Q(parent__isnull=True)),
             # A comment's replies in the same order (and the parent key's cascade).
             models.Index("parent", "created_at", "id", name="comment_replies"),
         ]
-        constraints = [models.CheckConstraint(condition=~Q(parent=models.F("id")), name="comment_not_own_parent")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="comment_not_own_parent")
+        ]
 
     def __str__(self) -> str:
         return f"comment {self.pk} on post {self.post_id}"

@@ -29,7 +29,9 @@ def create_comment(*, owner: User, post_id: int, content: str, parent_id: int | 
     included), PostGone when the post no longer exists."""
     try:
         with transaction.atomic():
-            comment = Comment.objects.create(owner=owner, post_id=post_id, parent_id=parent_id, content=content)
+            comment = Comment.objects.create(
+                owner=owner, post_id=post_id, parent_id=parent_id, content=content
+            )
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
         if constraint == PARENT_LIVE:

@@ -77,7 +77,7 @@ def post_not_found(post_id: int) -> NotFound:
         description="The top-level comments, oldest first (ties by id), or with `parent_id` the direct "
         "replies of that comment. Deleted comments that have replies, and hidden ones, are tombstones. "
         "`limit` above 100 gives 100. The `Link` header's `next` pages on with a `cursor`; on the last "
-        'page it answers the comments added since (poll it with `If-None-Match`).',
+        "page it answers the comments added since (poll it with `If-None-Match`).",
         parameters=[
             CommentListQuerySerializer,
             *http_schema.read_parameters(http_schema.PREFER, *http_schema.LIST_HEADERS),
@@ -159,7 +159,9 @@ class PostCommentsViewSet(ConditionalReads, mixins.ListModelMixin, EndpointViewS
         serializer = CommentCreateSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         try:
-            comment = services.create_comment(owner=request.user, post_id=post_id, **serializer.validated_data)
+            comment = services.create_comment(
+                owner=request.user, post_id=post_id, **serializer.validated_data
+            )
         except services.ParentNotLive as exc:
             raise RequestValidationError({"parent_id": ["Not a live comment of this post"]}) from exc
         except services.PostGone as exc:
@@ -292,7 +294,9 @@ class CommentViewSet(
         serializer = ReportSerializer(data=self.body)
         serializer.is_valid(raise_exception=True)
         try:
-            comment_services.report_comment(user=request.user, comment_id=comment.pk, **serializer.validated_data)
+            comment_services.report_comment(
+                user=request.user, comment_id=comment.pk, **serializer.validated_data
+            )
         except comment_services.AlreadyReported as exc:
             raise Conflict(f"comment {pk} already reported") from exc
         except comment_services.CommentGone as exc:

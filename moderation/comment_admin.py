@@ -3,7 +3,18 @@ comment it is, the post it belongs to (whose page shows the thread around it) an
 it answers; its actions hide, restore, dismiss and deactivate the author, each recorded."""
 
 from django.contrib import admin, messages
-from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, QuerySet, StringAgg, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -43,7 +54,16 @@ class CommentQueueFilter(admin.SimpleListFilter):
 
 @admin.register(ReportedComment)
 class ReportedCommentAdmin(LargeTableAdmin):
-    list_display = ("comment", "post", "in_reply_to", "author", "open_reports", "reasons", "first_reported_at", "hidden")
+    list_display = (
+        "comment",
+        "post",
+        "in_reply_to",
+        "author",
+        "open_reports",
+        "reasons",
+        "first_reported_at",
+        "hidden",
+    )
     list_display_links = None
     list_select_related = ("owner", "post")
     list_filter = (CommentQueueFilter,)
@@ -51,6 +71,7 @@ class ReportedCommentAdmin(LargeTableAdmin):
     def get_ordering(self, request: HttpRequest) -> tuple:
         """Oldest open report first; comments without open reports last."""
         return (F("first_reported_at").asc(nulls_last=True), "-id")
+
     action_form = ReasonForm
     actions = ("hide", "restore", "dismiss", "deactivate_author")
 
@@ -76,7 +97,9 @@ class ReportedCommentAdmin(LargeTableAdmin):
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        return super().changelist_view(request, {"title": "Moderation queue: comments", **(extra_context or {})})
+        return super().changelist_view(
+            request, {"title": "Moderation queue: comments", **(extra_context or {})}
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -98,7 +121,9 @@ class ReportedCommentAdmin(LargeTableAdmin):
     @admin.display(description="on post")
     def post(self, entry: ReportedComment) -> str:
         url = reverse("admin:posts_post_change", args=[entry.post_id])
-        return format_html('<a href="{}">{}</a>', url, Truncator(entry.post.title).chars(60) or f"post {entry.post_id}")
+        return format_html(
+            '<a href="{}">{}</a>', url, Truncator(entry.post.title).chars(60) or f"post {entry.post_id}"
+        )
 
     @admin.display(description="in reply to")
     def in_reply_to(self, entry: ReportedComment) -> str:
@@ -157,10 +182,14 @@ class ReportedCommentAdmin(LargeTableAdmin):
         self.message_user(request, f"Dismissed the reports of {count} comment(s).", messages.SUCCESS)
 
     @admin.action(description="Deactivate the authors of the selected comments", permissions=["moderate"])
-    def deactivate_author(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ReportedComment]) -> None:
+    def deactivate_author(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[ReportedComment]
+    ) -> None:
         count, staff = comment_services.deactivate_comment_authors(
             moderator=request.user, comments=list(queryset), reason=self._reason(request)
         )
-        self.message_user(request, f"Deactivated {count} author(s); their sessions have ended.", messages.SUCCESS)
+        self.message_user(
+            request, f"Deactivated {count} author(s); their sessions have ended.", messages.SUCCESS
+        )
         if staff:
             self.message_user(request, f"Left {staff} staff account(s) alone.", messages.WARNING)

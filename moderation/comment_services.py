@@ -31,7 +31,9 @@ def report_comment(*, user: User, comment_id: int, reason: str, note: str = "") 
     the same user (concurrent ones included), CommentGone if the comment no longer exists."""
     try:
         with transaction.atomic():
-            return CommentReport.objects.create(comment_id=comment_id, reporter=user, reason=reason, note=note)
+            return CommentReport.objects.create(
+                comment_id=comment_id, reporter=user, reason=reason, note=note
+            )
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == UNIQUE_REPORT:
             raise AlreadyReported from exc
@@ -100,7 +102,9 @@ def dismiss_comments(*, moderator: User, comments: Iterable[Comment], reason: st
     with transaction.atomic():
         for comment in _comments(comments):
             if closed := _close_reports(comment):
-                _record(moderator=moderator, action=Action.DISMISS, comment=comment, reason=reason, closed=closed)
+                _record(
+                    moderator=moderator, action=Action.DISMISS, comment=comment, reason=reason, closed=closed
+                )
                 done += 1
     return done
 

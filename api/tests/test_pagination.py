@@ -179,11 +179,17 @@ def test_an_ascending_ordering_pages_oldest_first_both_ways(auth_client, five):
     assert titles(auth_client.get(links(second)["prev"])) == ["t0", "t1"]
 
 
-def test_a_cursor_is_bound_to_the_scope_parameters_of_its_list(auth_client, five, user, other_user, make_post):
+def test_a_cursor_is_bound_to_the_scope_parameters_of_its_list(
+    auth_client, five, user, other_user, make_post
+):
     make_post(owner=other_user, title="o0")
     first = auth_client.get(f"/by-owner/?limit=2&owner_id={user.pk}")
     assert titles(first) == ["t4", "t3"]
     cursor = urllib.parse.parse_qs(urllib.parse.urlsplit(links(first)["next"]).query)["cursor"][0]
-    assert titles(auth_client.get("/by-owner/", {"owner_id": user.pk, "cursor": cursor})) == ["t2", "t1", "t0"]
+    assert titles(auth_client.get("/by-owner/", {"owner_id": user.pk, "cursor": cursor})) == [
+        "t2",
+        "t1",
+        "t0",
+    ]
     answer = auth_client.get("/by-owner/", {"owner_id": other_user.pk, "cursor": cursor})
     assert_error(answer, 422, loc=["query", "cursor"])

@@ -7,32 +7,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('posts', '0004_post_hidden'),
+        ("posts", "0004_post_hidden"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content', models.TextField()),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('deleted', models.BooleanField(db_default=False, default=False, editable=False)),
-                ('hidden', models.BooleanField(db_default=False, default=False, editable=False)),
-                ('reply_count', models.BigIntegerField(db_default=0, editable=False)),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.DB_SET_NULL, related_name='comments', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.DB_CASCADE, related_name='replies', to='comments.comment')),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.DB_CASCADE, related_name='comments', to='posts.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("content", models.TextField()),
+                ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                ("deleted", models.BooleanField(db_default=False, default=False, editable=False)),
+                ("hidden", models.BooleanField(db_default=False, default=False, editable=False)),
+                ("reply_count", models.BigIntegerField(db_default=0, editable=False)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.DB_SET_NULL,
+                        related_name="comments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DB_CASCADE,
+                        related_name="replies",
+                        to="comments.comment",
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.DB_CASCADE,
+                        related_name="comments",
+                        to="posts.post",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(models.F('post'), models.F('created_at'), models.F('id'), condition=models.Q(('parent__isnull', True)), name='comment_thread'), models.Index(models.F('parent'), models.F('created_at'), models.F('id'), name='comment_replies')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='comment_not_own_parent')],
+                "indexes": [
+                    models.Index(
+                        models.F("post"),
+                        models.F("created_at"),
+                        models.F("id"),
+                        condition=models.Q(("parent__isnull", True)),
+                        name="comment_thread",
+                    ),
+                    models.Index(
+                        models.F("parent"), models.F("created_at"), models.F("id"), name="comment_replies"
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("parent", models.F("id")), _negated=True),
+                        name="comment_not_own_parent",
+                    )
+                ],
             },
         ),
     ]

@@ -7,7 +7,18 @@ from testing.assertions import assert_error
 
 pytestmark = pytest.mark.django_db
 
-SHAPE = ["id", "post_id", "parent_id", "content", "created_at", "edited_at", "deleted", "reply_count", "owner_id", "owner"]
+SHAPE = [
+    "id",
+    "post_id",
+    "parent_id",
+    "content",
+    "created_at",
+    "edited_at",
+    "deleted",
+    "reply_count",
+    "owner_id",
+    "owner",
+]
 
 
 def test_create_answers_the_comment_and_stores_it_as_sent(auth_client, user, post):
@@ -46,7 +57,18 @@ def test_reply_counts_on_its_parent_and_nests_to_any_depth(auth_client, post):
         ({"content": "c", "parent_id": "x"}, ["body", "parent_id"]),
         ({"content": "c", "parent_id": 999_999}, ["body", "parent_id"]),
     ],
-    ids=["missing", "empty", "whitespace", "null", "number", "too-long", "nul", "beyond-64-bits", "text", "missing-parent"],
+    ids=[
+        "missing",
+        "empty",
+        "whitespace",
+        "null",
+        "number",
+        "too-long",
+        "nul",
+        "beyond-64-bits",
+        "text",
+        "missing-parent",
+    ],
 )
 def test_bad_body_is_422_and_stores_nothing(auth_client, post, body, loc):
     assert_error(auth_client.post(f"/posts/{post.pk}/comments", body), 422, loc=loc)
@@ -92,14 +114,28 @@ def test_404_comes_before_the_body_and_401_before_both(auth_client, api_client):
 
 
 def test_server_owned_fields_in_the_body_are_ignored(auth_client, user, other_user, post):
-    body = {"content": "c", "owner_id": other_user.pk, "reply_count": 7, "deleted": True, "id": 4242, "post_id": 1}
+    body = {
+        "content": "c",
+        "owner_id": other_user.pk,
+        "reply_count": 7,
+        "deleted": True,
+        "id": 4242,
+        "post_id": 1,
+    }
     answer = auth_client.post(f"/posts/{post.pk}/comments", body)
     assert answer.status_code == 201
     comment = Comment.objects.get()
-    assert (comment.owner_id, comment.reply_count, comment.deleted, comment.post_id) == (user.pk, 0, False, post.pk)
+    assert (comment.owner_id, comment.reply_count, comment.deleted, comment.post_id) == (
+        user.pk,
+        0,
+        False,
+        post.pk,
+    )
 
 
-def test_create_runs_a_fixed_number_of_queries(auth_client, post, make_comment, django_assert_max_num_queries):
+def test_create_runs_a_fixed_number_of_queries(
+    auth_client, post, make_comment, django_assert_max_num_queries
+):
     parent = make_comment(post)
     # The user, the post's visibility, and the INSERT in a savepoint of its own (two queries).
     with django_assert_max_num_queries(5):

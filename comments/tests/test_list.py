@@ -19,6 +19,11 @@ def links(answer) -> dict[str, str]:
     }
 
 
+def cursor_of(answer) -> str:
+    """The cursor of the answer's `rel="next"` link."""
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(links(answer)["next"]).query)["cursor"][0]
+
+
 def contents(answer) -> list[str]:
     assert answer.status_code == 200, answer.content
     return [item["content"] for item in answer.json()]
@@ -39,8 +44,12 @@ def test_top_level_oldest_first_with_replies_counted(auth_client, post, thread):
 
 
 def test_parent_id_lists_the_direct_replies(auth_client, post, thread):
-    top, replies = thread
-    assert contents(auth_client.get(f"/posts/{post.pk}/comments/", {"parent_id": top[1].pk})) == ["r0", "r1", "r2"]
+    top, _ = thread
+    assert contents(auth_client.get(f"/posts/{post.pk}/comments/", {"parent_id": top[1].pk})) == [
+        "r0",
+        "r1",
+        "r2",
+    ]
     assert contents(auth_client.get(f"/posts/{post.pk}/comments", {"parent_id": top[0].pk})) == []
 
 
@@ -62,9 +71,10 @@ def test_pages_by_cursor_and_the_last_page_polls_for_new_comments(auth_client, p
 
 def test_a_cursor_is_valid_only_on_its_own_list(auth_client, post, thread, make_post, make_comment):
     top, _ = thread
-    cursor_of = lambda answer: urllib.parse.parse_qs(urllib.parse.urlsplit(links(answer)["next"]).query)["cursor"][0]  # noqa: E731
     top_cursor = cursor_of(auth_client.get(f"/posts/{post.pk}/comments", {"limit": 1}))
-    replies_cursor = cursor_of(auth_client.get(f"/posts/{post.pk}/comments", {"limit": 1, "parent_id": top[1].pk}))
+    replies_cursor = cursor_of(
+        auth_client.get(f"/posts/{post.pk}/comments", {"limit": 1, "parent_id": top[1].pk})
+    )
     other = make_post()
     make_comment(other)
     for path, query in [

@@ -16,7 +16,12 @@ def test_report_once_then_409(other_client, post, make_comment):
     answer = other_client.post(f"/comments/{comment.pk}/report", {"reason": "spam", "note": "a shop"})
     assert (answer.status_code, answer.json()) == (201, {"message": "report received"})
     report = CommentReport.objects.get()
-    assert (report.comment_id, report.reason, report.note, report.resolved_at) == (comment.pk, "spam", "a shop", None)
+    assert (report.comment_id, report.reason, report.note, report.resolved_at) == (
+        comment.pk,
+        "spam",
+        "a shop",
+        None,
+    )
     again = other_client.post(f"/comments/{comment.pk}/report/", {"reason": "abuse"})
     assert_error(again, 409, f"comment {comment.pk} already reported")
     assert CommentReport.objects.count() == 1
@@ -43,7 +48,9 @@ def test_report_of_a_gone_hidden_or_invisible_comment_is_404(
 
 def test_bad_report_body_is_422(other_client, post, make_comment):
     comment = make_comment(post)
-    assert_error(other_client.post(f"/comments/{comment.pk}/report", {"reason": "nope"}), 422, loc=["body", "reason"])
+    assert_error(
+        other_client.post(f"/comments/{comment.pk}/report", {"reason": "nope"}), 422, loc=["body", "reason"]
+    )
 
 
 def test_a_hidden_comment_is_a_tombstone_to_everyone_and_restore_brings_it_back(
@@ -103,7 +110,12 @@ def test_the_queue_lists_a_reported_comment_with_its_post_and_actions_are_record
     assert Comment.objects.get(pk=reported.pk).hidden
     assert CommentReport.objects.get().resolved_at is not None
     record = ModerationAction.objects.get()
-    assert (record.action, record.comment_id, record.reason, record.reports_closed) == ("hide", reported.pk, "advertising", 1)
+    assert (record.action, record.comment_id, record.reason, record.reports_closed) == (
+        "hide",
+        reported.pk,
+        "advertising",
+        1,
+    )
     staff_client.post(
         "/admin/moderation/reportedcomment/?state=all",
         {"action": "deactivate_author", "_selected_action": [reported.pk]},

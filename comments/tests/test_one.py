@@ -21,10 +21,17 @@ def test_get_one(auth_client, post, make_comment, user):
     answer = auth_client.get(f"/comments/{comment.pk}")
     assert answer.status_code == 200
     assert answer.json()["content"] == "hi" and answer.json()["owner"]["id"] == user.pk
-    assert auth_client.get(f"/comments/{comment.pk}/", headers={"If-None-Match": answer.headers["ETag"]}).status_code == 304
+    assert (
+        auth_client.get(
+            f"/comments/{comment.pk}/", headers={"If-None-Match": answer.headers["ETag"]}
+        ).status_code
+        == 304
+    )
 
 
-def test_get_one_runs_a_fixed_number_of_queries(auth_client, post, make_comment, django_assert_max_num_queries):
+def test_get_one_runs_a_fixed_number_of_queries(
+    auth_client, post, make_comment, django_assert_max_num_queries
+):
     comment = make_comment(post)
     with django_assert_max_num_queries(2):  # the user; the comment with its post's visibility and owner
         assert auth_client.get(f"/comments/{comment.pk}").status_code == 200
@@ -72,7 +79,9 @@ def test_patch_needs_valid_content(auth_client, post, make_comment, body):
     assert comment.content == "a comment" and comment.edited_at is None
 
 
-def test_others_get_403_after_404_the_posts_owner_included(other_client, auth_client, post, make_comment, other_user):
+def test_others_get_403_after_404_the_posts_owner_included(
+    other_client, auth_client, post, make_comment, other_user
+):
     theirs = make_comment(post, owner=other_user)  # on owner@'s post
     assert_error(auth_client.patch(f"/comments/{theirs.pk}", {}), 403, NOT_AUTHORIZED)
     assert_error(auth_client.delete(f"/comments/{theirs.pk}"), 403, NOT_AUTHORIZED)
@@ -84,9 +93,16 @@ def test_if_match_is_checked_last(auth_client, post, make_comment):
     etag = auth_client.get(f"/comments/{comment.pk}").headers["ETag"]
     stale = {"If-Match": '"stale"'}
     assert_error(auth_client.patch(f"/comments/{comment.pk}", {}, headers=stale), 422)
-    assert_error(auth_client.patch(f"/comments/{comment.pk}", {"content": "x"}, headers=stale), 412, "Precondition Failed")
+    assert_error(
+        auth_client.patch(f"/comments/{comment.pk}", {"content": "x"}, headers=stale),
+        412,
+        "Precondition Failed",
+    )
     assert_error(auth_client.delete(f"/comments/{comment.pk}", headers=stale), 412, "Precondition Failed")
-    assert auth_client.patch(f"/comments/{comment.pk}", {"content": "x"}, headers={"If-Match": etag}).status_code == 200
+    assert (
+        auth_client.patch(f"/comments/{comment.pk}", {"content": "x"}, headers={"If-Match": etag}).status_code
+        == 200
+    )
     assert_error(auth_client.delete(f"/comments/{comment.pk}", headers={"If-Match": etag}), 412)
     etag = auth_client.get(f"/comments/{comment.pk}").headers["ETag"]
     assert auth_client.delete(f"/comments/{comment.pk}", headers={"If-Match": etag}).status_code == 204
@@ -124,7 +140,9 @@ def test_delete_with_replies_leaves_a_tombstone_until_the_last_reply_goes(
         auth_client.delete(f"/comments/{parent.pk}"),
     ):
         assert_error(answer, 404, not_found(parent.pk))
-    reply_to_tombstone = other_client.post(f"/posts/{post.pk}/comments", {"content": "r", "parent_id": parent.pk})
+    reply_to_tombstone = other_client.post(
+        f"/posts/{post.pk}/comments", {"content": "r", "parent_id": parent.pk}
+    )
     assert_error(reply_to_tombstone, 422, loc=["body", "parent_id"])
     assert other_client.delete(f"/comments/{reply.pk}").status_code == 204
     assert not Comment.objects.exists()
@@ -166,7 +184,12 @@ def test_deleting_a_user_deletes_their_comments_leaving_tombstones_where_others_
     assert not Comment.objects.filter(pk__in=[alone.pk, own_chain.pk]).exists()
     assert not Post.objects.filter(pk=on_their_post.pk).exists()
     tombstone = Comment.objects.get(pk=answered.pk)
-    assert (tombstone.deleted, tombstone.content, tombstone.owner_id, tombstone.reply_count) == (True, "", None, 1)
+    assert (tombstone.deleted, tombstone.content, tombstone.owner_id, tombstone.reply_count) == (
+        True,
+        "",
+        None,
+        1,
+    )
     assert set(Comment.objects.values_list("pk", flat=True)) == {answered.pk, reply.pk}
 
 

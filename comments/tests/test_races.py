@@ -31,7 +31,9 @@ def test_twenty_concurrent_replies_give_reply_count_20(make_user, make_post, mak
     assert_consistent()
 
 
-def test_a_reply_racing_its_parents_deletion_leaves_a_consistent_thread(user, other_user, make_post, make_comment):
+def test_a_reply_racing_its_parents_deletion_leaves_a_consistent_thread(
+    user, other_user, make_post, make_comment
+):
     post = make_post()
     owner, replier = client_for(user), client_for(other_user)
     for _ in range(12):
@@ -39,7 +41,9 @@ def test_a_reply_racing_its_parents_deletion_leaves_a_consistent_thread(user, ot
         deleted, replied = run_at_once(
             [
                 lambda p=parent: owner.delete(f"/comments/{p.pk}"),
-                lambda p=parent: replier.post(f"/posts/{post.pk}/comments", {"content": "r", "parent_id": p.pk}),
+                lambda p=parent: replier.post(
+                    f"/posts/{post.pk}/comments", {"content": "r", "parent_id": p.pk}
+                ),
             ]
         )
         assert deleted.status_code == 204
@@ -61,7 +65,10 @@ def test_concurrent_deletes_of_a_tombstones_last_replies_take_it_away(make_user,
         replies = [make_comment(post, owner=u, parent=parent) for u in users]
         assert client_for(parent.owner).delete(f"/comments/{parent.pk}").status_code == 204
         answers = run_at_once(
-            [lambda u=u, r=r: client_for(u).delete(f"/comments/{r.pk}") for u, r in zip(users, replies, strict=True)]
+            [
+                lambda u=u, r=r: client_for(u).delete(f"/comments/{r.pk}")
+                for u, r in zip(users, replies, strict=True)
+            ]
         )
         assert [answer.status_code for answer in answers] == [204] * 4
         assert not Comment.objects.filter(pk=parent.pk).exists()

@@ -7,45 +7,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('comments', '0002_thread_triggers'),
-        ('moderation', '0002_moderators_group'),
+        ("comments", "0002_thread_triggers"),
+        ("moderation", "0002_moderators_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportedComment',
-            fields=[
-            ],
+            name="ReportedComment",
+            fields=[],
             options={
-                'verbose_name': 'reported comment',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "reported comment",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('comments.comment',),
+            bases=("comments.comment",),
         ),
         migrations.AddField(
-            model_name='moderationaction',
-            name='comment',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.DB_SET_NULL, related_name='moderation_actions', to='comments.comment'),
+            model_name="moderationaction",
+            name="comment",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.DB_SET_NULL,
+                related_name="moderation_actions",
+                to="comments.comment",
+            ),
         ),
         migrations.CreateModel(
-            name='CommentReport',
+            name="CommentReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('spam', 'spam'), ('abuse', 'abuse'), ('off-topic', 'off-topic'), ('other', 'other')], max_length=16)),
-                ('note', models.TextField(blank=True, db_default='')),
-                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('comment', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.DB_CASCADE, related_name='reports', to='comments.comment')),
-                ('reporter', models.ForeignKey(on_delete=django.db.models.deletion.DB_CASCADE, related_name='comment_reports', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("spam", "spam"),
+                            ("abuse", "abuse"),
+                            ("off-topic", "off-topic"),
+                            ("other", "other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True, db_default="")),
+                ("created_at", models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DB_CASCADE,
+                        related_name="reports",
+                        to="comments.comment",
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.DB_CASCADE,
+                        related_name="comment_reports",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(models.F('created_at'), models.F('comment'), condition=models.Q(('resolved_at', None)), name='comment_report_open')],
-                'constraints': [models.UniqueConstraint(fields=('comment', 'reporter'), name='report_one_per_user_and_comment'), models.CheckConstraint(condition=models.Q(('reason__in', ['spam', 'abuse', 'off-topic', 'other'])), name='comment_report_reason_known')],
+                "indexes": [
+                    models.Index(
+                        models.F("created_at"),
+                        models.F("comment"),
+                        condition=models.Q(("resolved_at", None)),
+                        name="comment_report_open",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("comment", "reporter"), name="report_one_per_user_and_comment"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("reason__in", ["spam", "abuse", "off-topic", "other"])),
+                        name="comment_report_reason_known",
+                    ),
+                ],
             },
         ),
     ]
