@@ -44,7 +44,7 @@ class CommentAdmin(LargeTableAdmin):
     )
     readonly_fields = fields
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         # A post's comments, linked from the post's page (a filter listing every post would not fit).
         return lookup == "post__id__exact" or super().lookup_allowed(lookup, value, request)
 

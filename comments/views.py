@@ -5,7 +5,7 @@ docs/resources.md); what is the comments' own is the thread: which list (``paren
 write, and tombstones.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -100,6 +100,7 @@ class PostCommentsViewSet(ConditionalReads, mixins.ListModelMixin, EndpointViewS
     ordering = Ordering("old", ("created_at", "id"), ascending=True)
     serializer_class = CommentSerializer
     list_params: dict[str, Any]
+    paginator: CommentPagination
 
     throttle_classes = [CommentRateThrottle]
 
@@ -249,9 +250,10 @@ class CommentViewSet(
 
     def perform_update(self, serializer: serializers.BaseSerializer[Comment]) -> None:
         """412 for a stale If-Match (ConditionalWrites), else the new content."""
-        self.check_if_match(serializer.instance)
+        comment = cast(Comment, serializer.instance)  # an update's serializer holds the comment
+        self.check_if_match(comment)
         try:
-            services.edit_comment(serializer.instance, content=serializer.validated_data["content"])
+            services.edit_comment(comment, content=serializer.validated_data["content"])
         except services.CommentGone as exc:
             raise comment_not_found(self.kwargs["pk"]) from exc
 

@@ -2,7 +2,11 @@
 comment it is, the post it belongs to (whose page shows the thread around it) and the comment
 it answers; its actions hide, restore, dismiss and deactivate the author, each recorded."""
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import (
     Count,
     Exists,
@@ -28,6 +32,9 @@ from moderation import comment_services
 from moderation.admin import ReasonForm
 from moderation.models import CommentReport, ReportedComment
 
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
+
 
 class CommentQueueFilter(admin.SimpleListFilter):
     """Open reports (the default), hidden comments, or every comment ever reported."""
@@ -38,7 +45,7 @@ class CommentQueueFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("hidden", "Hidden"), ("all", "Ever reported")]
 
-    def choices(self, changelist):  # type: ignore[no-untyped-def]
+    def choices(self, changelist: ChangeList) -> Iterator["_ListFilterChoices"]:
         for choice in super().choices(changelist):
             if choice["display"] == "All":
                 choice["display"] = "Open reports"
