@@ -63,7 +63,7 @@ class CommentQueueFilter(admin.SimpleListFilter):
 class ReportedCommentAdmin(LargeTableAdmin):
     list_display = (
         "comment",
-        "post",
+        "on_post",
         "in_reply_to",
         "author",
         "open_reports",
@@ -126,7 +126,7 @@ class ReportedCommentAdmin(LargeTableAdmin):
         return format_html('<a href="{}">#{}</a> {}', url, entry.pk, comment_text(entry))
 
     @admin.display(description="on post")
-    def post(self, entry: ReportedComment) -> str:
+    def on_post(self, entry: ReportedComment) -> str:
         url = reverse("admin:posts_post_change", args=[entry.post_id])
         return format_html(
             '<a href="{}">{}</a>', url, Truncator(entry.post.title).chars(60) or f"post {entry.post_id}"
