@@ -6,20 +6,21 @@ PY := $(VENV)/bin/python
 TEST_SECRET_KEY := only-for-tests-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH
 # Runs a command with a database: without DATABASE_URL (or the course's DATABASE_HOSTNAME) in the
 # environment or .env, the embedded PostgreSQL, started for it and stopped after it, and a local
-# key in .local/ if none is set (config/embedded_db.py).
-WITH_DB := $(PY) -m config.embedded_db
+# key in .local/ if none is set (devdb/embedded.py).
+WITH_DB := $(PY) -m devdb.embedded
 # For Django's commands that load the settings but use no database (make lint): nothing listens here.
 NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 
-.PHONY: help run test quick lint install bench bench-semantics
+.PHONY: help run test quick lint install bench bench-semantics manage
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    set up .venv, migrate, and serve the API on http://127.0.0.1:8000 (PORT=... for another)"
 	@echo "make test   set up .venv, then run the whole test suite (ARGS=... for pytest arguments)"
-	@echo "make quick  the tests that start no process and wait on no clock (well under a minute)"
+	@echo "make quick  the tests that start no process and wait on no clock (about 1.5 minutes on a busy 2-core machine)"
+	@echo "make manage ARGS=\"createsuperuser\"  any manage.py command, on the same database as make run"
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
-	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see README)"
+	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see docs/benchmark.md)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
@@ -49,6 +50,10 @@ run: install
 
 test: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(WITH_DB) $(VENV)/bin/pytest $(ARGS)
+
+# make manage ARGS="seed --users 5": a manage.py command on the database make run serves (the embedded one by default).
+manage: install
+	$(WITH_DB) $(PY) manage.py $(ARGS)
 
 quick: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(WITH_DB) $(VENV)/bin/pytest -m "not slow" -q $(ARGS)

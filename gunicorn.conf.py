@@ -1,4 +1,4 @@
-"""Gunicorn settings, read from the environment and `.env` (config/env.py, as settings.py reads
+"""Gunicorn settings, read from the environment and `.env` (environment/variables.py, as settings.py reads
 them). The image and `make run` both use this file."""
 
 import os
@@ -8,7 +8,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from config.env import ConfigurationError, env, env_bool, env_int
+from environment.variables import ConfigurationError, env, env_bool, env_int
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter

@@ -7,7 +7,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User, UserManager
 from accounts.sessions import still_valid
-from config.admin_lists import LargeTableAdmin
+from siteadmin.lists import LargeTableAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):

@@ -1,4 +1,4 @@
-"""POST /password-reset and POST /password-reset/confirm (CONTRACT §7.1)."""
+"""POST /password-reset and POST /password-reset/confirm (docs/api.md, "Password reset")."""
 
 from collections.abc import Callable
 from typing import Any

@@ -117,7 +117,7 @@ class PasswordSerializer(serializers.Serializer):
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    # Surrounding whitespace is trimmed (CONTRACT §1).
+    # Surrounding whitespace is trimmed (docs/api.md, "Input").
     email = StrictCharField(max_length=254, trim_whitespace=True, validators=[EMAIL_PATTERN])
 
     def validate_email(self, value: str) -> str:

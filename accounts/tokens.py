@@ -51,7 +51,7 @@ class RefreshToken(StampedTokenMixin, simplejwt_tokens.RefreshToken):  # type: i
 
 
 class TokenAnswer(TypedDict):
-    """The body of a 200 from /login and /login/refresh: CONTRACT.md §3's ``Token`` with §7's
+    """The body of a 200 from /login and /login/refresh: docs/api.md, "Routes": ``Token`` with
     ``refresh_token``. The tokens are encoded JWTs; the schema serves it as TokenSerializer."""
 
     access_token: str

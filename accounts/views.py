@@ -15,13 +15,13 @@ from api.errors import Conflict
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.throttling import LoginFailureThrottle, SignupRateThrottle
-from config import db_router
+from replicas import router as db_router
 
 INVALID_CREDENTIALS = "Invalid Credentials"
 
 
 class UserListView(Endpoint):
-    """POST /users/: sign up (CONTRACT.md §4, Users), limited per client address."""
+    """POST /users/: sign up (docs/api.md, "Routes"), limited per client address."""
 
     public = True
     throttle_classes = [SignupRateThrottle]

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class ApiConfig(AppConfig):
-    """What exists because of the API contract (CONTRACT.md): the base endpoint every view
+    """What exists because of the API contract (docs/api.md): the base endpoint every view
     inherits, error bodies, strict fields, authentication, rate limits, the schema's shared
     parts, paging links and cursors, ETags and preconditions, and Idempotency-Key records."""
 

@@ -21,7 +21,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, Token
 
 from api.compiled import CompiledQuery
-from config import db_router
+from replicas import router as db_router
 
 if TYPE_CHECKING:
     # django-stubs' name for the class settings.AUTH_USER_MODEL names (its mypy plugin

@@ -11,7 +11,7 @@ Which rule lives where:
   (Redoc shows that as "string or string").
 - Per operation (``EndpointSchema``), where a view does not declare the answer itself:
   401 on a non-public endpoint; 422 where a path id, a query or a body is read; 503 with ``Retry-After``
-  where the database is used (config/outage.py); 413 and 415 where there is a body (Django and
+  where the database is used (outage/responses.py); 413 and 415 where there is a body (Django and
   DRF's parsers answer them before the view runs); the body is required (a missing body is a
   422, ``Endpoint.body``); path ids are 64-bit integers, as ``parse_path_id`` reads them.
 - Per view, in its ``@extend_schema``: its own answers, with their example messages.
@@ -30,7 +30,7 @@ from rest_framework.serializers import Serializer
 
 from api.fields import PATH_ID
 from api.openapi import HTTPErrorSerializer, error_response
-from config.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from outage.responses import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 NO_NUL = "^[^\\x00]+$"
 NO_NUL_OR_BLANK = "^[^\\x00]*$"

@@ -1,5 +1,5 @@
 """Conditional requests (RFC 9110 §13): strong ETags on reads, `If-None-Match` → 304, and
-`If-Match` on writes → 412 (CONTRACT.md §7.2).
+`If-Match` on writes → 412 (docs/api.md, "HTTP semantics").
 
 A read's ETag is a hash of the exact bytes of its body, so two answers share an ETag only if
 their bodies are byte for byte the same (a strong validator). A write compares `If-Match` with

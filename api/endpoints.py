@@ -14,7 +14,7 @@ which owns:
 - ``public = True``: no authentication and ``AllowAny``; every other endpoint needs a bearer
   token (``IsAuthenticated``, the project's default: permissions fail closed).
 - Reads of a non-public endpoint are marked per caller: ``Cache-Control: private`` and
-  ``Vary: Authorization`` (CONTRACT.md §7.2).
+  ``Vary: Authorization`` (docs/api.md, "HTTP semantics").
 - Throttles that settle after the answer (``api.throttling.LoginFailureThrottle``) are told the
   response; a refusing throttle's ``message`` is the 429's ``detail``.
 - The schema's default answers and rules (``api.autoschema.EndpointSchema``).

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from api.authentication import INVALID_CREDENTIALS, NOT_AUTHENTICATED
-from config.outage import database_unavailable, is_database_outage
+from outage.responses import database_unavailable, is_database_outage
 
 NOT_AUTHORIZED = "Not authorized to perform requested action"
 # What Django raises for a body past DATA_UPLOAD_MAX_MEMORY_SIZE or its field/file counts.
@@ -29,7 +29,7 @@ TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
 
 class ValidationErrorItem(TypedDict):
-    """One entry of a 422's ``detail`` list, FastAPI's shape (CONTRACT.md): ``loc`` is the
+    """One entry of a 422's ``detail`` list, FastAPI's shape (docs/api.md): ``loc`` is the
     part of the request (``body``, ``query``, ``path``) then field names and list indexes."""
 
     loc: list[str | int]
@@ -49,7 +49,7 @@ class RequestValidationError(exceptions.ValidationError):
 
 class NotOwner(exceptions.PermissionDenied):
     """403 "Not authorized to perform requested action": any refusal without a message of its
-    own (CONTRACT.md §4's text for a post of another user)."""
+    own (docs/api.md, "Routes": the text for a post of another user)."""
 
     default_detail = NOT_AUTHORIZED
 

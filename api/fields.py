@@ -64,7 +64,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-# A path id: any 64-bit integer (CONTRACT.md). One instance, read by api.endpoints.parse_path_id
+# A path id: any 64-bit integer (docs/api.md). One instance, read by api.endpoints.parse_path_id
 # on every request with an id in its path and by the schema (api.autoschema): a field that is
 # never bound to a serializer keeps no state between validations, and making one costs more
 # than the validation itself.

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from api.endpoints import Endpoint
 from api.openapi import error_responses
-from config.outage import database_unavailable
+from outage.responses import database_unavailable
 
 
 class HealthView(Endpoint):

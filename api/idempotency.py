@@ -1,5 +1,5 @@
 """Safe retries of POST: the `Idempotency-Key` header (IETF draft-ietf-httpapi-idempotency-key-
-header; CONTRACT.md §7.2), for `POST /posts/`, `POST /vote/` and `POST /users/`.
+header; docs/api.md, "HTTP semantics"), for `POST /posts/`, `POST /vote/` and `POST /users/`.
 
 The first request with a key claims it: it inserts the (caller, key) row in a transaction of
 its own, committed at once, so that a retry arriving meanwhile sees it and answers 409. The

@@ -4,7 +4,7 @@ from django.db.models.functions import Now
 
 class IdempotencyKey(models.Model):
     """A caller's `Idempotency-Key` and the first answer to the request that carried it
-    (IETF draft-ietf-httpapi-idempotency-key-header; CONTRACT.md §7.2).
+    (IETF draft-ietf-httpapi-idempotency-key-header; docs/api.md, "HTTP semantics").
 
     One row per (caller, key), enforced by the database, so of concurrent requests with one key
     exactly one runs. `status` and `body` stay empty while that request is being answered."""

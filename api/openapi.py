@@ -85,7 +85,7 @@ ERRORS: dict[int, tuple[str, list[str]]] = {
 
 
 def error_response(status: int, *messages: str) -> OpenApiResponse:
-    """The contract's answer for one error status (CONTRACT.md §5), with example `detail`
+    """The contract's answer for one error status (docs/api.md, "Errors"), with example `detail`
     messages (the status's defaults in ``ERRORS`` when none are given); 422 is the validation
     error's list. A status neither 422 nor in ``ERRORS`` is a KeyError."""
     if status == 422:

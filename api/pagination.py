@@ -1,5 +1,5 @@
 """Keyset paging on DRF's ``pagination_class`` hook: a list view gets the contract's paging by
-declaring it (CONTRACT.md §7.2).
+declaring it (docs/api.md, "HTTP semantics").
 
     class CommentViewSet(mixins.ListModelMixin, EndpointViewSet):
         pagination_class = KeysetPagination
@@ -15,10 +15,10 @@ orders declares ``orderings`` (name → Ordering) and a ``query_serializer_class
 ``filter_queryset``'s to read from ``view.list_params``, and are kept in the links.
 
 A list that clients poll sets ``poll_next`` (its last page still carries ``rel="next"``: the
-rows after it, CONTRACT.md §7.4) or ``poll_prev`` (its first page carries ``rel="prev"``: the
-rows before it, newer ones, §7.5) on a subclass. A list whose query picks one of several lists
-(the replies of one comment, ``?parent_id=N``) names those parameters in ``scope_parameters``:
-its cursors are then bound to their values too.
+rows after it) or ``poll_prev`` (its first page carries ``rel="prev"``: the rows before it,
+newer ones) on a subclass, so a client can poll for what is added. A list whose query picks one
+of several lists (the replies of one comment, ``?parent_id=N``) names those parameters in
+``scope_parameters``: its cursors are then bound to their values too.
 """
 
 from collections.abc import Callable, Mapping

@@ -10,7 +10,7 @@ index (posts' `post_newest_first` and `post_most_voted_first`, comments' `commen
 A cursor is the position (the last or first row's key values), the ordering it belongs to and
 the direction, signed with SECRET_KEY (django.core.signing): a client cannot forge or alter
 one, and one from another ordering or server is refused with the contract's 422 at
-``["query", "cursor"]`` (CONTRACT.md §7.2).
+``["query", "cursor"]`` (docs/api.md, "HTTP semantics").
 """
 
 from collections.abc import Sequence

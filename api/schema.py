@@ -1,4 +1,4 @@
-"""OpenAPI documentation of the headers and statuses of CONTRACT.md §7.2, for the views'
+"""OpenAPI documentation of the headers and statuses of docs/api.md, "HTTP semantics", for the views'
 ``@extend_schema``: request headers as parameters, response headers on the answers that carry
 them, and the answers 304, 409 (key in progress), 412 and 422 (key reused)."""
 

@@ -25,8 +25,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 # Re-exported (the "as" form): the rate limits' tests read them here.
-from config.env import Rate as Rate
-from config.env import parse_rate as parse_rate
+from environment.variables import Rate as Rate
+from environment.variables import parse_rate as parse_rate
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
 # Counted per user, not per address: the key is the user's id.
 REPORTS = FixedWindowLimit("report", "REPORT_RATE")
 PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
+# Per user, like reports: a data export reads every row of the account.
+EXPORTS = FixedWindowLimit("export", "EXPORT_RATE")
 # Keyed by the email address asked about rather than the client's.
 PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
@@ -136,7 +138,7 @@ class LoginAttempt:
 def login_attempt(request: Request | HttpRequest) -> LoginAttempt:
     """Count a password attempt of the request's client address: the one failed-login count of
     POST /login (LoginFailureThrottle), the password-confirming routes
-    (accounts.account_views.confirm_password) and the admin's login form (config/admin_site.py).
+    (accounts.account_views.confirm_password) and the admin's login form (siteadmin/site.py).
     The caller refuses it when ``over_limit`` and calls ``settle`` with the outcome."""
     return LoginAttempt(LOGIN_FAILURES.count(client_address(request)))
 
@@ -170,7 +172,7 @@ class FixedWindowThrottle(BaseThrottle):
 
     def settle(self, request: Request, response: Response) -> None:
         """Called by the base endpoint with the response: a replayed Idempotency-Key answer
-        (api.idempotency) changed nothing, so it is not counted (CONTRACT.md §7.8)."""
+        (api.idempotency) changed nothing, so it is not counted (docs/api.md)."""
         if self.counted is not None and response.headers.get("Idempotent-Replayed") == "true":
             self.limit.uncount(self.counted)
             self.counted = None
@@ -186,7 +188,7 @@ class SignupRateThrottle(FixedWindowThrottle):
 
 class LoginFailureThrottle(FixedWindowThrottle):
     """Failed logins per client address (LOGIN_FAILURE_RATE); the count the admin's login form
-    (config/admin_site.py) and the password-confirming routes keep too.
+    (siteadmin/site.py) and the password-confirming routes keep too.
 
     Each attempt is counted before the password is checked, so concurrent guesses cannot get
     past the limit together, and settled once the answer is known: anything but the refusal of
@@ -229,9 +231,21 @@ class ReportRateThrottle(FixedWindowThrottle):
         return f"user:{request.user.pk}"
 
 
+class ExportRateThrottle(FixedWindowThrottle):
+    """Every data export of an authenticated user counts against EXPORT_RATE: each one reads
+    all of the account's rows."""
+
+    limit = EXPORTS
+    message = "Too many exports."
+
+    def get_ident(self, request: Request) -> str:
+        """Counted per user, not per address."""
+        return f"user:{request.user.pk}"
+
+
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
-    """Django system check: each rate setting must parse (``config.env.parse_rate``)."""
+    """Django system check: each rate setting must parse (``environment.variables.parse_rate``)."""
     errors = []
     for setting in (
         "LOGIN_FAILURE_RATE",
@@ -240,6 +254,7 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "COMMENT_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
+        "EXPORT_RATE",
     ):
         try:
             parse_rate(getattr(settings, setting))

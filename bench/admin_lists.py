@@ -23,13 +23,14 @@ import django
 
 django.setup()
 
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from moderation.models import Report  # noqa: E402
 from posts.models import Post  # noqa: E402
+from posts.triggers import hidden_writable  # noqa: E402
 
 
 def fill(posts: int) -> None:
@@ -72,8 +73,7 @@ def fill_reports() -> None:
             "SELECT post_id, count(*), min(created_at), max(created_at) FROM moderation_report GROUP BY post_id"
         )
     # Hidden as the moderation actions hide them: the trigger lets no other writer.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('moderation.acting', 'on', true)")
+    with hidden_writable(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE posts_post SET hidden = true WHERE id IN "
             "(SELECT post_id FROM moderation_reportedpost ORDER BY post_id LIMIT 1000)"

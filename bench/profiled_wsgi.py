@@ -67,6 +67,10 @@ def summary(directory: Path, top: int = 25) -> str:
 if __name__ == "__main__":
     print(summary(Path(sys.argv[1])))
 else:
-    from config.wsgi import application as _application
+    # The project's WSGI application as config/wsgi.py builds it, without importing config.
+    import os
 
-    application = _profiled(_application)
+    from django.core.wsgi import get_wsgi_application
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    application = _profiled(get_wsgi_application())

@@ -27,9 +27,9 @@ def machine(pg_version: str) -> str:
 
 
 def database_name() -> str:
-    """'embedded PostgreSQL' when make's wrapper (config/embedded_db.py) handed over this
+    """'embedded PostgreSQL' when make's wrapper (devdb/embedded.py) handed over this
     checkout's server as DATABASE_URL, else 'DATABASE_URL'."""
-    from config.embedded_db import LOCAL_DIR
+    from devdb.embedded import LOCAL_DIR
 
     url = urllib.parse.unquote(os.environ.get("DATABASE_URL", ""))
     return "embedded PostgreSQL" if not url or str(LOCAL_DIR) in url else "DATABASE_URL"

@@ -1,5 +1,5 @@
 # ruff: noqa: S310, S603, S607  (a local tool: it runs our own commands and requests our own server)
-"""`make bench-semantics`: what the HTTP semantics of CONTRACT.md §7.2 cost, in one run.
+"""`make bench-semantics`: what the HTTP semantics of docs/api.md, "HTTP semantics" cost, in one run.
 
 Two gunicorns serve one seeded database side by side: this checkout, and the code just before
 the semantics came in (`--before`, by default the parent of the commit that added the `api`

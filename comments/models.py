@@ -1,6 +1,6 @@
-"""Comments under posts, threaded to any depth (CONTRACT.md §7.4).
+"""Comments under posts, threaded to any depth (docs/comments.md).
 
-The database keeps the thread's rules (comments/migrations/0002_thread_triggers.py): each comment's ``reply_count``,
+The database keeps the thread's rules (comments/triggers.py): each comment's ``reply_count``,
 that a reply names a live comment of the same post, and tombstones, so they hold for every
 writer (the API, the admin, a cascade from a deleted post or user) and under concurrency.
 """
@@ -40,7 +40,7 @@ class Comment(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     edited_at = models.DateTimeField(null=True, blank=True)
     # Deleted by its owner (or its owner's account deleted) while it has replies: a tombstone,
-    # gone once its last reply is (comments/migrations/0002_thread_triggers.py).
+    # gone once its last reply is (comments/triggers.py).
     deleted = models.BooleanField(default=False, db_default=False, editable=False)
     # Set by staff from the moderation queue: shown as a tombstone, content kept for a restore.
     hidden = models.BooleanField(default=False, db_default=False, editable=False)

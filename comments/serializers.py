@@ -1,4 +1,4 @@
-"""The `Comment` shape (CONTRACT.md §7.4), the bodies that write one, and the list's query."""
+"""The `Comment` shape (docs/comments.md), the bodies that write one, and the list's query."""
 
 from collections.abc import Callable
 from functools import cache
@@ -57,7 +57,7 @@ def _comment_writer() -> Callable[[Any], dict[str, Any]]:
 
 class ContentField(StrictCharField):
     """A comment's content: 1 to 10,000 characters, stored as sent; blank or whitespace-only is
-    refused (CONTRACT.md §7.4)."""
+    refused (docs/comments.md)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", CONTENT_MAX_LENGTH)

@@ -1,14 +1,15 @@
 """Writing comments: each write is one statement whose rules the database keeps
-(comments/migrations/0002_thread_triggers.py), turned into the contract's answers here."""
+(comments/triggers.py), turned into the contract's answers here."""
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Now
 
 from accounts.models import User
+from comments import triggers
 from comments.models import Comment
 
-PARENT_LIVE = "comment_parent_live"
-POST_EXISTS = "comment_post_exists"
+PARENT_LIVE = triggers.PARENT_NOT_LIVE
+POST_EXISTS = triggers.POST_MISSING
 
 
 class ParentNotLive(Exception):

@@ -1,4 +1,4 @@
-"""/posts/{id}/comments and /comments/{id}: a post's threaded comments (CONTRACT.md §7.4).
+"""/posts/{id}/comments and /comments/{id}: a post's threaded comments (docs/comments.md).
 
 Paging, ETags, If-Match, Idempotency-Key and the rate limit are declared from api/ (see
 docs/resources.md); what is the comments' own is the thread: which list (``parent_id``), who may
@@ -214,7 +214,7 @@ class CommentViewSet(
 ):
     """/comments/{id}: get, edit and delete one comment."""
 
-    # The contract's order (§7.4): 404, 403 (IsOwnerOrReadOnly), the body (422), If-Match (412).
+    # The order docs/comments.md states: 404, 403 (IsOwnerOrReadOnly), the body (422), If-Match (412).
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
     request: AuthenticatedRequest
     lookup_value_regex = "[^/]+"

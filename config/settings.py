@@ -1,8 +1,8 @@
 """Settings, read from the environment (and from a `.env` file in the working directory).
 
-Every variable is listed in `.env.example` and in the README's configuration table. Importing
+Every variable is listed in `.env.example` and in docs/configuration.md. Importing
 this module has no side effects: it starts no database, writes no file and reads no command
-line; the commands that need a local database or key hand them over (config/embedded_db.py).
+line; the commands that need a local database or key hand them over (devdb/embedded.py).
 """
 
 from datetime import timedelta
@@ -11,9 +11,10 @@ from typing import Any
 
 from django.conf import global_settings
 
-from config.databases import connection_settings, database_from_url, replica_databases
-from config.env import ConfigurationError, env, env_bool, env_int, env_list, env_rate
-from config.secret_key import secret_key_from
+from environment.databases import connection_settings, database_from_url
+from environment.secret_key import secret_key_from
+from environment.variables import ConfigurationError, env, env_bool, env_int, env_list, env_rate
+from replicas.databases import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,7 @@ DEBUG = env_bool("DEBUG")
 
 # Database: DATABASE_URL, else the original course API's DATABASE_* variables. Nothing here
 # starts one: `make run`, `make test` and `make bench` hand over an embedded PostgreSQL as
-# DATABASE_URL when neither is set (config/embedded_db.py). Every variable is read in this
+# DATABASE_URL when neither is set (devdb/embedded.py). Every variable is read in this
 # file (deploy/tests/test_image.py checks .env.example against it).
 def database_from_env() -> dict[str, Any]:
     """Django's settings for the default database, from DATABASE_URL or else the original's
@@ -41,30 +42,30 @@ def database_from_env() -> dict[str, Any]:
         }
     raise ConfigurationError(
         "DATABASE_URL is not set: set it to a PostgreSQL server (postgres://user:password@host:5432/name), "
-        "or use the embedded one, as make run and make test do: "
-        ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell (or any other command)."
+        'or use the embedded one, as make run and make test do: make manage ARGS="shell" (or any '
+        "other command), which runs .venv/bin/python -m devdb.embedded .venv/bin/python manage.py shell."
     )
 
 
 _default_db = database_from_env()
-# The embedded PostgreSQL listens on a socket in this checkout's .local/ (config/embedded_db.py):
+# The embedded PostgreSQL listens on a socket in this checkout's .local/ (devdb/embedded.py):
 # a server of this run's own, whose CPU time the benchmark counts.
 EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR / ".local") + "/")
 # Behind PgBouncer in transaction pooling mode nothing may outlive a transaction: no
-# server-side cursors, no prepared statements (config/databases.py's connection_settings).
+# server-side cursors, no prepared statements (environment/databases.py's connection_settings).
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
 connection_settings(_default_db, transaction_pooling=TRANSACTION_POOLING)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Refused when missing, and outside DEBUG when published or weak (config/secret_key.py).
+# Refused when missing, and outside DEBUG when published or weak (environment/secret_key.py).
 SECRET_KEY = secret_key_from(env("SECRET_KEY"), key_file=env("SECRET_KEY_FILE"), debug=DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    # Django's admin, on a site whose login counts failures with POST /login (config/admin_site.py).
-    "config.apps.AdminConfig",
+    # Django's admin, on a site whose login counts failures with POST /login (siteadmin/site.py).
+    "siteadmin.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,6 +83,8 @@ INSTALLED_APPS = [
     "moderation",
     "comments",
     "course_import",
+    # manage.py seed: demo data for every app, so it lives apart from them (demo/).
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -121,9 +124,9 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-# Users imported from the original course API (manage.py import_course_db) keep its bcrypt
-# hashes until their first login, when Django re-hashes them with the first, preferred hasher.
-PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "accounts.hashers.PasslibBCryptPasswordHasher"]
+# The original course API's bcrypt first, so every hash kept here also logs in to the original
+# (manage.py export_course_db); hashes of the other hashers are re-hashed at the next login.
+PASSWORD_HASHERS = ["accounts.hashers.PasslibBCryptPasswordHasher", *global_settings.PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
@@ -188,7 +191,7 @@ CORS_EXPOSE_HEADERS = [
     "Retry-After",  # 429 and 503: when to try again
     "WWW-Authenticate",  # 401: which scheme to log in with
     "X-Request-ID",  # to quote in a bug report
-    # Paging, counts, conditional requests and safe retries (CONTRACT.md §7.2).
+    # Paging, counts, conditional requests and safe retries (docs/api.md, "HTTP semantics").
     "Link",
     "X-Total-Count",
     "ETag",
@@ -243,7 +246,7 @@ if redis_url := env("REDIS_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Read replicas (config/db_router.py): the API's reads go to them, everything else to the
+# Read replicas (replicas/router.py): the API's reads go to them, everything else to the
 # primary. A user who wrote reads from the primary for REPLICA_PIN_SECONDS on every instance,
 # which needs the pins in the shared cache.
 REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5, minimum=1)
@@ -259,8 +262,8 @@ _replicas = replica_databases(
 DATABASES.update(_replicas)
 REPLICA_DATABASES = list(_replicas)
 if REPLICA_DATABASES:
-    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
-    MIDDLEWARE.insert(1, "config.db_router.ReplicaRoutingMiddleware")
+    DATABASE_ROUTERS = ["replicas.router.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "replicas.router.ReplicaRoutingMiddleware")
 
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
@@ -269,6 +272,7 @@ COMMENT_RATE = env_rate("COMMENT_RATE", "30/minute")  # new comments, per user
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.

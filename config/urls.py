@@ -12,6 +12,7 @@ from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView
 from api.views import OpenApiJsonView, RootView
 from comments.views import CommentViewSet, PostCommentsViewSet
+from data_export.views import DataExportView
 from moderation.views import ReportView
 from posts.views import PostViewSet
 from votes.views import VoteView
@@ -26,6 +27,7 @@ urlpatterns = [
     re_path(r"^users/?$", UserListView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", CurrentUserView.as_view(), name="user-me"),  # before users/{id}
     re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
+    re_path(r"^users/me/export/?$", DataExportView.as_view(), name="user-me-export"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),

@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.request_types import AuthenticatedHttpRequest
-from config.admin_lists import LargeTableAdmin
 from moderation import services
 from moderation.models import ModerationAction, Report, ReportedPost
+from siteadmin.lists import LargeTableAdmin
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices

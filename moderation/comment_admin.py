@@ -5,6 +5,7 @@ it answers; its actions hide, restore, dismiss and deactivate the author, each r
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from config.admin_lists import LargeTableAdmin
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import (
@@ -27,7 +28,6 @@ from django.utils.text import Truncator
 
 from accounts.request_types import AuthenticatedHttpRequest
 from comments.admin import comment_text
-from config.admin_lists import LargeTableAdmin
 from moderation import comment_services
 from moderation.admin import ReasonForm
 from moderation.models import CommentReport, ReportedComment

@@ -1,4 +1,4 @@
-"""The moderation rules for comments (CONTRACT.md §7.4): one report per user and comment,
+"""The moderation rules for comments (docs/comments.md): one report per user and comment,
 decided by the database; staff hide, restore and dismiss, and deactivate authors, each action
 kept in the record (ModerationAction) in the same transaction as its effect.
 

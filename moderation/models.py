@@ -1,8 +1,8 @@
 """Reports of posts and comments by users, the queues staff work from, and the record of what
 staff did.
 
-CONTRACT.md §7.3 and §7.4. Whether a post or a comment is hidden is its own state
-(``Post.hidden``, ``Comment.hidden``).
+docs/api.md, "Reporting a post", and docs/comments.md. Whether a post or a comment is hidden is
+its own state (``Post.hidden``, ``Comment.hidden``).
 """
 
 from django.conf import settings

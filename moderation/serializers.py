@@ -6,8 +6,9 @@ from moderation.models import Reason
 NOTE_MAX_LENGTH = 1_000
 
 
+# Documented in docs/api.md, "Reporting a post". The docstring is the schema's description.
 class ReportSerializer(serializers.Serializer):
-    """The body of ``POST /posts/{id}/report`` (CONTRACT.md §7.3)."""
+    """The body of ``POST /posts/{id}/report``."""
 
     reason = serializers.ChoiceField(choices=Reason.values, help_text="Why the post should be looked at.")
     note = StrictCharField(

@@ -5,8 +5,7 @@ The queue row of a post (ReportedPost) is locked before its reports change, so a
 while staff act on the post is either closed by the action or left open and counted, never lost.
 """
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -15,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from moderation.models import Action, ModerationAction, Report, ReportedPost
 from posts.models import Post
+from posts.triggers import hidden_writable
 
 UNIQUE_REPORT = "report_one_per_user_and_post"
 
@@ -83,17 +83,6 @@ def _record(
     )
 
 
-@contextmanager
-def _acting() -> Iterator[None]:
-    """A transaction in which posts' `hidden` may change (posts/migrations/0004_post_hidden.py
-    guards it against every other writer); the permission ends with the block, even when an
-    outer transaction goes on (on an error, the block's rollback undoes it)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('moderation.acting', 'on', true)")
-        yield
-        cursor.execute("SELECT set_config('moderation.acting', 'off', true)")
-
-
 def _posts(posts: Iterable[Post] | QuerySet[Post]) -> list[Post]:
     ids = [post.pk for post in posts]
     return list(Post.objects.select_related("owner").filter(pk__in=ids).order_by("pk"))
@@ -106,7 +95,7 @@ def hide(*, moderator: User, posts: Iterable[Post], reason: str) -> int:
     if not reason.strip():
         raise ValueError("a reason is required to hide a post")
     done = 0
-    with _acting():
+    with hidden_writable():
         for post in _posts(posts):
             closed = _close_reports(post.pk)
             if not Post.objects.filter(pk=post.pk, hidden=False).update(hidden=True):
@@ -119,7 +108,7 @@ def hide(*, moderator: User, posts: Iterable[Post], reason: str) -> int:
 def restore(*, moderator: User, posts: Iterable[Post], reason: str = "") -> int:
     """Bring hidden posts back as they were. Returns how many were hidden before."""
     done = 0
-    with _acting():
+    with hidden_writable():
         for post in _posts(posts):
             if Post.objects.filter(pk=post.pk, hidden=True).update(hidden=False):
                 _record(moderator=moderator, action=Action.RESTORE, post=post, reason=reason.strip())

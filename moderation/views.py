@@ -1,4 +1,4 @@
-"""POST /posts/{id}/report: a user asks staff to look at a post (CONTRACT.md §7.3)."""
+"""POST /posts/{id}/report: a user asks staff to look at a post (docs/api.md, "Reporting a post")."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status

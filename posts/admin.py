@@ -8,8 +8,8 @@ from django.utils.text import Truncator
 
 from accounts.admin import UserAdmin
 from accounts.models import User
-from config.admin_lists import LargeTableAdmin
 from posts.models import Post
+from siteadmin.lists import LargeTableAdmin
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations

@@ -13,12 +13,12 @@ class Post(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="posts")
     # The number of votes, kept by database triggers in the same transaction as each vote's
-    # insert, delete or move (votes/counter.py). Writes from anywhere else are ignored by the
+    # insert, delete or move (votes/triggers.py). Writes from anywhere else are ignored by the
     # database, so a stale value saved with a post cannot stick.
     vote_total = models.BigIntegerField(db_default=0, editable=False)
     # Set by staff from the moderation queue (moderation/admin.py): a hidden post is 404 on every
     # route, for its owner too, and is left exactly as it was, votes included, to be restored.
-    # Only those actions change it: a database trigger keeps it for any other writer.
+    # Only those actions change it: a database trigger keeps it for any other writer (posts/triggers.py).
     hidden = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects = PostQuerySet.as_manager()

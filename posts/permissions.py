@@ -1,4 +1,4 @@
-"""Who may do what with a post (CONTRACT.md §4)."""
+"""Who may do what with a post (docs/api.md, "Routes")."""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request

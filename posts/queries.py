@@ -6,7 +6,7 @@ from api.compiled import CompiledQuery
 from api.paging import Ordering, Page
 from posts.models import Post
 
-# The list's orders (CONTRACT.md §4 and §7): each has an index of its own (posts.models.Post.Meta).
+# The list's orders (docs/api.md, "Routes" and "HTTP semantics"): each has an index of its own (posts.models.Post.Meta).
 ORDERINGS = {
     "new": Ordering("new", ("created_at", "id")),
     "top": Ordering("top", ("vote_total", "created_at", "id")),

@@ -13,7 +13,7 @@ class PostQuerySet(QuerySet["Post"]):
 
     def visible_to(self, user: Any) -> "PostQuerySet":
         """Published posts, and the user's own drafts (a draft exists only for its owner), but no
-        post that staff have hidden (CONTRACT.md §7.3: 404 for everyone, the owner included),
+        post that staff have hidden (docs/api.md, "Reporting a post": 404 for everyone, the owner included),
         each with its owner in the same query. `user` is a user instance (its ``pk`` is read).
         A post's vote count is its own `vote_total` column, kept exact by database triggers on
         every vote write (votes/counter.py)."""

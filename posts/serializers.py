@@ -21,7 +21,7 @@ PAGE_DEFAULT = 10
 
 @extend_schema_serializer(component_name="Post")  # its request components: PostRequest, PatchedPostRequest
 class PostWriteSerializer(serializers.ModelSerializer):
-    # The body of a create, PUT or PATCH (CONTRACT.md's PostCreate); `published` is true when
+    # The body of a create, PUT or PATCH (docs/api.md, "Posts"); `published` is true when
     # omitted. Its answer (``data``) is the flat `Post`. The docstring is the schema's description
     # of PostRequest and PatchedPostRequest.
     """The contract's flat `Post`, with its owner nested. Server-owned fields are read-only."""

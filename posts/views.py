@@ -96,7 +96,7 @@ class PostViewSet(
     """/posts/ and /posts/{id}: list, create, get, replace, change and delete posts; reads are
     conditional (ETag), writes of another user's post are refused (IsOwnerOrReadOnly)."""
 
-    # DRF's order is the contract's (CONTRACT.md §4): get_object() answers 404, then 403
+    # DRF's order is the contract's (docs/api.md, "Routes"): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
     # IsAuthenticated: every request that reaches an action or a hook has a logged-in user.

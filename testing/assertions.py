@@ -1,4 +1,4 @@
-"""One assertion for the contract's error answers (CONTRACT.md, "Errors"): `{"detail": "text"}`,
+"""One assertion for the contract's error answers (docs/api.md, "Errors"): `{"detail": "text"}`,
 or for a 422 `{"detail": [{"loc": [...], "msg": str, "type": str}, ...]}`."""
 
 from collections.abc import Collection, Mapping

@@ -1,4 +1,4 @@
-"""Calls started together on real threads, for the race tests (STYLE.md: concurrency is tested
+"""Calls started together on real threads, for the race tests (concurrency is tested
 with real threads on a real database)."""
 
 import threading

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from config.admin_lists import LargeTableAdmin
+from siteadmin.lists import LargeTableAdmin
 from votes.models import Vote
 
 

@@ -1,22 +1,13 @@
-"""The vote counter: ``Post.vote_total``, kept equal to the post's number of votes by triggers.
+"""The vote counter: ``Post.vote_total``, kept equal to the post's number of votes by the
+triggers in votes/triggers.py, in the transaction of each vote write.
 
-The triggers (PL/pgSQL, created by ``votes/migrations/0002_vote_counter.py``, whose SQL stays
-frozen as migrations do) run in the transaction of the write that fires them, whoever writes:
-the API, the admin, a cascade from a deleted post or user, raw SQL.
-
-- ``vote_count`` (AFTER INSERT OR DELETE ON votes_vote, per row): +1 / -1 on the post.
-- ``vote_count_moved`` (AFTER UPDATE OF post_id ON votes_vote): -1 on the old post, +1 on the new.
-- ``vote_count_truncate`` (AFTER TRUNCATE ON votes_vote): every count back to 0.
-- ``post_vote_total_guard`` (BEFORE INSERT OR UPDATE OF vote_total ON posts_post), the guard.
-
-The guard's rule: **writes to posts_post.vote_total outside a vote trigger are ignored.** A new
-post starts at 0 whatever the INSERT says, and an UPDATE keeps the old count unless it comes
-from a vote trigger (trigger depth 2). So a data fix such as ``UPDATE posts_post SET vote_total
-= 7`` "succeeds" and changes nothing; to correct counts, call ``recount()``.
+The guard's rule: **writes to posts_post.vote_total outside a vote trigger are ignored.** So a
+data fix such as ``UPDATE posts_post SET vote_total = 7`` "succeeds" and changes nothing; to
+correct counts, call ``recount()`` inside ``suspended()``.
 
 Bulk loaders (``manage.py seed``, ``manage.py import_course_db``) would make the triggers update
 a post once per vote; instead they write inside ``suspended()`` and then ``recount()`` (or write
-the counts themselves while the guard is off).
+the counts themselves while the guard stands aside).
 """
 
 from collections.abc import Iterable, Iterator
@@ -27,69 +18,53 @@ from django.db.transaction import TransactionManagementError
 
 from posts.models import Post
 from votes.models import Vote
-
-VOTE_COUNT = "vote_count"
-VOTE_COUNT_MOVED = "vote_count_moved"
-VOTE_COUNT_TRUNCATE = "vote_count_truncate"
-GUARD = "post_vote_total_guard"
-# Trigger names by the table they are on: Vote's table, then Post's.
-VOTE_TRIGGERS = (VOTE_COUNT, VOTE_COUNT_MOVED, VOTE_COUNT_TRUNCATE)
-POST_TRIGGERS = (GUARD,)
-
-
-def triggers() -> dict[str, tuple[str, ...]]:
-    """The counter's trigger names by the table they are on: ``{db_table: (name, ...)}``."""
-    return {Vote._meta.db_table: VOTE_TRIGGERS, Post._meta.db_table: POST_TRIGGERS}
+from votes.triggers import SUSPENDED
 
 
 @contextmanager
 def suspended() -> Iterator[None]:
-    """Turn the counter's triggers (and the guard) off for the body of the ``with``.
+    """Make the counter's triggers (and the guard) stand aside for the body of the ``with``.
 
     Must run inside the caller's transaction (``transaction.atomic()``), or it raises Django's
-    ``TransactionManagementError``: ``ALTER TABLE ... DISABLE TRIGGER`` is transactional, so no
-    other session ever sees the triggers off, and a failure rolls the change back with the rest.
-    ALTER TABLE takes an ACCESS EXCLUSIVE lock on both tables until the transaction ends, and
-    needs their owner's rights: this is for bulk loaders, not for a live database's requests.
+    ``TransactionManagementError``. It sets a transaction-local setting the triggers read
+    (votes/triggers.py), so only this transaction is affected: other sessions' votes go on being
+    counted, and no table is locked (``ALTER TABLE ... DISABLE TRIGGER`` would hold ACCESS
+    EXCLUSIVE on both tables, stopping every read, until commit). A rollback undoes it.
 
-    ALTER TABLE refuses a table with foreign-key checks still queued for commit, so this sets
-    ``SET CONSTRAINTS ALL IMMEDIATE`` for the rest of the caller's transaction: deferred checks
-    run now, and later ones at the end of each statement.
-
-    Inside, vote writes do not change any count, and writes to ``vote_total`` are kept (the
-    guard is off): the caller makes the counts exact before leaving, with ``recount()`` or by
-    writing them. The triggers are back on when the body ends, also when it raises.
+    Inside, this transaction's vote writes change no count, and its writes to ``vote_total``
+    are kept: the caller makes the counts exact before leaving, with ``recount()`` or by writing
+    them. The triggers are back for the rest of the transaction when the body ends, also when
+    it raises.
     """
     if not connection.in_atomic_block:
         raise TransactionManagementError("counter.suspended() must run inside transaction.atomic().")
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table, names in triggers().items():
-            cursor.execute(_alter(table, names, "DISABLE"))
+    _set_suspended("on")
     try:
         yield
     except BaseException:
         # The caller may catch the error and go on in this transaction: then the triggers must
-        # be back on. When the error has aborted the transaction, its rollback restores them.
+        # be back. When the error has aborted the transaction, its rollback restores them.
         with suppress(DatabaseError):
-            _enable()
+            _set_suspended("off")
         raise
-    _enable()
+    _set_suspended("off")
 
 
 def recount(post_ids: Iterable[int] | None = None) -> int:
     """Set ``vote_total`` to the number of votes of each post in ``post_ids`` (every post when
     None); return how many posts changed.
 
-    Call it inside ``suspended()``, whose lock keeps every other writer of votes out until
-    commit, so the counts stay exact. Raises ``TransactionManagementError`` outside it: the
-    guard would silently ignore the writes (checked in ``pg_trigger``, one query).
+    Call it inside ``suspended()``; it raises ``TransactionManagementError`` outside, where the
+    guard would silently ignore the writes. It first takes a SHARE lock on the votes table:
+    other sessions' vote writes wait until this transaction ends (a vote counted by its trigger
+    between the count and its write would be lost), while reads go on.
     """
-    if not _guard_disabled():
+    if not _is_suspended():
         raise TransactionManagementError("counter.recount() must run inside counter.suspended().")
     quote = connection.ops.quote_name
     posts, votes = quote(Post._meta.db_table), quote(Vote._meta.db_table)
     with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {votes} IN SHARE MODE")
         if post_ids is None:
             # One pass over the votes, grouped; posts without votes count 0.
             cursor.execute(
@@ -110,22 +85,13 @@ def recount(post_ids: Iterable[int] | None = None) -> int:
         return int(cursor.rowcount)
 
 
-def _enable() -> None:
+def _set_suspended(value: str) -> None:
     with connection.cursor() as cursor:
-        for table, names in triggers().items():
-            cursor.execute(_alter(table, names, "ENABLE"))
+        cursor.execute("SELECT set_config(%s, %s, true)", [SUSPENDED, value])
 
 
-def _alter(table: str, names: tuple[str, ...], action: str) -> str:
-    quote = connection.ops.quote_name
-    return f"ALTER TABLE {quote(table)} " + ", ".join(f"{action} TRIGGER {quote(name)}" for name in names)
-
-
-def _guard_disabled() -> bool:
+def _is_suspended() -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgenabled = 'D' FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s",
-            [connection.ops.quote_name(Post._meta.db_table), GUARD],
-        )
+        cursor.execute("SELECT current_setting(%s, true) = 'on'", [SUSPENDED])
         row = cursor.fetchone()
     return bool(row and row[0])

@@ -30,7 +30,7 @@ class NoVote(Exception):
 
 def cast_vote(*, user: User, post_id: int) -> Vote:
     """Add the user's vote on the post and return it; the post's count goes up by one in the
-    same transaction (votes/counter.py).
+    same transaction (votes/triggers.py).
 
     Raises ``AlreadyVoted`` when the user has voted on it already: the unique constraint refuses
     a second vote, even a concurrent one. Raises ``PostGone`` when no post has that id (any other
@@ -50,7 +50,7 @@ def cast_vote(*, user: User, post_id: int) -> Vote:
 
 def retract_vote(*, user: User, post_id: int) -> None:
     """Remove the user's vote on the post; the post's count goes down by one in the same
-    transaction (votes/counter.py).
+    transaction (votes/triggers.py).
 
     Raises ``NoVote`` when the user has no vote on that post (or no such post exists).
     """

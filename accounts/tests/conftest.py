@@ -3,7 +3,6 @@ its mail there."""
 
 import email
 import email.policy
-import functools
 import threading
 import time
 from collections.abc import Iterator
@@ -11,11 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.utils.crypto import get_random_string
 
-from accounts.models import User
-from testing import PASSWORD
 from testing.net import free_port
 
 
@@ -84,18 +79,3 @@ def server_env(smtp_server) -> dict[str, str]:
         "PASSWORD_RESET_EMAIL_RATE": "1000/minute",
         "WEB_CONCURRENCY": "3",
     }
-
-
-@functools.cache
-def server_hash(password: str) -> str:
-    """The password hashed as the server hashes it (this process's tests use a fast hasher)."""
-    return PBKDF2PasswordHasher().encode(password, get_random_string(12))
-
-
-@pytest.fixture
-def account(transactional_db) -> User:
-    """A user whose password the server can check, committed so the server sees it."""
-    user = User.objects.create_user(email="owner@example.com")
-    user.password = server_hash(PASSWORD)
-    user.save(update_fields=["password"])
-    return user

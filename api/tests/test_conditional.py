@@ -1,4 +1,4 @@
-"""ETag, If-None-Match, If-Match and private caching, over real HTTP (CONTRACT.md §7.2)."""
+"""ETag, If-None-Match, If-Match and private caching, over real HTTP (docs/api.md, "HTTP semantics")."""
 
 import re
 from concurrent.futures import ThreadPoolExecutor

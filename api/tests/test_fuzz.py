@@ -73,6 +73,7 @@ def server_env() -> dict[str, str]:
         "REPORT_RATE": "100000/minute",
         "PASSWORD_RESET_RATE": "100000/minute",
         "PASSWORD_RESET_EMAIL_RATE": "100000/minute",
+        "EXPORT_RATE": "100000/minute",
     }
 
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key on POST /posts/, /vote/ and /users/, over real HTTP (CONTRACT.md §7.2)."""
+"""Idempotency-Key on POST /posts/, /vote/ and /users/, over real HTTP (docs/api.md, "HTTP semantics")."""
 
 import io
 import threading

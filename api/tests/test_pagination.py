@@ -1,6 +1,6 @@
 """KeysetPagination reused: a list that declares ``pagination_class``, an ordering and a
-queryset gets the contract's paging with no paging code of its own (CONTRACT.md §7.2), and the
-polling links §7.4 and §7.5 ask for by setting ``poll_next`` or ``poll_prev``."""
+queryset gets the contract's paging with no paging code of its own (docs/api.md, "HTTP semantics"), and the
+polling links a list that clients poll asks for by setting ``poll_next`` or ``poll_prev``."""
 
 import re
 import urllib.parse

@@ -1,4 +1,4 @@
-"""Link headers with keyset cursors, and Prefer: count=exact, over real HTTP (CONTRACT.md §7.2)."""
+"""Link headers with keyset cursors, and Prefer: count=exact, over real HTTP (docs/api.md, "HTTP semantics")."""
 
 import functools
 import operator

@@ -11,7 +11,7 @@ from testing.schema_check import SchemaMismatch, api_schema
 
 pytestmark = pytest.mark.django_db
 
-# The contract's routes (CONTRACT.md §2, §5, §7): the status codes each one is documented with.
+# The contract's routes (docs/api.md, "Routes" and "Errors" and "HTTP semantics"): the status codes each one is documented with.
 CONTRACT = {
     ("get", "/"): {"200"},
     ("post", "/users/"): {"201", "409", "415", "422"},

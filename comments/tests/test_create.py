@@ -1,4 +1,4 @@
-"""POST /posts/{id}/comments (CONTRACT.md §7.4)."""
+"""POST /posts/{id}/comments (docs/comments.md)."""
 
 import pytest
 

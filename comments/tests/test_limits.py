@@ -1,4 +1,4 @@
-"""COMMENT_RATE: new comments per user (CONTRACT.md §7.4, §7.8)."""
+"""COMMENT_RATE: new comments per user (docs/comments.md)."""
 
 import pytest
 from django.core.cache import cache

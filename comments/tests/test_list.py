@@ -1,4 +1,4 @@
-"""GET /posts/{id}/comments: a thread's pages, oldest first (CONTRACT.md §7.4)."""
+"""GET /posts/{id}/comments: a thread's pages, oldest first (docs/comments.md)."""
 
 import re
 import urllib.parse

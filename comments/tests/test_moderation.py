@@ -1,4 +1,4 @@
-"""Reporting comments, and the comments' moderation queue in the admin (CONTRACT.md §7.4)."""
+"""Reporting comments, and the comments' moderation queue in the admin (docs/comments.md)."""
 
 import pytest
 from django.contrib.auth.models import Group

@@ -1,4 +1,4 @@
-"""GET, PATCH and DELETE /comments/{id}, and tombstones (CONTRACT.md §7.4)."""
+"""GET, PATCH and DELETE /comments/{id}, and tombstones (docs/comments.md)."""
 
 import pytest
 

@@ -47,7 +47,7 @@ def server():
         # Tests on real transactions empty every table after them, the group included: make it
         # again exactly as its migrations do.
         import_module("moderation.migrations.0002_moderators_group").create_group(apps, None)
-        import_module("moderation.migrations.0004_moderators_comments").add_permissions(apps, None)
+        import_module("moderation.migrations.0005_moderators_comments").add_permissions(apps, None)
         moderator.groups.add(Group.objects.get(name="Moderators"))
         author, troll, reader = (
             signup_and_login(running, f"{n}@example.com") for n in ("author", "troll", "reader")

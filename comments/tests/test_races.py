@@ -1,5 +1,5 @@
 """Concurrent writes on real threads, each with its own database connection: the thread stays
-consistent (CONTRACT.md §7.4: reply_count exact under concurrent replies and deletions)."""
+consistent (docs/comments.md: reply_count exact under concurrent replies and deletions)."""
 
 import pytest
 from django.db.models import Count

@@ -1,6 +1,6 @@
 """The documentation pages in a real browser: headless Chromium against the app under gunicorn.
 
-The README shows screenshots of both pages (docs/*.png), and docs/screenshots.json records what
+The README and docs/api.md show screenshots of both pages (docs/*.png), and docs/screenshots.json records what
 each one shows (the menu, the routes, the parameters). The test fails when the pages now show
 something else, so the pictures never go stale: retake them with
 
@@ -63,7 +63,7 @@ def screenshots(tmp_path: Path) -> Path:
 
 
 def assert_screenshot_current(screenshots: Path, name: str, shown: dict) -> None:
-    """The README's screenshot `name` shows what the page shows now; when retaking them
+    """The docs' screenshot `name` shows what the page shows now; when retaking them
     (DOCS_SCREENSHOTS=docs), record what the new one shows instead."""
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
     if screenshots.resolve() == RECORD.parent:

@@ -1,7 +1,7 @@
 import pytest
 
-from config.env import ConfigurationError
 from config.settings import database_from_env, mailer_from_env
+from environment.variables import ConfigurationError
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_without_a_database_the_settings_say_what_to_do_instead_of_starting_one(
     assert "\n" not in line
     assert line.startswith("DATABASE_URL is not set: set it to a PostgreSQL server")
     assert "make run and make test" in line
-    assert ".venv/bin/python -m config.embedded_db .venv/bin/python manage.py shell" in line
+    assert ".venv/bin/python -m devdb.embedded .venv/bin/python manage.py shell" in line
 
 
 def test_mail_goes_through_smtp_from_the_email_variables(monkeypatch):

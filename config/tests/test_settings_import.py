@@ -72,7 +72,7 @@ def test_without_a_database_they_refuse_in_one_line_and_start_nothing(tmp_path):
     loaded = import_settings(tmp_path)
     assert loaded["effects"] == []
     assert loaded["error"].startswith("ConfigurationError: DATABASE_URL is not set: ")
-    assert "config.embedded_db" in loaded["error"]
+    assert "devdb.embedded" in loaded["error"]
     assert list(tmp_path.iterdir()) == []
 
 

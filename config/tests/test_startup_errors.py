@@ -1,5 +1,5 @@
 """A configuration mistake is one line on stderr naming the variable and the fix, and a non-zero
-exit, from manage.py and from gunicorn alike (config/env.py, config/startup.py)."""
+exit, from manage.py and from gunicorn alike (environment/variables.py, config/startup.py)."""
 
 import os
 import re
@@ -93,7 +93,7 @@ def test_no_database_is_one_line_naming_the_embedded_one_from_manage_py_and_guni
                    gunicorn(DATABASE_URL="", DATABASE_HOSTNAME="")):  # fmt: skip
         line = error_line(result)
         assert "DATABASE_URL is not set: set it to a PostgreSQL server" in line
-        assert "make run and make test" in line and "python -m config.embedded_db" in line
+        assert "make run and make test" in line and "python -m devdb.embedded" in line
 
 
 def test_unusable_value_stops_gunicorn_with_one_line():

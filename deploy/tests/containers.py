@@ -2,7 +2,7 @@
 
 This kind of machine reaches no container registry, so the base images the Dockerfile and the
 compose file name (python, postgres, redis, nginx) are local stand-ins built from Debian's
-packages by `../shared/tools/container-stand-ins.sh` (run it as root first; `.ci/run` does). A
+packages by `.ci/container-stand-ins.sh` (run it as root first; `.ci/run` does). A
 pass says the Dockerfile and the compose file work; not that the official images behave
 identically. The tests say so in the summary at the end of the run (`report`).
 
@@ -27,7 +27,7 @@ from testing import REPO
 from testing.net import http_request
 
 STAND_INS = ("python:3.13-slim-trixie", "postgres:16", "redis:7-alpine", "nginx:stable")
-STAND_IN_SCRIPT = "../shared/tools/container-stand-ins.sh"
+STAND_IN_SCRIPT = ".ci/container-stand-ins.sh"
 # Lines for the end of the run: what the container tests ran on, and the image's figures.
 report: list[str] = []
 

@@ -85,7 +85,7 @@ def test_compose_migrate_command_and_first_staff_user(gunicorn, server_env):
     assert migrated.returncode == 0, migrated.stderr
     assert "No migrations to apply" in migrated.stdout
 
-    # The README's way to create the first staff user without a prompt.
+    # docs/deploying.md's way to create the first staff user without a prompt.
     created = manage(
         server_env,
         "createsuperuser",

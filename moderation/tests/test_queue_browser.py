@@ -1,7 +1,7 @@
 """A moderator works the queue in a real browser: headless Chromium against the app under
 gunicorn logs in to the admin, sees the reported post, and hides it with a reason.
 
-Set DOCS_SCREENSHOTS to a folder (e.g. ``docs``) to keep the README's screenshots of the queue
+Set DOCS_SCREENSHOTS to a folder (e.g. ``docs``) to keep docs/moderating.md's screenshots of the queue
 there; otherwise they go to the test's temporary folder.
 """
 

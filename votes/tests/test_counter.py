@@ -1,5 +1,5 @@
-"""votes/counter.py: its trigger names are the database's, suspended() turns them off inside a
-transaction only, and recount() makes the counts exact."""
+"""votes/counter.py and votes/triggers.py: the trigger names are the database's, suspended() makes
+them stand aside in one transaction without locking a table, and recount() makes the counts exact."""
 
 import pytest
 from django.db import connection, transaction
@@ -7,8 +7,10 @@ from django.db.models import Count
 from django.db.transaction import TransactionManagementError
 
 from posts.models import Post
+from testing.threads import run_at_once
 from votes import counter
 from votes.models import Vote
+from votes.triggers import TRIGGERS
 
 pytestmark = pytest.mark.django_db
 
@@ -31,35 +33,60 @@ def counts() -> tuple[dict[int, int], dict[int, int]]:
     return stored, counted
 
 
+def table_locks() -> set[tuple[str, str]]:
+    """{(table, lock mode)} this session holds on the votes and posts tables."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+            " WHERE l.pid = pg_backend_pid() AND c.relname = ANY(%s)",
+            [[Vote._meta.db_table, Post._meta.db_table]],
+        )
+        return set(cursor.fetchall())
+
+
 def test_the_trigger_names_are_the_database_triggers():
     present = enabled_triggers()
-    for table, names in counter.triggers().items():
+    for table, names in TRIGGERS.items():
         for name in names:
             assert present.get((table, name)) == "O", (table, name)  # "O": enabled (origin)
 
 
-def test_suspended_turns_the_triggers_off_in_the_transaction_and_back_on():
-    names = [(table, name) for table, names in counter.triggers().items() for name in names]
+def test_suspended_counts_nothing_in_its_body_and_counts_again_after(user, other_user, make_post):
+    post = make_post()
     with transaction.atomic():
         with counter.suspended():
-            present = enabled_triggers()
-            assert [present[key] for key in names] == ["D"] * len(names)
-        present = enabled_triggers()
-        assert [present[key] for key in names] == ["O"] * len(names)
+            Vote.objects.create(user=user, post=post)
+            post.refresh_from_db()
+            assert post.vote_total == 0
+        Vote.objects.create(user=other_user, post=post)
+    post.refresh_from_db()
+    assert post.vote_total == 1
 
 
-def test_suspended_turns_the_triggers_back_on_when_its_body_raises():
+def test_suspended_takes_no_exclusive_lock_and_leaves_the_triggers_enabled(user, make_post):
+    post = make_post()
+    with transaction.atomic(), counter.suspended():
+        Vote.objects.create(user=user, post=post)
+        Post.objects.filter(pk=post.pk).update(title="edited")
+        modes = {mode for _, mode in table_locks()}
+        assert "AccessExclusiveLock" not in modes, modes
+        assert set(enabled_triggers().values()) == {"O"}
+
+
+def test_suspended_is_lifted_when_its_body_raises(user, make_post):
+    post = make_post()
     with transaction.atomic():
         with pytest.raises(RuntimeError), counter.suspended():
             raise RuntimeError
-        assert set(enabled_triggers().values()) == {"O"}
+        Vote.objects.create(user=user, post=post)
+    post.refresh_from_db()
+    assert post.vote_total == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_suspended_refuses_to_run_outside_a_transaction():
     with pytest.raises(TransactionManagementError, match="atomic"), counter.suspended():
         pass
-    assert set(enabled_triggers().values()) == {"O"}
 
 
 def test_votes_written_while_suspended_are_counted_by_recount(user, other_user, make_post):
@@ -108,3 +135,22 @@ def test_the_guard_ignores_a_count_written_outside_a_vote_trigger(user, make_pos
     Post.objects.filter(pk=post.pk).update(vote_total=7)
     post.refresh_from_db()
     assert post.vote_total == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_sessions_votes_are_counted_while_one_transaction_is_suspended(user, other_user, make_post):
+    loaded, live = make_post(), make_post()
+
+    def vote_elsewhere() -> int:
+        with connection.cursor() as cursor:  # a table lock would make this wait: fail instead
+            cursor.execute("SET lock_timeout = '5s'")
+        Vote.objects.create(user=other_user, post=live)  # another connection, its own transaction
+        return Post.objects.values_list("vote_total", flat=True).get(pk=live.pk)
+
+    with transaction.atomic(), counter.suspended():
+        Vote.objects.create(user=user, post=loaded)
+        [elsewhere] = run_at_once([vote_elsewhere])
+    assert elsewhere == 1
+    stored, counted = counts()
+    assert stored == {loaded.pk: 0, live.pk: 1}  # the suspended transaction's vote waits for recount
+    assert counted == {loaded.pk: 1, live.pk: 1}
