@@ -9,9 +9,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from comments.models import Comment
-from config.admin_lists import LargeTableAdmin
 from posts.admin import PostAdmin
 from posts.models import Post
+from siteadmin.lists import LargeTableAdmin
 
 COMMENTS_SHOWN = 50
 

@@ -5,7 +5,6 @@ it answers; its actions hide, restore, dismiss and deactivate the author, each r
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from config.admin_lists import LargeTableAdmin
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import (
@@ -31,6 +30,7 @@ from comments.admin import comment_text
 from moderation import comment_services
 from moderation.admin import ReasonForm
 from moderation.models import CommentReport, ReportedComment
+from siteadmin.lists import LargeTableAdmin
 
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices
