@@ -10,8 +10,7 @@ from typing import Any, cast
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
-from rest_framework.decorators import action
+from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -22,12 +21,12 @@ from accounts.request_types import AuthenticatedRequest
 from api import schema as http_schema
 from api.conditional import ConditionalReads, ConditionalWrites, etag_of_data
 from api.endpoints import EndpointViewSet
-from api.errors import Conflict, RequestValidationError
+from api.errors import RequestValidationError
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.pagination import KeysetPagination
 from api.paging import Ordering
-from api.throttling import FixedWindowLimit, FixedWindowThrottle, ReportRateThrottle
+from api.throttling import FixedWindowLimit, FixedWindowThrottle
 from comments import services
 from comments.models import Comment
 from comments.serializers import (
@@ -36,11 +35,8 @@ from comments.serializers import (
     CommentListQuerySerializer,
     CommentSerializer,
 )
-from moderation import comment_services
-from moderation.serializers import ReportSerializer
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
-from votes.serializers import MessageSerializer
 
 POST_NOT_FOUND = {404: "post with id: 7 was not found"}
 COMMENT_NOT_FOUND = {404: "comment with id: 7 was not found"}
@@ -218,13 +214,8 @@ class CommentViewSet(
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
     request: AuthenticatedRequest
     lookup_value_regex = "[^/]+"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
     serializer_class = CommentSerializer
-    throttle_classes = [ReportRateThrottle]
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        """REPORT_RATE counts reports, as for posts; nothing else here is limited."""
-        return super().get_throttles() if self.action == "report" else []
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         """`Comment` for reads; the edit body (answered as the `Comment`) for PATCH."""
@@ -268,42 +259,6 @@ class CommentViewSet(
     def current_etag(self, instance: Comment) -> str:
         """The ETag ``GET /comments/{id}`` gives for the comment now."""
         return etag_of_data(CommentSerializer(instance).data)
-
-    @extend_schema(
-        summary="Report a comment",
-        description="Ask the moderators to look at a comment. Once per comment and user (409 after that); "
-        "a comment you cannot see, a deleted or a hidden one is 404. Limited per user (`REPORT_RATE`).",
-        request=ReportSerializer,
-        responses={
-            201: MessageSerializer,
-            **error_responses(
-                404,
-                409,
-                429,
-                messages={
-                    **COMMENT_NOT_FOUND,
-                    409: "comment 7 already reported",
-                    429: "Too many reports. Expected available in 60 seconds.",
-                },
-            ),
-        },
-    )
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
-    def report(self, request: AuthenticatedRequest, pk: int) -> Response:
-        """201 with a message; 404 as on the other routes, then 422 for the body, 409 for a
-        second report by the same user."""
-        comment = self.get_object()
-        serializer = ReportSerializer(data=self.body)
-        serializer.is_valid(raise_exception=True)
-        try:
-            comment_services.report_comment(
-                user=request.user, comment_id=comment.pk, **serializer.validated_data
-            )
-        except comment_services.AlreadyReported as exc:
-            raise Conflict(f"comment {pk} already reported") from exc
-        except comment_services.CommentGone as exc:
-            raise comment_not_found(pk) from exc
-        return Response({"message": "report received"}, status=status.HTTP_201_CREATED)
 
 
 def comment_not_found(comment_id: int) -> NotFound:

@@ -13,7 +13,7 @@ from api.health import HealthView
 from api.views import OpenApiJsonView, RootView
 from comments.views import CommentViewSet, PostCommentsViewSet
 from data_export.views import DataExportView
-from moderation.views import ReportView
+from moderation.views import CommentReportView, ReportView
 from posts.views import PostViewSet
 from votes.views import VoteView
 
@@ -38,6 +38,7 @@ urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
+    re_path(r"^comments/(?P<id>[^/]+)/report/?$", CommentReportView.as_view(), name="comment-report"),
     re_path(
         r"^posts/(?P<id>[^/]+)/comments/?$",
         PostCommentsViewSet.as_view({"get": "list", "post": "create"}),
