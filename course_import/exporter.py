@@ -67,6 +67,11 @@ NOT_USER_DATA = {
     "moderation.ReportedComment",  # the comments' queue: a view of comments (a proxy model)
     "api.IdempotencyKey",  # replayable answers, kept for a day
     "token_blacklist.BlacklistedToken",  # which refresh tokens are spent (the sessions say it)
+    "webhooks.Endpoint",  # staff's receivers
+    "webhooks.Event",  # the outbox: ids of changes, kept while their deliveries are sent
+    "webhooks.Delivery",
+    "webhooks.Attempt",
+    "django_tasks_database.DBTaskResult",  # the background tasks' queue
 }
 
 # Per table: what is read here (COPY ... TO STDOUT) and where it goes there (COPY ... FROM STDIN).
