@@ -137,8 +137,9 @@ def test_create_runs_a_fixed_number_of_queries(
     auth_client, post, make_comment, django_assert_max_num_queries
 ):
     parent = make_comment(post)
-    # The user, the post's visibility, and the INSERT in a savepoint of its own (two queries).
-    with django_assert_max_num_queries(5):
+    # The user, the post's visibility, the INSERT and the webhooks' event statement in a
+    # savepoint of their own (four queries).
+    with django_assert_max_num_queries(6):
         answer = auth_client.post(f"/posts/{post.pk}/comments", {"content": "c", "parent_id": parent.pk})
     assert answer.status_code == 201
 
