@@ -82,7 +82,7 @@ class CommentEditSerializer(serializers.Serializer):
     # A PATCH body here is whole (its one field is required): never partial, though DRF and
     # drf-spectacular make every PATCH serializer partial (which would make `content` optional).
     @property
-    def partial(self) -> bool:  # type: ignore[override]
+    def partial(self) -> bool:
         return False
 
     @partial.setter
