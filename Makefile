@@ -48,6 +48,7 @@ install: $(VENV)/.installed
 # One database for all three commands: the background worker (manage.py worker) runs beside the
 # server and is stopped with it (Ctrl-C stops both, then the embedded database).
 run: install
+	@$(PY) -m environment.variables WEB_CONCURRENCY  # gunicorn reads it before its configuration file does
 	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput || exit 1; \
 	  $(PY) manage.py worker & worker=$$!; trap "kill -TERM $$worker 2>/dev/null" INT TERM EXIT; \
 	  GUNICORN_HOST=127.0.0.1 GUNICORN_FOREGROUND=true $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py; \

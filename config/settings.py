@@ -96,6 +96,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Identical repeats of a single-value header (Authorization twice) are one header.
+    "api.repeated_headers.RepeatedHeadersMiddleware",
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -284,7 +286,10 @@ DATABASES.update(_replicas)
 REPLICA_DATABASES = list(_replicas)
 if REPLICA_DATABASES:
     DATABASE_ROUTERS = ["replicas.router.ReplicaRouter"]
-    MIDDLEWARE.insert(1, "replicas.router.ReplicaRoutingMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.request_id.RequestIdMiddleware") + 1,
+        "replicas.router.ReplicaRoutingMiddleware",
+    )
 
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
@@ -345,7 +350,8 @@ SPECTACULAR_SETTINGS = {
         "`username` (your email) and `password`; send the `access_token` it returns as "
         "`Authorization: Bearer <token>`. Here, the **Authorize** button does that for you.\n\n"
         'Every error is `{"detail": "..."}`; a validation error is 422 with `detail` a list '
-        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash.'
+        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash. '
+        "Text fields refuse the NUL character (a 422)."
     ),
     "VERSION": "1.0.0",
     # Request bodies get their own components (`PostRequest`), without the read-only fields.

@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChangeView
@@ -10,7 +9,7 @@ from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView
-from api.views import OpenApiJsonView, RootView
+from api.views import OpenApiJsonView, RedocView, RootView, SwaggerView, favicon
 from comments.views import CommentViewSet, PostCommentsViewSet
 from data_export.views import DataExportView
 from moderation.views import CommentReportView, ReportView
@@ -46,8 +45,9 @@ urlpatterns = [
     ),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^docs/?$", SwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^redoc/?$", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]
 
