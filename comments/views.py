@@ -15,7 +15,6 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
 from accounts.request_types import AuthenticatedRequest
 from api import schema as http_schema
@@ -26,7 +25,7 @@ from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.pagination import KeysetPagination
 from api.paging import Ordering
-from api.throttling import FixedWindowLimit, FixedWindowThrottle
+from api.throttling import CommentRateThrottle
 from comments import services
 from comments.models import Comment
 from comments.serializers import (
@@ -40,7 +39,6 @@ from posts.permissions import IsOwnerOrReadOnly
 
 POST_NOT_FOUND = {404: "post with id: 7 was not found"}
 COMMENT_NOT_FOUND = {404: "comment with id: 7 was not found"}
-COMMENTS = FixedWindowLimit("comment", "COMMENT_RATE")
 
 
 class CommentPagination(KeysetPagination):
@@ -49,17 +47,6 @@ class CommentPagination(KeysetPagination):
 
     poll_next = True
     scope_parameters = ("parent_id",)
-
-
-class CommentRateThrottle(FixedWindowThrottle):
-    """New comments, replies included, per user (COMMENT_RATE)."""
-
-    limit = COMMENTS
-    message = "Too many comments."
-
-    def get_ident(self, request: Request) -> str:
-        """Counted per user, not per address."""
-        return f"user:{request.user.pk}"
 
 
 def post_not_found(post_id: int) -> NotFound:
@@ -98,12 +85,8 @@ class PostCommentsViewSet(ConditionalReads, mixins.ListModelMixin, EndpointViewS
     list_params: dict[str, Any]
     paginator: CommentPagination
 
+    # New comments per user (COMMENT_RATE); it counts POST only, so reads carry no RateLimit.
     throttle_classes = [CommentRateThrottle]
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        """COMMENT_RATE counts new comments only (the base endpoint keeps them for the request,
-        to settle them with the answer)."""
-        return super().get_throttles() if self.action == "create" else []
 
     def check_post(self) -> int:
         """The URL's post id, or the contract's 404 when the caller cannot see that post."""

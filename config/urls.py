@@ -8,11 +8,12 @@ from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChang
 from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
-from api.health import HealthView
+from api.health import HealthView, LiveView, ReadyView
 from api.views import OpenApiJsonView, RedocView, RootView, SwaggerView, favicon
 from comments.views import CommentViewSet, PostCommentsViewSet
 from data_export.views import DataExportView
 from moderation.views import CommentReportView, ReportView
+from observability.views import MetricsView
 from posts.views import PostViewSet
 from votes.views import VoteView
 
@@ -35,7 +36,10 @@ urlpatterns = [
     re_path(r"^password-reset/?$", PasswordResetView.as_view(), name="password-reset"),
     re_path(r"^password-reset/confirm/?$", PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^health/live/?$", LiveView.as_view(), name="health-live"),
+    re_path(r"^health/ready/?$", ReadyView.as_view(), name="health-ready"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
+    re_path(r"^metrics/?$", MetricsView.as_view(), name="metrics"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
     re_path(r"^comments/(?P<id>[^/]+)/report/?$", CommentReportView.as_view(), name="comment-report"),
     re_path(

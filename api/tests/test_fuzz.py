@@ -82,13 +82,15 @@ def fuzz(server, token: str, directory: Path, *only: str) -> subprocess.Complete
 @pytest.fixture(scope="module")
 def server_env() -> dict[str, str]:
     """The module's `server` (testing/plugin.py): rate limits would turn the fuzzer's many
-    failed logins (and reports) into 429s."""
+    failed logins (and reports, posts and votes) into 429s."""
     return {
         "LOGIN_FAILURE_RATE": "100000/minute",
         "SIGNUP_RATE": "100000/minute",
         "REPORT_RATE": "100000/minute",
         "PASSWORD_RESET_RATE": "100000/minute",
         "PASSWORD_RESET_EMAIL_RATE": "100000/minute",
+        "POST_RATE": "100000/minute",
+        "VOTE_RATE": "100000/minute",
         "EXPORT_RATE": "100000/minute",
         "COMMENT_RATE": "100000/minute",
     }
