@@ -14,9 +14,8 @@ ORDERINGS = {
 
 
 def _page_query(ordering: Ordering) -> CompiledQuery[Post]:
-    descending = [f"-{name}" for name in ordering.fields]
     return CompiledQuery(
-        lambda user_id: Post.objects.visible_to(User(pk=user_id)).order_by(*descending), "user_id"
+        lambda user_id: Post.objects.visible_to(User(pk=user_id)).order_by(*ordering.order_by), "user_id"
     )
 
 
