@@ -4,9 +4,9 @@ The document is ``{"user", "posts", "votes", "comments", "following", "followers
 (docs/api.md), written while it is read: each section's rows come from the database in
 batches (``QuerySet.iterator``) and go out in chunks of about 64 KB, so a large account is never
 held in memory. It holds only what the caller made or what is about the caller: their posts
-(drafts and posts staff hid included: they wrote them), their votes and reports (post ids, not
-the posts: those may be another user's drafts or hidden posts), and never a password hash or a
-token.
+(drafts and posts staff hid included: they wrote them), their votes and reports (post and
+comment ids, not the posts or comments: those may be another user's drafts or hidden ones), and
+never a password hash or a token.
 
 Adding a section (comments, follows): give ``SECTIONS`` the app's function for it, e.g.
 ``"comments": comments.export.rows_of``, a function of the user that yields one JSON-ready dict
@@ -14,6 +14,7 @@ per row (datetimes as ``datetime``); and its row serializer to ``DataExportSeria
 the schema.
 """
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -31,7 +32,7 @@ from api.openapi import error_responses
 from api.throttling import ExportRateThrottle
 from comments import export as comments_export
 from follows import export as follows_export
-from moderation.models import Reason, Report
+from moderation.models import CommentReport, Reason, Report
 from posts.models import Post
 from votes.models import Vote
 
@@ -57,8 +58,14 @@ def _votes(user: User) -> Iterable[Mapping[str, Any]]:
 
 
 def _reports(user: User) -> Iterable[Mapping[str, Any]]:
-    fields = ("post_id", "reason", "note", "created_at", "resolved_at")
-    return Report.objects.filter(reporter=user).order_by("id").values(*fields).iterator(BATCH_ROWS)
+    """The user's reports of posts, then of comments, each oldest first. Every entry has both
+    ``post_id`` and ``comment_id``, one of them null: the other says what was reported."""
+    fields = ("reason", "note", "created_at", "resolved_at")
+    posts = Report.objects.filter(reporter=user).order_by("id").values("post_id", *fields)
+    comments = CommentReport.objects.filter(reporter=user).order_by("id").values("comment_id", *fields)
+    ids = {"post_id": None, "comment_id": None}
+    rows = itertools.chain(posts.iterator(BATCH_ROWS), comments.iterator(BATCH_ROWS))
+    return (ids | row for row in rows)
 
 
 def _none_yet(user: User) -> Iterable[Mapping[str, Any]]:
@@ -126,9 +133,14 @@ class ExportVoteSerializer(serializers.Serializer):
 
 
 class ExportReportSerializer(serializers.Serializer):
-    """One of the caller's reports of a post (for the schema)."""
+    """One of the caller's reports, of a post or of a comment (for the schema)."""
 
-    post_id = serializers.IntegerField()
+    post_id = serializers.IntegerField(
+        allow_null=True, help_text="The post reported; null for a comment's report."
+    )
+    comment_id = serializers.IntegerField(
+        allow_null=True, help_text="The comment reported; null for a post's report."
+    )
     reason = serializers.ChoiceField(choices=Reason.choices)
     note = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from comments.models import Comment
 from data_export.views import CHUNK_BYTES, SECTIONS, document
-from moderation.models import Report
+from moderation.models import CommentReport, Report
 from posts.models import Post
 from testing.assertions import assert_error
 from testing.clients import login
@@ -14,6 +15,7 @@ from votes.models import Vote
 pytestmark = pytest.mark.django_db
 
 KEYS = ["user", "posts", "votes", "comments", "following", "followers", "reports"]
+REPORT_KEYS = ["post_id", "comment_id", "reason", "note", "created_at", "resolved_at"]
 
 
 def export(client, path: str = "/users/me/export"):
@@ -51,12 +53,35 @@ def test_export_holds_the_callers_user_posts_votes_and_reports(
     ]
     assert body["posts"][0]["created_at"] == mine.created_at.isoformat()
     assert [v["post_id"] for v in body["votes"]] == [theirs.pk]
-    assert [(r["post_id"], r["reason"], r["note"], r["resolved_at"]) for r in body["reports"]] == [
-        (theirs.pk, "spam", "ads", None)
-    ]
+    assert [
+        (r["post_id"], r["comment_id"], r["reason"], r["note"], r["resolved_at"]) for r in body["reports"]
+    ] == [(theirs.pk, None, "spam", "ads", None)]
     assert body["comments"] == body["following"] == body["followers"] == []  # none made
     assert response["Cache-Control"] == "private"
     assert response["Content-Disposition"] == f'attachment; filename="user-{user.pk}-export.json"'
+
+
+def test_export_holds_the_callers_reports_of_comments_by_id_only(auth_client, user, other_user, make_post):
+    theirs = make_post(owner=other_user, title="theirs")
+    mine = make_post(title="mine")
+    hidden_comment = Comment.objects.create(post=mine, owner=other_user, content="hidden reply", hidden=True)
+    comment = Comment.objects.create(post=theirs, owner=other_user, content="a reply")
+    Report.objects.create(reporter=user, post=theirs, reason="spam")
+    CommentReport.objects.create(reporter=user, comment=hidden_comment, reason="abuse", note="rude")
+    CommentReport.objects.create(reporter=user, comment=comment, reason="off-topic")
+    CommentReport.objects.create(reporter=other_user, comment=hidden_comment, reason="spam")  # not theirs
+
+    _, body = export(auth_client)
+
+    assert [(r["post_id"], r["comment_id"], r["reason"], r["note"]) for r in body["reports"]] == [
+        (theirs.pk, None, "spam", ""),
+        (None, hidden_comment.pk, "abuse", "rude"),
+        (None, comment.pk, "off-topic", ""),
+    ]
+    assert all(list(r) == REPORT_KEYS for r in body["reports"])
+    text = json.dumps(body)
+    assert "hidden reply" not in text
+    assert "a reply" not in text
 
 
 def test_export_never_holds_hashes_tokens_or_others_drafts_and_hidden_posts(
@@ -124,6 +149,8 @@ def test_export_is_in_the_schema(api_client):
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert list(component["properties"]) == KEYS
+    report = component["properties"]["reports"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert list(schema["components"]["schemas"][report]["properties"]) == REPORT_KEYS
 
 
 @pytest.fixture(scope="module")
