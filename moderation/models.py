@@ -127,6 +127,35 @@ class ReportedPost(models.Model):
         return f"post {self.post_id}: {self.open_reports} open report(s)"
 
 
+class QueueEntry(models.Model):
+    """The one moderation queue: a row for each post ever reported and each comment ever
+    reported, read from a database view (migrations/0006_queue_entry.py) over ``ReportedPost``
+    and the comments' reports. ``id`` is ``"post-<id>"`` or ``"comment-<id>"``; ``post`` is the
+    post itself or the comment's post, ``parent`` the comment a reply answers. Read-only: the
+    admin's actions go to moderation/services.py or moderation/comment_services.py."""
+
+    id = models.CharField(max_length=40, primary_key=True)
+    kind = models.CharField(max_length=8)  # "post" or "comment"
+    post = models.ForeignKey("posts.Post", on_delete=models.DO_NOTHING, related_name="+")
+    comment = models.ForeignKey("comments.Comment", null=True, on_delete=models.DO_NOTHING, related_name="+")
+    parent = models.ForeignKey("comments.Comment", null=True, on_delete=models.DO_NOTHING, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    open_reports = models.PositiveIntegerField()
+    first_reported_at = models.DateTimeField(null=True)  # of the oldest open report
+    hidden = models.BooleanField()
+
+    class Meta:
+        managed = False
+        db_table = "moderation_queue_entry"
+        verbose_name = "moderation queue entry"
+        verbose_name_plural = "moderation queue"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.comment_id or self.post_id}"
+
+
 class Action(models.TextChoices):
     HIDE = "hide", "hide"
     RESTORE = "restore", "restore"
