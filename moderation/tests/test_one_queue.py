@@ -49,7 +49,7 @@ def entries(post: Post, comment: Comment) -> list[str]:
 
 
 def test_the_queue_lists_a_reported_post_and_a_reported_comment_together(mod_client, mixed):
-    post, comment, parent = mixed
+    _, comment, parent = mixed
     page = mod_client.get(QUEUE)
     assert page.status_code == 200
     html = page.content.decode()
@@ -69,7 +69,7 @@ def test_the_queue_lists_a_reported_post_and_a_reported_comment_together(mod_cli
 
 
 def test_the_queue_is_oldest_open_report_first_or_most_reported_first(mod_client, mixed, make_user):
-    post, comment, _ = mixed
+    _, comment, _ = mixed
     comment_services.report_comment(user=make_user(), comment_id=comment.pk, reason="spam")
     html = mod_client.get(QUEUE).content.decode()
     assert html.index(">buy now<") < html.index("buy my stuff")  # the post was reported first
@@ -128,7 +128,9 @@ def test_deactivate_the_authors_of_a_mixed_selection(mod_client, mixed, make_use
     post.owner.refresh_from_db()
     writer.refresh_from_db()
     assert not post.owner.is_active and not writer.is_active  # the post's and comment's author, once
-    record = ModerationAction.objects.order_by("id").values_list("action", "author_id", "comment_id", "reason")
+    record = ModerationAction.objects.order_by("id").values_list(
+        "action", "author_id", "comment_id", "reason"
+    )
     assert list(record) == [
         ("deactivate", post.owner_id, None, "spammer"),
         ("deactivate", writer.pk, other.pk, "spammer"),
