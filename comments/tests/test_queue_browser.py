@@ -1,6 +1,7 @@
-"""A moderator works the comments' queue in a real browser: headless Chromium against the app
-under gunicorn logs in to the admin, sees the reported comment with its post and the comment it
-answers, and hides it with a reason; the API then shows it as a tombstone.
+"""A moderator works the one moderation queue in a real browser: headless Chromium against the
+app under gunicorn logs in to the admin, sees the reported comment beside a reported post, with
+its kind, its post and the comment it answers, and hides it with a reason; the API then shows it
+as a tombstone, and the post stays in the queue.
 
 Set DOCS_SCREENSHOTS to a folder (e.g. ``docs``) to keep docs/moderation-comments.png there;
 otherwise it goes to the test's temporary folder.
@@ -84,26 +85,28 @@ def test_a_moderator_hides_a_reported_comment_from_the_queue(server, screenshots
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 420})
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(f"{server.url}/admin/moderation/reportedcomment/")
+            page.goto(f"{server.url}/admin/moderation/queueentry/")
             page.locator("#id_username").fill(MODERATOR)
             page.locator("#id_password").fill(PASSWORD)
             page.locator("input[type=submit]").click()
             page.locator("#result_list").wait_for()
             page.locator("#toggle-nav-sidebar").click()
             rows = page.locator("#result_list tbody tr")
-            assert rows.count() == 1
-            row = rows.first.inner_text()
-            assert "Buy bread, idiot" in row and "Sourdough at home" in row and "troll@example.com" in row
-            assert "abuse, abuse" in row
+            assert rows.count() == 2  # the comment and the post, in one queue
+            comment = rows.filter(has_text="Buy bread, idiot")
+            row = comment.inner_text().strip()
+            assert row.startswith("comment") and "Sourdough at home" in row and "troll@example.com" in row
+            assert "abuse (2)" in row
+            assert rows.filter(has_text="author@example.com").inner_text().strip().startswith("post")
             page.screenshot(path=screenshots / "moderation-comments.png", full_page=True)
 
-            rows.first.locator("input.action-select").check()
+            comment.locator("input.action-select").check()
             page.locator("select[name=action]").select_option("hide")
             page.locator("input[name=reason]").fill("Insults")
             page.locator("button[name=index]").click()
             page.locator(".messagelist .success").wait_for()
-            assert "Hid 1 comment(s)." in page.locator(".messagelist").inner_text()
-            assert rows.count() == 0
+            assert "Hid 0 post(s) and 1 comment(s)." in page.locator(".messagelist").inner_text()
+            assert rows.count() == 1  # the post's reports are still open
         finally:
             browser.close()
     status, body = api(server, "GET", f"/comments/{server.rude}", server.reader)
