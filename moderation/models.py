@@ -150,7 +150,7 @@ class QueueEntry(models.Model):
         managed = False
         db_table = "moderation_queue_entry"
         verbose_name = "moderation queue entry"
-        verbose_name_plural = "moderation queue"
+        verbose_name_plural = "moderation queue entries"
 
     def __str__(self) -> str:
         return f"{self.kind} {self.comment_id or self.post_id}"

@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from accounts.request_types import AuthenticatedHttpRequest
 from comments.admin import comment_text
 from comments.models import Comment
 from moderation import comment_services, services
-from moderation.admin import ReasonForm
+from moderation.admin import NOTES_SHOWN, ReasonForm
 from moderation.models import CommentReport, QueueEntry, Report
 from posts.models import Post
 from siteadmin.lists import LargeTableAdmin
@@ -66,26 +67,36 @@ class KindFilter(admin.SimpleListFilter):
 
 
 class EntryChangeList(ChangeList):
-    """Adds each row's open-report reasons, for the page's rows only (two queries a page)."""
+    """Adds each row's open-report reasons and latest notes, for the page's rows only: at most
+    four queries a page (two for each kind on it), whatever the number of reports."""
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         entries = list(self.result_list)  # the page, evaluated once; the template reuses it
         reasons: dict[tuple[str, int], list[str]] = defaultdict(list)
+        notes: dict[tuple[str, int], list[str]] = defaultdict(list)
         for kind, model, key in (("post", Report, "post_id"), ("comment", CommentReport, "comment_id")):
             ids = [getattr(entry, key) for entry in entries if entry.kind == kind]
             if not ids:
                 continue
-            rows = (
-                model.objects.filter(**{f"{key}__in": ids, "resolved_at__isnull": True})
-                .values(key, "reason")
-                .annotate(n=Count("*"))
-                .order_by(key, "-n", "reason")
+            open_reports = model.objects.filter(**{f"{key}__in": ids, "resolved_at__isnull": True})
+            by_reason = (
+                open_reports.values(key, "reason").annotate(n=Count("*")).order_by(key, "-n", "reason")
             )
-            for row in rows:
+            for row in by_reason:
                 reasons[kind, row[key]].append(f"{row['reason']} ({row['n']})")
+            latest = (
+                open_reports.exclude(note="")
+                .annotate(rank=Window(RowNumber(), partition_by=key, order_by=F("created_at").desc()))
+                .filter(rank__lte=NOTES_SHOWN)
+                .order_by(key, "rank")
+                .values_list(key, "note")
+            )
+            for subject_id, note in latest:
+                notes[kind, subject_id].append(note)
         for entry in entries:
-            entry.reason_counts = reasons[entry.kind, entry.comment_id or entry.post_id]
+            subject = (entry.kind, entry.comment_id or entry.post_id)
+            entry.reason_counts, entry.latest_notes = reasons[subject], notes[subject]
 
 
 @admin.register(QueueEntry)
@@ -93,11 +104,10 @@ class QueueEntryAdmin(LargeTableAdmin):
     list_display = (
         "kind",
         "reported",
-        "on_post",
-        "in_reply_to",
         "author_email",
         "open_reports",
         "reasons",
+        "notes",
         "first_reported_at",
         "hidden",
     )
@@ -137,25 +147,20 @@ class QueueEntryAdmin(LargeTableAdmin):
 
     @admin.display(description="reported")
     def reported(self, entry: QueueEntry) -> str:
+        """The post; or the comment, the post it belongs to (whose page shows the thread around
+        it) and the comment it answers. One cell, so the queue fits a 1280-pixel screen."""
+        post_url = reverse("admin:posts_post_change", args=[entry.post_id])
+        post = format_html('<a href="{}">{}</a>', post_url, _title(entry.post))
         if entry.comment is None:
-            url = reverse("admin:posts_post_change", args=[entry.post_id])
-            return format_html('<a href="{}">{}</a>', url, _title(entry.post))
+            return post
         url = reverse("admin:comments_comment_change", args=[entry.comment_id])
-        return format_html('<a href="{}">#{}</a> {}', url, entry.comment_id, comment_text(entry.comment))
-
-    @admin.display(description="on post")
-    def on_post(self, entry: QueueEntry) -> str:
-        if entry.comment is None:
-            return "—"
-        url = reverse("admin:posts_post_change", args=[entry.post_id])
-        return format_html('<a href="{}">{}</a>', url, _title(entry.post))
-
-    @admin.display(description="in reply to")
-    def in_reply_to(self, entry: QueueEntry) -> str:
+        comment = format_html('<a href="{}">#{}</a> {}', url, entry.comment_id, comment_text(entry.comment))
         if entry.parent_id is None:
-            return "—"
+            return format_html("{}<br>on {}", comment, post)
         url = reverse("admin:comments_comment_change", args=[entry.parent_id])
-        return format_html('<a href="{}">#{}</a>', url, entry.parent_id)
+        return format_html(
+            '{}<br>on {}, in reply to <a href="{}">#{}</a>', comment, post, url, entry.parent_id
+        )
 
     @admin.display(description="author")
     def author_email(self, entry: QueueEntry) -> str:
@@ -167,6 +172,11 @@ class QueueEntryAdmin(LargeTableAdmin):
     @admin.display(description="reasons")
     def reasons(self, entry: QueueEntry) -> str:
         return ", ".join(entry.reason_counts)  # type: ignore[attr-defined]  # set by EntryChangeList
+
+    @admin.display(description="latest notes")
+    def notes(self, entry: QueueEntry) -> str:
+        notes = entry.latest_notes  # type: ignore[attr-defined]  # set by EntryChangeList
+        return format_html_join("", "<p>{}</p>", ((note[:200],) for note in notes))
 
     def _reason(self, request: HttpRequest) -> str:
         return request.POST.get("reason", "")

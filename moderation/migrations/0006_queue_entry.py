@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "verbose_name": "moderation queue entry",
-                "verbose_name_plural": "moderation queue",
+                "verbose_name_plural": "moderation queue entries",
                 "db_table": "moderation_queue_entry",
                 "managed": False,
             },

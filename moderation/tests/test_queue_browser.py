@@ -115,7 +115,7 @@ def page():
 
 def test_a_moderator_hides_a_reported_post_from_the_queue(server, page, screenshots):
     spam = server.posts["Cheap watches, click here"]
-    page.goto(f"{server.url}/admin/moderation/reportedpost/")
+    page.goto(f"{server.url}/admin/moderation/queueentry/")
     page.locator("#id_username").fill(MODERATOR)
     page.locator("#id_password").fill(PASSWORD)
     page.locator("input[type=submit]").click()
@@ -123,7 +123,7 @@ def test_a_moderator_hides_a_reported_post_from_the_queue(server, page, screensh
     rows = page.locator("#result_list tbody tr")
     page.locator("#result_list").wait_for()
     page.locator("#toggle-nav-sidebar").click()  # the list's full width, for the screenshots
-    assert page.get_by_role("heading", name="Moderation queue").is_visible()
+    assert page.get_by_role("heading", name="Moderation queue", exact=True).is_visible()
     assert rows.count() == 3
     spam_row = rows.filter(has_text="Cheap watches, click here")
     assert "spam (2), off-topic (1)" in spam_row.inner_text()
@@ -135,7 +135,7 @@ def test_a_moderator_hides_a_reported_post_from_the_queue(server, page, screensh
     page.locator("input[name=reason]").fill("Advertising")
     page.locator("button[name=index]").click()
     page.locator(".messagelist .success").wait_for()
-    assert "Hid 1 post(s)." in page.locator(".messagelist").inner_text()
+    assert "Hid 1 post(s) and 0 comment(s)." in page.locator(".messagelist").inner_text()
     assert rows.count() == 2
     assert "Cheap watches" not in page.locator("#result_list").inner_text()
 
@@ -161,7 +161,7 @@ def test_every_column_of_the_queue_fits_a_1280_pixel_screen(server, page, tmp_pa
     """At 1280 px, with the admin's navigation sidebar open as it is by default, every column
     of the queue is on screen: none cut off or behind a sideways scroll."""
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{server.url}/admin/moderation/reportedpost/")
+    page.goto(f"{server.url}/admin/moderation/queueentry/")
     page.locator("#id_username").fill(MODERATOR)
     page.locator("#id_password").fill(PASSWORD)
     page.locator("input[type=submit]").click()
@@ -170,7 +170,7 @@ def test_every_column_of_the_queue_fits_a_1280_pixel_screen(server, page, tmp_pa
     width = page.evaluate("document.documentElement.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     headers = page.locator("#result_list thead th")
-    assert headers.count() == 8  # the checkbox and the seven columns
+    assert headers.count() == 9  # the checkbox and the eight columns
     for index in range(headers.count()):
         box = headers.nth(index).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (
