@@ -95,7 +95,7 @@ def test_the_queue_lists_a_reported_comment_with_its_post_and_actions_are_record
     parent = make_comment(post, content="the parent")
     reported = make_comment(post, owner=other_user, parent=parent, content="buy my stuff")
     comment_services.report_comment(user=post.owner, comment_id=reported.pk, reason="spam")
-    page = staff_client.get("/admin/moderation/reportedcomment/")
+    page = staff_client.get("/admin/moderation/queueentry/")  # the one queue
     assert page.status_code == 200
     html = page.content.decode()
     assert "buy my stuff" in html and post.title in html and f"#{parent.pk}" in html and "spam" in html
@@ -103,8 +103,8 @@ def test_the_queue_lists_a_reported_comment_with_its_post_and_actions_are_record
     post_page = staff_client.get(f"/admin/posts/post/{post.pk}/change/").content.decode()
     assert "the parent" in post_page and "buy my stuff" in post_page
     answer = staff_client.post(
-        "/admin/moderation/reportedcomment/",
-        {"action": "hide", "_selected_action": [reported.pk], "reason": "advertising"},
+        "/admin/moderation/queueentry/",
+        {"action": "hide", "_selected_action": [f"comment-{reported.pk}"], "reason": "advertising"},
     )
     assert answer.status_code == 302
     assert Comment.objects.get(pk=reported.pk).hidden
@@ -117,8 +117,8 @@ def test_the_queue_lists_a_reported_comment_with_its_post_and_actions_are_record
         1,
     )
     staff_client.post(
-        "/admin/moderation/reportedcomment/?state=all",
-        {"action": "deactivate_author", "_selected_action": [reported.pk]},
+        "/admin/moderation/queueentry/?state=all",
+        {"action": "deactivate_author", "_selected_action": [f"comment-{reported.pk}"]},
     )
     other_user.refresh_from_db()
     assert not other_user.is_active

@@ -3,6 +3,8 @@ actions on a mixed selection, each dispatched to its kind's service and recorded
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from comments.models import Comment
 from moderation import comment_services, services
@@ -151,3 +153,19 @@ def test_only_moderators_may_act(client, make_user, mixed):
     act(client, "hide", *entries(post, comment), reason="ads")
     assert not Post.objects.get(pk=post.pk).hidden and not Comment.objects.get(pk=comment.pk).hidden
     assert not ModerationAction.objects.exists()
+
+
+def test_a_page_of_the_queue_costs_the_same_queries_for_more_entries(mod_client, mixed, make_user, make_post):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert mod_client.get(QUEUE).status_code == 200
+        return len(captured)
+
+    before = queries()
+    reporter = make_user()
+    for number in range(3):
+        post = make_post(title=f"more {number}")
+        comment = Comment.objects.create(post=post, owner=make_user(), content=f"reply {number}")
+        services.report_post(user=reporter, post_id=post.pk, reason="spam", note="a note")
+        comment_services.report_comment(user=reporter, comment_id=comment.pk, reason="abuse", note="a note")
+    assert queries() == before
