@@ -65,6 +65,7 @@ EXPORTED = {"accounts.User", "posts.Post", "votes.Vote"}
 NOT_USER_DATA = {
     "moderation.ReportedPost",  # the queue, derived from the reports
     "moderation.ReportedComment",  # the comments' queue: a view of comments (a proxy model)
+    "moderation.QueueEntry",  # the one queue: a database view of the two above
     "api.IdempotencyKey",  # replayable answers, kept for a day
     "token_blacklist.BlacklistedToken",  # which refresh tokens are spent (the sessions say it)
     "webhooks.Endpoint",  # staff's receivers
