@@ -56,6 +56,8 @@ class StateFilter(admin.SimpleListFilter):
 
 
 class KindFilter(admin.SimpleListFilter):
+    """Posts and comments (the default), posts only, or comments only."""
+
     title = "kind"
     parameter_name = "kind"
 
@@ -101,6 +103,9 @@ class EntryChangeList(ChangeList):
 
 @admin.register(QueueEntry)
 class QueueEntryAdmin(LargeTableAdmin):
+    """The one queue's page, ``/admin/moderation/queueentry/``: read-only rows, and the four
+    actions, which need ``moderation.moderate`` (the Moderators group has it)."""
+
     list_display = (
         "kind",
         "reported",
