@@ -35,7 +35,13 @@ class Receiver:
             disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                length = int(self.headers.get("content-length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender died mid-request (a killed worker): nothing was delivered, as a
+                    # real receiver would see it.
+                    self.close_connection = True
+                    return
                 with receiver.arrived:
                     receiver.requests.append(
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)

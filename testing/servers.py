@@ -67,9 +67,14 @@ class Server:
         `username`); the Response as it came (200 with the tokens, 403, 422, 429)."""
         return self.request("POST", "/login", form={"username": email, "password": password}, **options)
 
-    def worker_pids(self, path: str) -> set[str]:
-        """The workers that answered requests for the path so far (needs `access_log`)."""
-        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
+    def access_lines(self) -> list[str]:
+        """The access log's lines so far (needs `access_log`)."""
+        return self.access_log.read_text().splitlines() if self.access_log.exists() else []
+
+    def worker_pids(self, path: str, since: int = 0) -> set[str]:
+        """The workers that answered requests for the path so far, or after the first `since`
+        lines of the access log (needs `access_log`)."""
+        lines = self.access_lines()[since:]
         # Each line is JSON (observability/access_log.py), its message the access_log_format's.
         messages = [json.loads(line)["message"].split() for line in lines]
         return {message[0] for message in messages if message[-1] == path}
