@@ -11,8 +11,7 @@ rule: change it and the compiled SQL changes with it.
 """
 
 from collections.abc import Callable, Sequence
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connections, router
@@ -108,16 +107,11 @@ class CompiledQuery[M: Model]:
                 # None for the built-in fields on PostgreSQL; a field with one is not a hot read.
                 raise ValueError("the compiled SELECT has columns with database converters")
             loader = _loader(compiler.klass_info, compiler.select)
-            annotations = tuple(
-                (
-                    name,
-                    index,
-                    tuple(converters.get(index, ((), None))[0]),
-                    converters.get(index, ((), None))[1],
-                )
-                for name, index in annotated.items()
-            )
-            self._compiled = (sql, tuple(params), slots, dataclasses.replace(loader, annotations=annotations))
+            annotations = []
+            for name, index in annotated.items():
+                functions, expression = converters.get(index, ([], None))
+                annotations.append((name, index, tuple(functions), expression))
+            self._compiled = (sql, tuple(params), slots, replace(loader, annotations=tuple(annotations)))
         return self._compiled
 
     def sql_with_params(

@@ -4,7 +4,7 @@ every kind of post and user; the list's query parsed once per distinct query is 
 serializer's."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.request import Request
@@ -19,7 +19,8 @@ from posts.models import Post
 from posts.queries import ONE, ORDERINGS, PAGES, offset_page, visible_post
 from posts.serializers import PostListQuerySerializer
 from posts.views import PostViewSet
-from votes.models import Vote
+from votes import counter
+from votes.models import Vote, VoteDelta
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,10 @@ def posts(user, other_user, make_user, make_post):
         made.append(make_post(owner=owner, title=f"p{i}", published=i % 4 != 1))
     for post in made[::5]:
         Vote.objects.create(user=user, post=post)
+    # A vote still pending as a delta (as when another voter held the post's row).
+    with transaction.atomic(), counter.suspended():
+        Vote.objects.create(user=other_user, post=made[7])
+        VoteDelta.objects.create(post=made[7], delta=1)
     services.hide(moderator=moderator, posts=[made[2], made[3]], reason="spam")
     return made
 
@@ -47,6 +52,7 @@ def as_tuples(rows):
             [getattr(post.owner, f.attname) for f in post.owner._meta.concrete_fields],
             post._state.db,
             post._state.adding,
+            post.vote_count,
         )
         for post in rows
     ]
@@ -82,6 +88,8 @@ def test_visible_post_is_the_orm_post(posts, user, other_user):
     assert visible_post(user, posts[2].pk) is None
     assert visible_post(other_user, posts[1].pk) is None
     assert visible_post(user, posts[1].pk) is not None
+    # The count adds the pending delta to vote_total.
+    assert (visible_post(user, posts[7].pk).vote_total, visible_post(user, posts[7].pk).vote_count) == (0, 1)
 
 
 def test_active_user_is_the_orm_user(user, other_user, make_user):
