@@ -81,7 +81,7 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from bench import datasets, probe, revocation
+    from bench import datasets, probe, revocation, viral
 
     print(machine(probe.postgres_version()), flush=True)
     database_pid = probe.postmaster_pid()
@@ -107,7 +107,7 @@ def main() -> None:
                 served = originals[url], url
             elif args.original:
                 print(f"   original: {ORIGINAL_SKIPPED} at {size}", flush=True)
-            results[size] = bench_size(*pairs[url], args, probe, revocation, served)
+            results[size] = bench_size(*pairs[url], args, probe, revocation, viral, served)
             if args.original and not served:
                 for row in results[size]:
                     if row["scenario"] in COMPARED:
@@ -143,6 +143,7 @@ def scenarios(post_id: int, vote_posts: list[int], token: str) -> list[tuple[str
         ("get one", {"BENCH_PATH": f"/posts/{post_id}"}),
         ("me", {"BENCH_PATH": "/users/me"}),
         ("vote", {"BENCH_MODE": "vote", "BENCH_VOTE_POSTS": ",".join(map(str, vote_posts[:-1]))}),
+        ("create", {"BENCH_MODE": "create"}),
         ("login", {"BENCH_MODE": "login", "BENCH_LOGIN_BODY": login_body}),
     ]
 
@@ -153,6 +154,7 @@ def bench_size(
     args: argparse.Namespace,
     probe,
     revocation,
+    viral,
     served: tuple[original.OriginalServer, str] | None = None,
 ) -> list[dict]:
     """One size's rows: each scenario against the project, list and get-one against the bare
@@ -175,7 +177,7 @@ def bench_size(
             continue
         env = {"BENCH_MODE": "get", "BENCH_TOKEN": token, **env}
         servers = [project, bare] if name in COMPARED else [project]
-        if name in COMPARED:
+        if name in COMPARED and env["BENCH_MODE"] == "get":
             same_answer(project, bare, env["BENCH_PATH"], token)
             if served:
                 original.check_answer(served[0], name, env["BENCH_PATH"], tokens[served[0]])
@@ -192,7 +194,10 @@ def bench_size(
                         time.sleep(1)  # the requests wrk left in flight are answered first
                         probe.clear_votes(user_email="user1@example.com", post_ids=vote_posts)
                     server_env = {**env, "BENCH_TOKEN": tokens[server]}
+                    newest = probe.newest_post()
                     rounds[server].append(wrk(server, args, server_env, args.duration, login=name == "login"))
+                    if name == "create":  # the dataset stays as seeded
+                        probe.delete_posts_after(newest)
                     if served and server is served[0]:
                         original.drain(served[1])
             row.update(best(rounds[project]))
@@ -201,8 +206,12 @@ def bench_size(
                 if served:
                     row["original"] = best(rounds[served[0]])
         row["queries"] = probe.queries(name, env, token, PASSWORD, spare_post=vote_posts[-1])
-        print(f"   {name:8} {json.dumps(row)}", flush=True)
+        print(f"   {name:8} {json.dumps(row)}; load average {load_average()}", flush=True)
         rows.append(row)
+    if not only or "viral" in only:
+        for row in viral.measure(project, bare, args, wrk, best):
+            print(f"   {row['scenario']} {json.dumps(row)}; load average {load_average()}", flush=True)
+            rows.append(row)
     workers = project.sampler.take_all()
     print(f"   project worker peak RSS (MiB): {sorted(round(v) for v in workers.values())}", flush=True)
     check = revocation.measure(token)

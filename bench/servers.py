@@ -28,9 +28,11 @@ PROJECT_APP = "config.wsgi"
 BARE_APP = "bench.bare_app:application"
 
 
-def wrk(server: "Server", args, env: dict, duration: int, login: bool = False) -> dict:
+def wrk(
+    server: "Server", args, env: dict, duration: int, login: bool = False, connections: int | None = None
+) -> dict:
     # Hashing a password is slow on purpose: login gets a few connections, a longer timeout.
-    connections = 4 if login else args.connections
+    connections = 4 if login else connections or args.connections
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s" if login else "3s"]
     cmd += ["-s", str(ROOT / "bench" / "wrk.lua"), server.url]
     if server.process is None:

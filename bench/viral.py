@@ -27,12 +27,17 @@ def voters_and_posts(post_id: int) -> tuple[list[User], dict[str, list[tuple[Use
     pairs: all on `post_id`, or each user on a published post of its own that it does not own."""
     post = Post.objects.get(pk=post_id)
     users = list(
-        User.objects.exclude(email="user1@example.com").exclude(pk=post.owner_id).order_by("id")[: 2 * CLIENTS]
+        User.objects.exclude(email="user1@example.com")
+        .exclude(pk=post.owner_id)
+        .order_by("id")[: 2 * CLIENTS]
     )
     if len(users) < 2 * CLIENTS:
         raise SystemExit(f"the viral post needs {2 * CLIENTS} users; the dataset has {len(users)}")
     candidates = iter(
-        Post.objects.filter(published=True, hidden=False).exclude(pk=post_id).order_by("id").values_list("id", "owner_id")
+        Post.objects.filter(published=True, hidden=False)
+        .exclude(pk=post_id)
+        .order_by("id")
+        .values_list("id", "owner_id")
     )
     spread = []
     for user in users:
@@ -50,14 +55,16 @@ def vote_file(pairs: list[tuple[User, int]], folder: Path) -> Path:
 
 def clear(users: list[User], pairs: list[tuple[User, int]]) -> None:
     """No vote of these users on these posts: each round starts its cycle with adds."""
-    time.sleep(1)  # the requests wrk left in flight are answered first
+    time.sleep(3.5)  # the requests wrk left in flight (up to its 3 s timeout) are answered first
     Vote.objects.filter(user__in=users, post_id__in={post for _, post in pairs}).delete()
 
 
 def measure(project, bare, args, wrk, best) -> list[dict]:
     """The two cases' rows ({"scenario", project figures..., "bare": {...}}), rounds alternating
     case and server, and a line checking the one post's count against its rows."""
-    post_id = int(Post.objects.filter(published=True, hidden=False).order_by("id").values_list("id", flat=True)[0])
+    post_id = int(
+        Post.objects.filter(published=True, hidden=False).order_by("id").values_list("id", flat=True)[0]
+    )
     users, cases = voters_and_posts(post_id)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -80,5 +87,7 @@ def measure(project, bare, args, wrk, best) -> list[dict]:
             raise SystemExit("the viral post's count disagrees with its rows")
         for name, pairs in cases.items():
             clear(users, pairs)
-            rows.append({"scenario": name, **best(rounds[name, "project"]), "bare": best(rounds[name, "bare"])})
+            rows.append(
+                {"scenario": name, **best(rounds[name, "project"]), "bare": best(rounds[name, "bare"])}
+            )
     return rows
