@@ -54,6 +54,12 @@ def main() -> None:
         "--scenarios", default="", help="comma-separated: only these scenarios (default: all)"
     )
     parser.add_argument(
+        "--workers", type=int, default=0, help="gunicorn workers (WEB_CONCURRENCY; 0: its default)"
+    )
+    parser.add_argument(
+        "--cpus", default="", help="run both servers under taskset -c CPUS (e.g. 0: one core)"
+    )
+    parser.add_argument(
         "--allow-existing-data",
         metavar="DATABASE_NAME",
         default="",
@@ -84,6 +90,8 @@ def main() -> None:
     from bench import datasets, probe, revocation, viral
 
     print(machine(probe.postgres_version()), flush=True)
+    if args.workers or args.cpus:
+        print(f"servers: {args.workers or 'default'} workers each, CPUs {args.cpus or 'all'}", flush=True)
     database_pid = probe.postmaster_pid()
     pairs: dict[str, tuple[Server, Server]] = {}
     originals: dict[str, original.OriginalServer] = {}
@@ -95,7 +103,7 @@ def main() -> None:
             print(f"== {size}: {seeded}; load average {load_average()}", flush=True)
             datasets.use_database(url)
             if url not in pairs:
-                pairs[url] = start_pair(url, database_pid)
+                pairs[url] = start_pair(url, database_pid, args.workers, args.cpus)
             served = None
             if args.original and size in original.SIZES:
                 filled.add(url)
@@ -123,12 +131,16 @@ def main() -> None:
     print(report(results), flush=True)
 
 
-def start_pair(url: str, database_pid: int | None) -> tuple[Server, Server]:
-    """The project and the bare app, both serving the database of `url`."""
+def start_pair(url: str, database_pid: int | None, workers: int = 0, cpus: str = "") -> tuple[Server, Server]:
+    """The project and the bare app, both serving the database of `url`, with `workers`
+    gunicorn workers each (0: gunicorn.conf.py's default), pinned to `cpus` if given."""
     env = {"DATABASE_URL": url, "BARE_DATABASE_URL": url}
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
     project, bare = Server(env=env), Server(env=env, app=BARE_APP)
     for server in (project, bare):
         server.database_pid = database_pid
+        server.cpus = cpus
         server.start()
     return project, bare
 

@@ -76,6 +76,7 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix=self.log_prefix, suffix=".log", delete=False)  # noqa: SIM115
         self.sampler = RssSampler()
         self.database_pid: int | None = None  # the PostgreSQL server, when it runs on this machine
+        self.cpus = ""  # taskset's CPU list for the server ("0": one core), or "" for all
 
     def start(self) -> None:
         with socket.socket() as s:
@@ -102,7 +103,8 @@ class Server:
         """The command line that serves on 127.0.0.1:`port` (run from `root`), and its whole
         environment."""
         env = {**os.environ, **self.extra_env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
-        return [str(Path(PYTHON).parent / "gunicorn"), self.app, "-c", "gunicorn.conf.py"], env
+        pinned = ["taskset", "-c", self.cpus] if self.cpus else []
+        return [*pinned, str(Path(PYTHON).parent / "gunicorn"), self.app, "-c", "gunicorn.conf.py"], env
 
     def describe(self) -> str:
         """What start() prints before the address."""
