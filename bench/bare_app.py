@@ -175,8 +175,8 @@ def create_post(user_id: int, body: dict) -> dict:
     title, content, published = body.get("title"), body.get("content"), body.get("published", True)
     if not isinstance(title, str) or not isinstance(content, str) or not isinstance(published, bool):
         raise HttpError("422 Unprocessable Entity", "title, content: strings; published: a boolean")
-    row = connection().execute(CREATE_SQL, (title, content, published, user_id), prepare=True).fetchone()
-    return post_out(row)["Post"]
+    rows = connection().execute(CREATE_SQL, (title, content, published, user_id), prepare=True).fetchall()
+    return post_out(rows[0])["Post"]
 
 
 def vote(user_id: int, body: dict) -> dict:

@@ -102,8 +102,8 @@ def run(url: str, design: str, one_post: bool) -> float:
 def check_and_time_reads(url: str, design: str) -> tuple[bool, float]:
     """(the one post's count equals its rows, µs per read of it)."""
     with psycopg.connect(url, options=f"-c search_path={SCHEMA}", autocommit=True) as db:
-        (rows,) = db.execute("SELECT count(*) FROM vote WHERE post_id = 1").fetchone()
-        (shown,) = db.execute(READ[design], {"p": 1}).fetchone()
+        [(rows,)] = db.execute("SELECT count(*) FROM vote WHERE post_id = 1").fetchall()
+        [(shown,)] = db.execute(READ[design], {"p": 1}).fetchall()
         start = time.perf_counter()
         for _ in range(READS):
             db.execute(READ[design], {"p": 1}, prepare=True).fetchone()

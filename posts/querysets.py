@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db.models import BigIntegerField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -29,7 +30,8 @@ class PostQuerySet(QuerySet["Post"]):
         sum is exactly the votes committed before it. A post without deltas costs one probe of
         their index."""
         pending = (
-            self.model.vote_deltas.rel.related_model.objects.filter(post=OuterRef("pk"))
+            apps.get_model("votes", "VoteDelta")
+            ._default_manager.filter(post=OuterRef("pk"))
             .order_by()
             .values("post")
             .annotate(total=Sum("delta"))
