@@ -55,7 +55,7 @@ def vote_file(pairs: list[tuple[User, int]], folder: Path) -> Path:
 
 def clear(users: list[User], pairs: list[tuple[User, int]]) -> None:
     """No vote of these users on these posts: each round starts its cycle with adds."""
-    time.sleep(3.5)  # the requests wrk left in flight (up to its 3 s timeout) are answered first
+    time.sleep(10.5)  # the requests wrk left in flight (up to its 10 s timeout) are answered first
     Vote.objects.filter(user__in=users, post_id__in={post for _, post in pairs}).delete()
 
 
