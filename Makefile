@@ -11,17 +11,19 @@ WITH_DB := $(PY) -m devdb.embedded
 # For Django's commands that load the settings but use no database (make lint): nothing listens here.
 NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 
-.PHONY: help run test quick lint install bench bench-semantics manage
+.PHONY: help run test quick lint install bench bench-semantics bench-abuse manage bench-webhooks
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run    set up .venv, migrate, and serve the API on http://127.0.0.1:8000 (PORT=... for another)"
+	@echo "make run    set up .venv, migrate, and serve the API on http://127.0.0.1:8000 (PORT=... for another) with its worker"
 	@echo "make test   set up .venv, then run the whole test suite (ARGS=... for pytest arguments)"
 	@echo "make quick  the tests that start no process and wait on no clock (about 1.5 minutes on a busy 2-core machine)"
 	@echo "make manage ARGS=\"createsuperuser\"  any manage.py command, on the same database as make run"
 	@echo "make lint   ruff, mypy, Django's checks, migrations and OpenAPI schema checks, hadolint"
 	@echo "make bench  1k, 1M and 10M posts: each scenario under wrk, list and get-one against a bare app (see docs/benchmark.md)"
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
+	@echo "make bench-abuse  one user's worst reads against another user's list (docs/abuse.md)"
+	@echo "make bench-webhooks  POST /posts/ with a webhook subscribed against none; 1,000 deliveries"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
 $(PY):
@@ -43,10 +45,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
 
 install: $(VENV)/.installed
 
-# One database for both commands; exec: the server's process is the one the embedded database waits for.
+# One database for all three commands: the background worker (manage.py worker) runs beside the
+# server and is stopped with it (Ctrl-C stops both, then the embedded database).
 run: install
-	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput && GUNICORN_HOST=127.0.0.1 GUNICORN_FOREGROUND=true \
-	  exec $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py'
+	@$(PY) -m environment.variables WEB_CONCURRENCY  # gunicorn reads it before its configuration file does
+	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput || exit 1; \
+	  $(PY) manage.py worker & worker=$$!; trap "kill -TERM $$worker 2>/dev/null" INT TERM EXIT; \
+	  GUNICORN_HOST=127.0.0.1 GUNICORN_FOREGROUND=true $(VENV)/bin/gunicorn config.wsgi -c gunicorn.conf.py; \
+	  kill -TERM $$worker 2>/dev/null; wait $$worker'
 
 test: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(WITH_DB) $(VENV)/bin/pytest $(ARGS)
@@ -75,7 +81,16 @@ lint: install
 # make bench  1k, 1M and 10M posts: each scenario under wrk, the project against a bare app (bench/run.py)
 bench: install
 	$(WITH_DB) $(PY) bench/run.py $(ARGS)
+	$(WITH_DB) $(PY) bench/webhooks.py
+
+# make bench-webhooks  POST /posts/ with a webhook subscribed against none; 1,000 deliveries (bench/webhooks.py)
+bench-webhooks: install
+	$(WITH_DB) $(PY) bench/webhooks.py $(ARGS)
 
 # make bench-semantics  what Link, ETag, If-None-Match, count=exact and cursors cost (bench/semantics.py)
 bench-semantics: install
 	$(WITH_DB) $(PY) bench/semantics.py $(ARGS)
+
+# make bench-abuse  16 clients of one user's worst reads against another user's list (bench/abuse.py)
+bench-abuse: install
+	$(WITH_DB) $(PY) bench/abuse.py $(ARGS)

@@ -29,14 +29,16 @@ try:
     workers = env_int("WEB_CONCURRENCY", 0) or min(_cores() * 2, 8)
     # Threads let a worker serve other requests (and keep connections alive) while one waits on
     # the database; each thread keeps its own persistent database connection, so the database
-    # sees up to workers x threads connections per instance. GUNICORN_THREADS=1: sync workers.
+    # sees up to workers x threads connections per instance. GUNICORN_THREADS=1: one thread.
     threads = env_int("GUNICORN_THREADS", 4, minimum=1)
     # make run: a server in a terminal, which must not outlive it (see when_ready).
     foreground = env_bool("GUNICORN_FOREGROUND")
 except ConfigurationError as exc:
     print(f"error: {exc}", file=sys.stderr)
     sys.exit(1)
-worker_class = "gthread" if threads > 1 else "sync"
+# gthread, with each request read off the threads first: slow clients hold no thread
+# (config/gunicorn_worker.py says why this and not gevent or ASGI).
+worker_class = "config.gunicorn_worker.BufferedThreadWorker"
 
 accesslog = "-"
 errorlog = "-"

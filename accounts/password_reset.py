@@ -5,15 +5,12 @@ it expires after ``PASSWORD_RESET_TIMEOUT`` seconds and stops working once the p
 which is also what makes it single-use. Concurrent confirmations of one token queue on the
 user's row lock, so exactly one of them changes the password.
 
-A request must not tell whether an address has an account, by its answer or by its time: the
-same work is done for an unknown address, and the mail is handed to a background thread once
-the response has been sent (the response's ``close()``), so that neither the mail server nor
-the thread sending to it shows in any response time.
+A request must not tell whether an address has an account, by its answer or by its time: it
+only enqueues the mail's task for the address (accounts/tasks.py), the same INSERT for every
+address; the worker finds the account and makes the token when it sends the mail.
 """
 
-import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -24,12 +21,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import User
 
-logger = logging.getLogger(__name__)
-
 SUBJECT = "Reset your password"
-# One thread per process sends the mail. Python joins the pool's thread at exit, after it has
-# sent what was queued, so a worker stopped gracefully loses no mail.
-_mailer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-reset-mail")
 BIGINT_MAX = 2**63 - 1
 
 
@@ -60,31 +52,14 @@ def reset_message(user: User) -> EmailMessage:
     return EmailMessage(SUBJECT, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
-def _log_failure[T](sent: Future[T]) -> None:
-    if sent.exception() is not None:
-        logger.error("password reset mail not sent", exc_info=sent.exception())
-
-
-def _nothing() -> None:
-    """The background job for an address with no account, so both cost the same."""
-
-
-def request_reset(email: str) -> Callable[[], None]:
-    """Prepare the reset mail for the active account with this (normalized) email, if there is
-    one, and return what sends it: a call that queues it for the background thread (for an
-    unknown address, a job that does nothing). Users whose password login staff turned off get
-    none, as Django's own reset form does."""
+def message_for(email: str) -> EmailMessage | None:
+    """The reset mail, with a fresh token, for the active account with this (normalized) email,
+    or None if there is none. Users whose password login staff turned off get none, as Django's
+    own reset form does."""
     user = User.objects.filter(email=email, is_active=True).first()
-    real = user is not None and user.has_usable_password()
-    if user is None or not real:
-        user = User(pk=0, email=email, password="", last_login=None)
-    message = reset_message(user)
-
-    def send() -> None:
-        sent = _mailer.submit(message.send, using="default") if real else _mailer.submit(_nothing)
-        sent.add_done_callback(_log_failure)
-
-    return send
+    if user is None or not user.has_usable_password():
+        return None
+    return reset_message(user)
 
 
 def confirm_reset(

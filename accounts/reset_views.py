@@ -1,8 +1,5 @@
 """POST /password-reset and POST /password-reset/confirm (docs/api.md, "Password reset")."""
 
-from collections.abc import Callable
-from typing import Any
-
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail, Throttled
@@ -17,6 +14,7 @@ from accounts.serializers import (
     ResetRequestedSerializer,
     check_password_rules,
 )
+from accounts.tasks import send_reset_mail
 from api.endpoints import Endpoint
 from api.errors import RequestValidationError
 from api.openapi import error_responses
@@ -26,19 +24,6 @@ SENT = "If that address has an account, a reset link has been sent"
 TOO_MANY_FROM_ADDRESS = PasswordResetRateThrottle.message
 TOO_MANY_FOR_EMAIL = "Too many password resets for this email address."
 TOKEN_REFUSED = "Invalid or expired token"  # noqa: S105 (a message, not a secret)
-
-
-class ThenResponse(Response):
-    """A response that runs ``then()`` once it has been sent: the WSGI server calls ``close()``
-    after writing the body."""
-
-    def __init__(self, *args: Any, then: Callable[[], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.then = then
-
-    def close(self) -> None:
-        super().close()
-        self.then()
 
 
 class PasswordResetView(Endpoint):
@@ -70,9 +55,9 @@ class PasswordResetView(Endpoint):
         per_email = PASSWORD_RESET_EMAILS.count(email)
         if per_email.over_limit:
             raise Throttled(per_email.retry_after, detail=TOO_MANY_FOR_EMAIL)
-        return ThenResponse(
-            {"message": SENT}, status=status.HTTP_202_ACCEPTED, then=password_reset.request_reset(email)
-        )
+        # Stored before the answer: a mail accepted here survives a restart of every process.
+        send_reset_mail.enqueue(email)
+        return Response({"message": SENT}, status=status.HTTP_202_ACCEPTED)
 
 
 def _rules(password: str, user: User) -> None:

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import User, UserManager
@@ -12,9 +13,9 @@ PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 # The password rules that a schema can state, so that clients see them in /openapi.json; the
 # others (not too similar to the email) are checked in validate().
-NOT_ONLY_DIGITS = RegexValidator(
-    r"^[^\x00]*[^\x00\d][^\x00]*$", "This password is entirely numeric.", code="password_rules"
-)
+# Searched, not matched whole (RegexValidator, and an OpenAPI pattern): some character is not a
+# digit. NUL is refused by the field itself (DRF's CharField), as in every text field.
+NOT_ONLY_DIGITS = RegexValidator(r"\D", "This password is entirely numeric.", code="password_rules")
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -65,6 +66,13 @@ def password_field(**kwargs: Any) -> StrictCharField:
     )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A new account", value={"email": "alice@example.com", "password": "a long pass phrase"}
+        )
+    ]
+)
 class SignupSerializer(serializers.Serializer):
     # The pattern alone: Django's EmailValidator on top would report each bad address twice.
     email = StrictCharField(max_length=254, validators=[EMAIL_PATTERN])
@@ -94,8 +102,12 @@ class TokenSerializer(serializers.Serializer):
 
 
 class RefreshSerializer(serializers.Serializer):
+    # A pasted token often brings a newline or spaces: trimmed, as the header's is (CONTRACT §1).
     refresh = StrictCharField(
-        max_length=4096, allow_blank=True, help_text="A refresh token from /login or /login/refresh."
+        max_length=4096,
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="A refresh token from /login or /login/refresh.",
     )
 
 
@@ -129,9 +141,16 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     depend on the user are checked once the token names one)."""
 
     # Blank is allowed so that an empty one is refused as every wrong one is: at `token`.
-    uid = StrictCharField(max_length=64, allow_blank=True, help_text="The `uid` from the reset mail.")
+    # Both are pasted from a mail: surrounding whitespace is trimmed (CONTRACT §1).
+    uid = StrictCharField(
+        max_length=64, allow_blank=True, trim_whitespace=True, help_text="The `uid` from the reset mail."
+    )
     token = StrictCharField(
-        max_length=128, allow_blank=True, write_only=True, help_text="The `token` from the reset mail."
+        max_length=128,
+        allow_blank=True,
+        trim_whitespace=True,
+        write_only=True,
+        help_text="The `token` from the reset mail.",
     )
     new_password = password_field()
 

@@ -20,13 +20,19 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
-from api.authentication import SECURITY_STAMP_CLAIM, BearerTokenAuthentication, CredentialsInvalid
+from api.authentication import (
+    SECURITY_STAMP_CLAIM,
+    BearerTokenAuthentication,
+    ClaimsInRangeMixin,
+    CredentialsInvalid,
+)
 
 
-class StampedTokenMixin(simplejwt_tokens.Token):
+class StampedTokenMixin(ClaimsInRangeMixin, simplejwt_tokens.Token):
     """``for_user`` writes the user id as an integer, as the original API did (SimpleJWT writes
     a string: a front end comparing it with a post's ``owner_id`` would break), and the user's
-    security stamp."""
+    security stamp. A token whose time claims are out of a date's range is refused
+    (ClaimsInRangeMixin)."""
 
     @classmethod
     # Narrower than SimpleJWT's (any user): tokens are issued only for this project's User,

@@ -17,8 +17,9 @@ from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
+from rest_framework_simplejwt import tokens as simplejwt_tokens
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken, Token
+from rest_framework_simplejwt.tokens import Token
 
 from api.compiled import CompiledQuery
 from replicas import router as db_router
@@ -33,6 +34,24 @@ INVALID_CREDENTIALS = "Could not validate credentials"
 BIGINT_MAX = 2**63 - 1
 # The claim holding the user's security stamp when the token was issued (accounts/tokens.py).
 SECURITY_STAMP_CLAIM = "security_stamp"
+
+
+class ClaimsInRangeMixin(Token):
+    """A token whose time claims (``exp``, ``iat``, ``nbf``) cannot be read as a date is a bad
+    token (TokenError), like any other: PyJWT checks a signed ``exp`` of year 10000 or 2**70
+    and lets it through, and SimpleJWT's ``datetime_from_epoch`` then raises ValueError or
+    OverflowError, which would be a 500."""
+
+    def verify(self) -> None:
+        """SimpleJWT's checks; raises TokenError for a claim out of a date's range too."""
+        try:
+            super().verify()
+        except (OverflowError, ValueError, OSError, TypeError) as exc:
+            raise TokenError("Token has a time claim out of range") from exc
+
+
+class AccessToken(ClaimsInRangeMixin, simplejwt_tokens.AccessToken):
+    """SimpleJWT's access token, read with its time claims checked for range."""
 
 
 class CredentialsInvalid(exceptions.AuthenticationFailed):

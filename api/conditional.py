@@ -79,7 +79,7 @@ else:
 class ConditionalReads(_ViewBase):
     """A view mixin: each 200 answer to GET or HEAD carries a strong ETag of its body, and a
     request whose `If-None-Match` lists it (or ``*``) gets 304 with no body, keeping the headers
-    RFC 9110 §15.4.5 asks for (ETag, Cache-Control, Vary). Django's
+    RFC 9110 §15.4.5 asks for (ETag, Cache-Control, Vary) and the 200's Content-Length. Django's
     ``get_conditional_response`` decides, so `If-Match` on a read works as RFC 9110 says (412)."""
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
@@ -96,6 +96,9 @@ class ConditionalReads(_ViewBase):
         if conditional.status_code == status.HTTP_412_PRECONDITION_FAILED:
             refusal = Response({"detail": PreconditionFailed.default_detail}, status=412)
             return super().finalize_response(request, refusal, *args, **kwargs)
+        # A 304 has no body; its Content-Length, if any, must be the 200's (RFC 9110 §8.6).
+        # Said here, or CommonMiddleware would write the empty body's 0.
+        conditional.headers["Content-Length"] = str(len(response.content))
         # Django's 304 (an HttpResponseNotModified): DRF hands on any HttpResponse a view's
         # finalize_response returns, though its stubs declare a Response.
         return conditional  # type: ignore[return-value]

@@ -17,7 +17,8 @@ _INTEGER = re.compile(r"-?[0-9]+")
 
 class StrictCharField(serializers.CharField):
     """A JSON string only (no number or boolean turned into text), valid Unicode, kept as sent
-    (no trimming)."""
+    (no trimming unless ``trim_whitespace=True``). An optional field (``required=False``) given
+    as ``null`` is as if it were left out: its default, or nothing (CONTRACT.md §1)."""
 
     default_error_messages = {
         "string_type": "Input should be a valid string",
@@ -27,6 +28,11 @@ class StrictCharField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None and not self.required and not self.allow_null:
+            return True, self.get_default()  # raises SkipField without a default: left out
+        return super().validate_empty_values(data)
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -72,11 +78,25 @@ PATH_ID = StrictIntegerField()
 
 
 class StrictBooleanField(serializers.BooleanField):
-    """A JSON boolean only: ``"false"``, ``0`` or ``"off"`` are not booleans."""
+    """A boolean as the original API took one (CONTRACT.md §1): ``true``/``false``, the
+    integers ``1``/``0``, and the strings ``"true"``, ``"false"``, ``"1"``, ``"0"``, ``"yes"``,
+    ``"no"``, ``"on"``, ``"off"`` in any case. Anything else (``null``, ``2``, ``1.0``, ``"y"``,
+    a list) is a 422 ``bool_type``."""
 
     default_error_messages = {"bool_type": "Input should be a valid boolean"}
+    TRUE_TEXT = frozenset({"true", "1", "yes", "on"})
+    FALSE_TEXT = frozenset({"false", "0", "no", "off"})
 
     def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("bool_type")
-        return data
+        if isinstance(data, bool):
+            return data
+        # type() rather than isinstance(): a bool is an int, and was handled above.
+        if type(data) is int and data in (0, 1):
+            return bool(data)
+        if isinstance(data, str) and len(data) <= 5:
+            text = data.lower()
+            if text in self.TRUE_TEXT:
+                return True
+            if text in self.FALSE_TEXT:
+                return False
+        self.fail("bool_type")

@@ -3,9 +3,15 @@ header; docs/api.md, "HTTP semantics"), for `POST /posts/`, `POST /vote/` and `P
 
 The first request with a key claims it: it inserts the (caller, key) row in a transaction of
 its own, committed at once, so that a retry arriving meanwhile sees it and answers 409. The
-first request's work and the storing of its answer are then one transaction: either both
-happen or neither, so a retry can never replay an answer whose post was not kept, nor find a
-post with no answer stored. A retry within `TTL` with the same body gets the stored answer back
+first request's work and the storing of its answer are then one transaction, which holds the
+claim's row locked (``SELECT ... FOR UPDATE``): either both happen or neither, so a retry can
+never replay an answer whose post was not kept, nor find a post with no answer stored.
+
+A claim without an answer whose row is not locked belongs to a request that ended without
+one (its worker killed, its connection to the database lost, the database restarted): the
+database released the lock with that request's transaction, so the next retry takes the key
+over at once instead of answering 409. A request whose claim was taken over that way before it
+locked it answers 409 and does nothing. A retry within `TTL` with the same body gets the stored answer back
 with `Idempotent-Replayed: true`; with another body, 422.
 
 Answers that did nothing (a validation error, a too-large or unreadable body) are not stored:
@@ -89,7 +95,7 @@ def _claim(caller: str, key: str, fingerprint: str) -> int | HttpResponse:
         )
         if existing is None:  # released by its first request meanwhile
             continue
-        if existing.expired or (existing.status is None and existing.abandoned):
+        if existing.expired or (existing.status is None and (existing.abandoned or _unowned(existing.pk))):
             IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
             continue
         if existing.fingerprint != fingerprint:
@@ -100,6 +106,14 @@ def _claim(caller: str, key: str, fingerprint: str) -> int | HttpResponse:
         replay.headers[REPLAYED] = "true"
         return replay
     raise Conflict(IN_PROGRESS)
+
+
+def _unowned(claim: int) -> bool:
+    """Whether a claim without an answer is locked by no transaction: the request that made it
+    ended without an answer, and the key is free."""
+    with transaction.atomic():
+        unlocked = IdempotencyKey.objects.select_for_update(skip_locked=True).filter(pk=claim, status=None)
+        return bool(list(unlocked.values_list("pk", flat=True)))
 
 
 # Quoted: Django's ExpressionWrapper is generic to mypy only.
@@ -133,6 +147,9 @@ def idempotent[V: APIView, R: Request, **P](
         stored = False
         try:
             with transaction.atomic():
+                # Held until this transaction ends, however it ends (see the module docstring).
+                if not list(IdempotencyKey.objects.select_for_update().filter(pk=claim).values_list("pk")):
+                    raise Conflict(IN_PROGRESS)  # taken over by a retry before this locked it
                 try:
                     response = handler(view, request, *args, **kwargs)
                 except Exception as exc:

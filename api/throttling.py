@@ -24,9 +24,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-# Re-exported (the "as" form): the rate limits' tests read them here.
 from environment.variables import Rate as Rate
 from environment.variables import parse_rate as parse_rate
+
+# Re-exported (the "as" form): the rate limits' tests read them here.
+from outage import cache as cache_outage
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,9 @@ def client_address(request: Request | HttpRequest) -> str:
 
 class FixedWindowLimit:
     """At most ``rate.limit`` counted events per client address in each window of the rate's
-    period. A caller counts an event before acting and takes it back (``uncount``) once it knows
-    the event should not count, so concurrent events are never let through past the limit."""
+    period. ``count`` counts an event and says whether it is within the limit, so concurrent
+    events are never let through past it (a caller may take one back with ``uncount``);
+    ``check`` only looks, for events counted once they have happened (a wrong password)."""
 
     def __init__(self, scope: str, setting: str) -> None:
         self.scope = scope
@@ -68,10 +71,29 @@ class FixedWindowLimit:
             cache.add(key, 0, timeout=2 * rate.period)
             used = cache.incr(key)
         except Exception:
-            # A limit must not take the API down with its cache: count nothing, serve the request.
-            logger.exception("rate limit %s: cache unavailable, not limiting", self.scope)
+            # A limit must not take the API down with its cache: count nothing, serve the request
+            # (one warning while the cache is down, outage/cache.py).
+            cache_outage.unavailable(f"rate limit {self.scope}")
             return Counted(key=None, retry_after=None)
+        cache_outage.answered()
         if used <= rate.limit:
+            return Counted(key=key, retry_after=None)
+        return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
+
+    def check(self, address: str) -> "Counted":
+        """Whether the address is already past the limit, counting nothing: for events known
+        only once they happened (a wrong password), which are then counted with ``count``."""
+        rate = self.rate
+        now = time.time()
+        window = int(now // rate.period)
+        key = self._key(address, window)
+        try:
+            used = cache.get(key) or 0
+        except Exception:
+            cache_outage.unavailable(f"rate limit {self.scope}")
+            return Counted(key=None, retry_after=None)
+        cache_outage.answered()
+        if used < rate.limit:
             return Counted(key=key, retry_after=None)
         return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
 
@@ -104,41 +126,53 @@ SIGNUPS = FixedWindowLimit("signup", "SIGNUP_RATE")
 # Counted per user, not per address: the key is the user's id.
 REPORTS = FixedWindowLimit("report", "REPORT_RATE")
 PASSWORD_RESETS = FixedWindowLimit("password-reset", "PASSWORD_RESET_RATE")
+# Per user, like reports: a data export reads every row of the account.
+EXPORTS = FixedWindowLimit("export", "EXPORT_RATE")
 # Keyed by the email address asked about rather than the client's.
 PASSWORD_RESET_EMAILS = FixedWindowLimit("password-reset-email", "PASSWORD_RESET_EMAIL_RATE")
 
 
 class LoginAttempt:
-    """One attempt at a password, counted against LOGIN_FAILURE_RATE for its client address
-    before the password is checked (concurrent guesses cannot slip past the limit together)."""
+    """One attempt at a password by a client address. An address already past
+    LOGIN_FAILURE_RATE is refused before its password is checked; otherwise the attempt counts
+    only once it failed (``settle``), so a correct login is never refused because other logins
+    were in flight (successful logins are not counted). Guesses sent together before the count
+    reaches the limit may all be checked: at most what a server has in flight at once."""
 
-    def __init__(self, counted: Counted) -> None:
-        self.counted: Counted | None = counted
+    def __init__(self, address: str, checked: Counted) -> None:
+        self.address = address
+        self.checked: Counted | None = checked
+
+    @property
+    def counted(self) -> Counted | None:
+        """The check made before the password (nothing is counted until ``settle``)."""
+        return self.checked
 
     @property
     def over_limit(self) -> bool:
         """Whether the address is past the limit: refuse (429) without checking the password."""
-        return self.counted is not None and self.counted.over_limit
+        return self.checked is not None and self.checked.over_limit
 
     @property
     def retry_after(self) -> int | None:
         """Seconds until the window ends when over the limit, else None."""
-        return self.counted.retry_after if self.counted is not None else None
+        return self.checked.retry_after if self.checked is not None else None
 
     def settle(self, *, failed: bool) -> None:
-        """Once the answer is known: only a password that was checked and wrong stays counted.
-        Settling twice changes nothing."""
-        if self.counted is not None and not failed:
-            LOGIN_FAILURES.uncount(self.counted)
-        self.counted = None
+        """Once the answer is known: a password that was checked and wrong counts. Settling
+        twice, or an attempt refused before its check, counts nothing."""
+        if self.checked is not None and failed and not self.checked.over_limit:
+            LOGIN_FAILURES.count(self.address)
+        self.checked = None
 
 
 def login_attempt(request: Request | HttpRequest) -> LoginAttempt:
-    """Count a password attempt of the request's client address: the one failed-login count of
-    POST /login (LoginFailureThrottle), the password-confirming routes
+    """A password attempt of the request's client address, checked against the one failed-login
+    count of POST /login (LoginFailureThrottle), the password-confirming routes
     (accounts.account_views.confirm_password) and the admin's login form (siteadmin/site.py).
     The caller refuses it when ``over_limit`` and calls ``settle`` with the outcome."""
-    return LoginAttempt(LOGIN_FAILURES.count(client_address(request)))
+    address = client_address(request)
+    return LoginAttempt(address, LOGIN_FAILURES.check(address))
 
 
 class FixedWindowThrottle(BaseThrottle):
@@ -181,23 +215,22 @@ class LoginFailureThrottle(FixedWindowThrottle):
     """Failed logins per client address (LOGIN_FAILURE_RATE); the count the admin's login form
     (siteadmin/site.py) and the password-confirming routes keep too.
 
-    Each attempt is counted before the password is checked, so concurrent guesses cannot get
-    past the limit together, and settled once the answer is known: anything but the refusal of
-    the credentials (403) is taken back, so only a wrong password counts."""
+    An address past the limit is refused before its password is checked; an attempt counts
+    only once its answer is the refusal of the credentials (403): see LoginAttempt."""
 
     limit = LOGIN_FAILURES
     message = "Too many failed logins from this address."
     attempt: LoginAttempt | None = None
 
     def allow_request(self, request: Request, view: object) -> bool:
-        """Count the attempt (login_attempt); False (a 429) past the limit."""
+        """Check the attempt (login_attempt); False (a 429) past the limit."""
         self.attempt = login_attempt(request)
         self.counted = self.attempt.counted
         return not self.attempt.over_limit
 
     def settle(self, request: Request, response: Response) -> None:
         """Called by the base endpoint with the response: only a 403 (the credentials refused)
-        stays counted."""
+        counts."""
         if self.attempt is not None:
             self.attempt.settle(failed=response.status_code == status.HTTP_403_FORBIDDEN)
 
@@ -222,6 +255,18 @@ class ReportRateThrottle(FixedWindowThrottle):
         return f"user:{request.user.pk}"
 
 
+class ExportRateThrottle(FixedWindowThrottle):
+    """Every data export of an authenticated user counts against EXPORT_RATE: each one reads
+    all of the account's rows."""
+
+    limit = EXPORTS
+    message = "Too many exports."
+
+    def get_ident(self, request: Request) -> str:
+        """Counted per user, not per address."""
+        return f"user:{request.user.pk}"
+
+
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
     """Django system check: each rate setting must parse (``environment.variables.parse_rate``)."""
@@ -232,6 +277,8 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "REPORT_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
+        "EXPENSIVE_READ_RATE",
+        "EXPORT_RATE",
     ):
         try:
             parse_rate(getattr(settings, setting))

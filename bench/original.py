@@ -161,26 +161,27 @@ def _posts_comment(db: psycopg.Connection) -> str | None:
 
 
 class OriginalServer(Server):
-    """The course's app under uvicorn (WORKERS worker processes) from the checkout in
+    """The course's app under uvicorn (`workers` worker processes, WORKERS by default) from the checkout in
     `directory` (its package ``app`` and its virtualenv ``.venv``), serving the database of
     `url` (a postgres:// URL, a Unix socket folder as host allowed). Started, sampled and
     stopped like the gunicorns: its process group gets SIGTERM, then SIGKILL after 20 s."""
 
     log_prefix = "bench-uvicorn-"
 
-    def __init__(self, directory: Path, url: str) -> None:
+    def __init__(self, directory: Path, url: str, workers: int = WORKERS) -> None:
         self.python = interpreter(directory)
+        self.workers = workers
         super().__init__(root=directory, env=course_settings(url), app="app.main:app")
 
     def command(self, port: int) -> tuple[list[str], dict[str, str]]:
         """uvicorn's command line for 127.0.0.1:`port`, and the environment: the bench's own
         (PATH and the like) with the course's settings over it."""
         command = [str(self.python), "-m", "uvicorn", self.app, "--host", "127.0.0.1", "--port", str(port)]
-        return [*command, "--workers", str(WORKERS), "--no-access-log"], {**os.environ, **self.extra_env}
+        return [*command, "--workers", str(self.workers), "--no-access-log"], {**os.environ, **self.extra_env}
 
     def describe(self) -> str:
         """What start() prints before the address."""
-        return f"uvicorn ({self.app} from {self.root}, {WORKERS} workers)"
+        return f"uvicorn ({self.app} from {self.root}, {self.workers} workers)"
 
 
 def interpreter(directory: Path) -> Path:

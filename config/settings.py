@@ -54,7 +54,12 @@ EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR /
 # Behind PgBouncer in transaction pooling mode nothing may outlive a transaction: no
 # server-side cursors, no prepared statements (environment/databases.py's connection_settings).
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
-connection_settings(_default_db, transaction_pooling=TRANSACTION_POOLING)
+# Seconds a request's statement may run before PostgreSQL cancels it (a 503 with Retry-After);
+# 0 turns it off. Management commands are not bounded (config/postgresql/base.py).
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 3, minimum=0)
+connection_settings(
+    _default_db, transaction_pooling=TRANSACTION_POOLING, statement_timeout=DATABASE_STATEMENT_TIMEOUT
+)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -71,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
@@ -84,15 +90,21 @@ INSTALLED_APPS = [
     "course_import",
     # manage.py seed: demo data for every app, so it lives apart from them (demo/).
     "demo",
+    "django_tasks_db",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
+    # Identical repeats of a single-value header (Authorization twice) are one header.
+    "api.repeated_headers.RepeatedHeadersMiddleware",
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.cors.CorsMiddleware",
     # After CORS, so that a 413 for a chunked body is readable by a front end too.
     "config.chunked.ChunkedBodyMiddleware",
+    # Every body of every content type within DATA_UPLOAD_MAX_MEMORY_SIZE (413), files included.
+    "config.body_limit.BodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,9 +135,9 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
-# Users imported from the original course API (manage.py import_course_db) keep its bcrypt
-# hashes until their first login, when Django re-hashes them with the first, preferred hasher.
-PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "accounts.hashers.PasslibBCryptPasswordHasher"]
+# The original course API's bcrypt first, so every hash kept here also logs in to the original
+# (manage.py export_course_db); hashes of the other hashers are re-hashed at the next login.
+PASSWORD_HASHERS = ["accounts.hashers.PasslibBCryptPasswordHasher", *global_settings.PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
@@ -176,6 +188,10 @@ CSRF_FAILURE_VIEW = "config.csrf.csrf_failure"
 # A request body past this is a 413. The largest valid post (100,000 characters, each of which
 # may be a 12-byte JSON escape such as "\ud83c\udf89") is about 1.2 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Multipart file parts too are within that limit (config/body_limit.py): kept in memory, never
+# written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 # Set but empty (as an env file or compose template often leaves it) means the default too.
 _cors_origins = env_list("CORS_ALLOWED_ORIGINS", "*") or ["*"]
@@ -240,7 +256,13 @@ SIMPLE_JWT = {
 # Rate-limit counters: shared through Redis when REDIS_URL is set, per process otherwise.
 if redis_url := env("REDIS_URL"):
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url},
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            # A hung Redis costs a request tens of milliseconds, not the kernel's TCP timeouts:
+            # the limits then fail open, with one warning (api/throttling.py; docs/abuse.md).
+            "OPTIONS": {"socket_connect_timeout": 0.05, "socket_timeout": 0.05},
+        },
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -257,12 +279,16 @@ _replicas = replica_databases(
     pin_seconds=REPLICA_PIN_SECONDS,
     max_lag_seconds=REPLICA_MAX_LAG_SECONDS,
     transaction_pooling=TRANSACTION_POOLING,
+    statement_timeout=DATABASE_STATEMENT_TIMEOUT,
 )
 DATABASES.update(_replicas)
 REPLICA_DATABASES = list(_replicas)
 if REPLICA_DATABASES:
     DATABASE_ROUTERS = ["replicas.router.ReplicaRouter"]
-    MIDDLEWARE.insert(1, "replicas.router.ReplicaRoutingMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("config.request_id.RequestIdMiddleware") + 1,
+        "replicas.router.ReplicaRoutingMiddleware",
+    )
 
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
@@ -270,6 +296,11 @@ REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
+# Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
+# once, and per window.
+EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
+EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.
@@ -293,6 +324,17 @@ def mailer_from_env() -> dict[str, Any]:
 
 MAILERS = {"default": mailer_from_env()}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", global_settings.DEFAULT_FROM_EMAIL)
+# Background work (django.tasks), stored in PostgreSQL and run by `manage.py worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Seconds before the first retry of a mail the SMTP server refused; each next one waits twice as long.
+MAIL_RETRY_FIRST = env_int("MAIL_RETRY_FIRST", 10, minimum=0)
+# Webhooks (webhooks/): receivers on loopback or private addresses only when allowed (SSRF).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)  # seconds per attempt
+WEBHOOK_RETRY_FIRST = env_int("WEBHOOK_RETRY_FIRST", 5, minimum=1)  # seconds; each next delay doubles
+WEBHOOK_RETRY_MAX_DELAY = env_int("WEBHOOK_RETRY_MAX_DELAY", 3600, minimum=1)  # seconds
+WEBHOOK_RETRY_FOR = env_int("WEBHOOK_RETRY_FOR", 86400, minimum=1)  # seconds after the event
+WEBHOOK_DELIVERY_THREADS = env_int("WEBHOOK_DELIVERY_THREADS", 4, minimum=1)  # per worker
 # Seconds a reset token stays valid (Django's PasswordResetTokenGenerator reads this).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=1)
 # A front end's reset page, with {uid} and {token}; without it the mail gives both values.
@@ -306,7 +348,8 @@ SPECTACULAR_SETTINGS = {
         "`username` (your email) and `password`; send the `access_token` it returns as "
         "`Authorization: Bearer <token>`. Here, the **Authorize** button does that for you.\n\n"
         'Every error is `{"detail": "..."}`; a validation error is 422 with `detail` a list '
-        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash.'
+        'of `{"loc", "msg", "type"}`. Every path answers with and without its trailing slash. '
+        "Text fields refuse the NUL character (a 422)."
     ),
     "VERSION": "1.0.0",
     # Request bodies get their own components (`PostRequest`), without the read-only fields.

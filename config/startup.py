@@ -15,6 +15,8 @@ from typing import NoReturn
 
 from django.core.exceptions import ImproperlyConfigured
 
+from environment.variables import warn_misspelt_names
+
 EXIT_CONFIGURATION = 1
 
 
@@ -130,6 +132,18 @@ def check_ports_free(addresses: Sequence[object]) -> None:
 _PERMANENT = ("password", "does not exist", "resolve host", "translate host name")
 
 
+def database_in_use() -> str:
+    """Which database the settings name, in words, without its password: what a misspelt
+    variable would otherwise change silently (e.g. to the embedded database)."""
+    from django.conf import settings
+
+    if settings.EMBEDDED_DATABASE:
+        return "the embedded PostgreSQL in .local/pgdata"
+    db = settings.DATABASES["default"]
+    where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"
+    return f"{db.get('NAME')} on {where} as {db.get('USER')} (from {database_variables()})"
+
+
 def check_before_serving(addresses: Sequence[object]) -> None:
     """Gunicorn's master, before it binds and forks: the port is free, the settings load, and
     the database accepts these credentials. Each failure is one line and exit status 1.
@@ -139,6 +153,7 @@ def check_before_serving(addresses: Sequence[object]) -> None:
     database is back (/health says so too), as a running server does in an outage.
     """
     check_ports_free(addresses)
+    warn_misspelt_names()
     with one_line_errors():
         import django
         from django.db import OperationalError, connections
@@ -147,9 +162,11 @@ def check_before_serving(addresses: Sequence[object]) -> None:
         django.setup()
         try:
             connections["default"].ensure_connection()
+            print(f"database: {database_in_use()}", file=sys.stderr)
         except OperationalError as exc:
             if any(fragment in str(exc).lower() for fragment in _PERMANENT):
                 raise
+            print(f"database: {database_in_use()}", file=sys.stderr)
             print(
                 f"warning: {explain_database_error(exc)} Serving anyway: 503 until it answers.",
                 file=sys.stderr,

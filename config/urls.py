@@ -2,7 +2,6 @@
 
 from django.contrib import admin
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChangeView
@@ -10,7 +9,8 @@ from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView
-from api.views import OpenApiJsonView, RootView
+from api.views import OpenApiJsonView, RedocView, RootView, SwaggerView, favicon
+from data_export.views import DataExportView
 from moderation.views import ReportView
 from posts.views import PostViewSet
 from votes.views import VoteView
@@ -24,6 +24,7 @@ urlpatterns = [
     re_path(r"^users/?$", UserListView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", CurrentUserView.as_view(), name="user-me"),  # before users/{id}
     re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
+    re_path(r"^users/me/export/?$", DataExportView.as_view(), name="user-me-export"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),
@@ -36,8 +37,9 @@ urlpatterns = [
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^docs/?$", SwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^redoc/?$", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]
 

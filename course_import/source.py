@@ -5,11 +5,13 @@ consistent snapshot even while the original keeps serving, and the import never 
 """
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import psycopg
 from django.db.backends.utils import CursorWrapper
 from psycopg import sql
+from psycopg.abc import Buffer
 from psycopg.conninfo import conninfo_to_dict
 
 # What the original's last migration leaves, and what this import reads of it.
@@ -20,12 +22,25 @@ SOURCE_COLUMNS = {
     "alembic_version": ("version_num",),
 }
 
+
+class Writer(Protocol):
+    """The writing end of a COPY (psycopg's ``Copy``)."""
+
+    def write(self, buffer: Buffer) -> None: ...
+
+
 # Called with one line of progress ("users: 1,000 of 2,000 rows read (50%)").
 Progress = Callable[[str], None]
 
 
 class ImportRefused(Exception):
     """The import cannot go ahead; the message says why and nothing has been written."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An error's message on one line: psycopg's end with a newline, and the server's add
+    DETAIL and CONTEXT lines."""
+    return " ".join(str(exc).split())
 
 
 def describe_source(conninfo: str) -> str:
@@ -47,9 +62,9 @@ def connect_source(conninfo: str) -> psycopg.Connection:
     try:
         source = psycopg.connect(conninfo, connect_timeout=10)
     except psycopg.ProgrammingError as exc:
-        raise ImportRefused(f"The source database URL is not valid: {exc}") from exc
+        raise ImportRefused(f"The source database URL is not valid: {one_line(exc)}") from exc
     except psycopg.OperationalError as exc:
-        raise ImportRefused(f"Cannot connect to {describe_source(conninfo)}: {exc}".strip()) from exc
+        raise ImportRefused(f"Cannot connect to {describe_source(conninfo)}: {one_line(exc)}") from exc
     # One snapshot of all three tables, and a guarantee that the import never writes there.
     source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     source.read_only = True
@@ -62,7 +77,21 @@ def check_source_schema(source: psycopg.Connection) -> str:
     Raises ``ImportRefused`` naming every table and column of ``SOURCE_COLUMNS`` it lacks: a
     source that is not the original's schema.
     """
-    rows = source.execute(
+    missing = missing_columns(source)
+    if missing:
+        raise ImportRefused(
+            "The source is not the original course API's database (missing "
+            + ", ".join(missing)
+            + "). Point the command at the database that the original's alembic migrations built."
+        )
+    revision = source.execute("SELECT version_num FROM alembic_version LIMIT 1").fetchone()
+    return revision[0] if revision else "none"
+
+
+def missing_columns(db: psycopg.Connection) -> list[str]:
+    """What the database lacks of ``SOURCE_COLUMNS`` ("table votes", "column posts.title"): an
+    empty list for a database with the original's schema."""
+    rows = db.execute(
         "SELECT table_name, column_name FROM information_schema.columns"
         " WHERE table_schema = current_schema() AND table_name = ANY(%s)",
         [list(SOURCE_COLUMNS)],
@@ -76,14 +105,7 @@ def check_source_schema(source: psycopg.Connection) -> str:
             missing.append(f"table {table}")
         else:
             missing += [f"column {table}.{c}" for c in columns if c not in present[table]]
-    if missing:
-        raise ImportRefused(
-            "The source is not the original course API's database (missing "
-            + ", ".join(missing)
-            + "). Point the command at the database that the original's alembic migrations built."
-        )
-    revision = source.execute("SELECT version_num FROM alembic_version LIMIT 1").fetchone()
-    return revision[0] if revision else "none"
+    return missing
 
 
 def copy_table(
@@ -98,21 +120,29 @@ def copy_table(
     ``cursor`` (this database's); return the number of rows. Reports progress every 2 s."""
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     copy_out = sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT").format(column_list, sql.Identifier(name))
-    rows, last_report = 0, time.monotonic()
     with (
         source.cursor().copy(copy_out) as reader,
         cursor.copy(f"COPY course_{name} FROM STDIN") as writer,
     ):
-        for chunk in reader:
-            writer.write(chunk)
-            # Text format ends every row with a newline and escapes the ones inside values.
-            rows += bytes(chunk).count(b"\n")
-            if time.monotonic() - last_report >= 2:
-                progress(_copied(name, rows, total))
-                last_report = time.monotonic()
-    progress(_copied(name, rows, total))
+        return pipe(reader, writer, name, total, progress, verb="read")
+
+
+def pipe(
+    reader: Iterable[Buffer], writer: Writer, name: str, total: int, progress: Progress, *, verb: str
+) -> int:
+    """Write every chunk of a ``COPY ... TO STDOUT`` (text format) into a ``COPY ... FROM STDIN``;
+    return the number of rows. Reports "<name>: N of TOTAL rows <verb>" every 2 s and at the end."""
+    rows, last_report = 0, time.monotonic()
+    for chunk in reader:
+        writer.write(chunk)
+        # Text format ends every row with a newline and escapes the ones inside values.
+        rows += bytes(chunk).count(b"\n")
+        if time.monotonic() - last_report >= 2:
+            progress(_copied(name, rows, total, verb))
+            last_report = time.monotonic()
+    progress(_copied(name, rows, total, verb))
     return rows
 
 
-def _copied(name: str, rows: int, total: int) -> str:
-    return f"{name}: {rows:,} of {total:,} rows read" + (f" ({100 * rows // total}%)" if total else "")
+def _copied(name: str, rows: int, total: int, verb: str) -> str:
+    return f"{name}: {rows:,} of {total:,} rows {verb}" + (f" ({100 * rows // total}%)" if total else "")

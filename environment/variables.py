@@ -9,16 +9,21 @@ Importing this module needs nothing from Django's settings, so gunicorn's config
 use it before Django is set up.
 """
 
+import difflib
 import os
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from dotenv import load_dotenv
+from dotenv import dotenv_values, load_dotenv
 
-load_dotenv(Path.cwd() / ".env")
+DOTENV = Path.cwd() / ".env"
+# Every variable the project reads is listed there (deploy/tests/test_image.py holds it to that).
+EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+load_dotenv(DOTENV)
 
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -105,3 +110,50 @@ def env_rate(name: str, default: str) -> str:
 def env_list(name: str, default: str) -> list[str]:
     """Comma-separated items, blanks removed; the default's items when unset or empty."""
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def misspelt_names(dotenv: Path = DOTENV, example: Path = EXAMPLE) -> list[str]:
+    """A warning line for each name set in `dotenv` that nothing reads but that looks like one
+    that is read (``DATABSE_URL``): unnoticed, such a typo falls back to a default, e.g. the
+    embedded database. Names unlike any known one are the user's own business. Empty without
+    either file (the image holds neither)."""
+    if not dotenv.is_file() or not example.is_file():
+        return []
+    known = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", example.read_text(), re.MULTILINE))
+    warnings = []
+    for name in dotenv_values(dotenv):
+        if name not in known and (close := difflib.get_close_matches(name, known, n=1, cutoff=0.8)):
+            warnings.append(
+                f"warning: {dotenv.name} sets {name}, which nothing reads: did you mean {close[0]}?"
+            )
+    return warnings
+
+
+def warn_misspelt_names() -> None:
+    """Print misspelt_names() on stderr, once for a process and the processes it starts (make
+    run goes through the embedded database's wrapper, then gunicorn)."""
+    if os.environ.get("CONFIG_ENV_NAMES_CHECKED"):
+        return
+    os.environ["CONFIG_ENV_NAMES_CHECKED"] = "1"
+    for line in misspelt_names():
+        print(line, file=sys.stderr)
+
+
+def check_whole_numbers(names: list[str]) -> int:
+    """``python -m environment.variables NAME ...``: exit status 1 and one line on stderr when a named
+    variable is set to something other than a whole number, else 0.
+
+    For the numbers gunicorn converts itself when it is imported (WEB_CONCURRENCY), before it
+    reads gunicorn.conf.py: ``int('many')`` there is a 15-line traceback. ``make run`` checks
+    them first."""
+    for name in names:
+        try:
+            env_int(name, 0)
+        except ConfigurationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(check_whole_numbers(sys.argv[1:]))

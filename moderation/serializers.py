@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from api.fields import StrictCharField
@@ -7,6 +8,11 @@ NOTE_MAX_LENGTH = 1_000
 
 
 # Documented in docs/api.md, "Reporting a post". The docstring is the schema's description.
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A spam report", value={"reason": "spam", "note": "Posted the same link ten times."})
+    ]
+)
 class ReportSerializer(serializers.Serializer):
     """The body of ``POST /posts/{id}/report``."""
 

@@ -15,6 +15,8 @@ from accounts.models import User
 from moderation.models import Action, ModerationAction, Report, ReportedPost
 from posts.models import Post
 from posts.triggers import hidden_writable
+from webhooks import events
+from webhooks.event_types import EventType
 
 UNIQUE_REPORT = "report_one_per_user_and_post"
 
@@ -36,6 +38,10 @@ def report_post(*, user: User, post_id: int, reason: str, note: str = "") -> Rep
     try:
         with transaction.atomic():
             report = Report.objects.create(post_id=post_id, reporter=user, reason=reason, note=note)
+            events.record(
+                EventType.REPORT_CREATED,
+                {"report_id": report.pk, "post_id": post_id, "user_id": user.pk, "reason": reason},
+            )
             with connection.cursor() as cursor:
                 cursor.execute(
                     "INSERT INTO moderation_reportedpost AS q (post_id, open_reports, first_reported_at, "
@@ -72,6 +78,17 @@ def _subject(post: Post) -> str:
 def _record(
     *, moderator: User, action: str, post: Post, reason: str = "", closed: int = 0
 ) -> ModerationAction:
+    # Every staff action goes through here, so each is an event in the action's transaction.
+    events.record(
+        EventType.MODERATION_ACTION,
+        {
+            "action": action,
+            "reason": reason,
+            "post_id": post.pk,
+            "user_id": post.owner_id,
+            "moderator_id": moderator.pk,
+        },
+    )
     return ModerationAction.objects.create(
         action=action,
         moderator=moderator,

@@ -2,7 +2,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 import posts.models
@@ -13,22 +13,37 @@ from api.representation import representation_writer
 from posts.models import Post
 from posts.queries import ORDERINGS
 
-TITLE_MAX_LENGTH = 300
+# No title limit of our own: the original had none, so every post it held can be written back
+# unchanged; the request size limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is the only bound.
 CONTENT_MAX_LENGTH = 100_000
 PAGE_MAX = 100
 PAGE_DEFAULT = 10
 
 
-@extend_schema_serializer(component_name="Post")  # its request components: PostRequest, PatchedPostRequest
+# Its request components: PostRequest, PatchedPostRequest; the example is what Swagger's "Try it
+# out" fills in.
+@extend_schema_serializer(
+    component_name="Post",
+    examples=[
+        OpenApiExample(
+            "A post",
+            value={"title": "My first post", "content": "Hello from the API.", "published": True},
+            request_only=True,
+        )
+    ],
+)
 class PostWriteSerializer(serializers.ModelSerializer):
     # The body of a create, PUT or PATCH (docs/api.md, "Posts"); `published` is true when
     # omitted. Its answer (``data``) is the flat `Post`. The docstring is the schema's description
     # of PostRequest and PatchedPostRequest.
     """The contract's flat `Post`, with its owner nested. Server-owned fields are read-only."""
 
-    title = StrictCharField(max_length=TITLE_MAX_LENGTH, allow_blank=True)
+    title = StrictCharField(allow_blank=True)
     content = StrictCharField(max_length=CONTENT_MAX_LENGTH, allow_blank=True)
-    published = StrictBooleanField(default=True)
+    published = StrictBooleanField(
+        default=True,
+        help_text='Also read as the original read it: 1/0 and "true"/"false", "yes"/"no", "on"/"off" in any case.',
+    )
     owner = UserSerializer(read_only=True)
 
     class Meta:
@@ -66,7 +81,8 @@ def _post_out_writer() -> Callable[[Any], dict[str, Any]]:
 class PostListQuerySerializer(serializers.Serializer):
     limit = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=PAGE_DEFAULT)
     skip = StrictIntegerField(min_value=0, max_value=BIGINT_MAX, default=0)
-    search = StrictCharField(max_length=TITLE_MAX_LENGTH, allow_blank=True, default="")
+    # As long as a title may be: bounded by the request line's limit only.
+    search = StrictCharField(allow_blank=True, default="")
     sort = serializers.ChoiceField(
         choices=["new", "top"],
         default="new",

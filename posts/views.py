@@ -1,5 +1,6 @@
-from typing import Any
+from typing import Any, cast
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -7,15 +8,17 @@ from rest_framework import mixins, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from accounts.request_types import AuthenticatedRequest
+from api import read_budget
 from api import schema as http_schema
 from api.conditional import ConditionalReads, ConditionalWrites, etag_of_data
 from api.endpoints import EndpointViewSet
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.pagination import CompiledPagesMixin, KeysetPagination
-from api.paging import Ordering, Page
+from api.paging import Ordering, Page, prefers_exact_count
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, offset_page, visible_post
@@ -25,6 +28,8 @@ from posts.serializers import (
     PostSerializer,
     PostWriteSerializer,
 )
+from webhooks import events
+from webhooks.event_types import EventType
 
 NOT_FOUND = {404: "post with id: 7 was not found"}
 MISSING = {404: "post with id: 7 does not exist"}
@@ -49,6 +54,7 @@ WRITE_ANSWERS = {
             200: PostOutSerializer(many=True),
             **http_schema.NOT_MODIFIED,
             **http_schema.PRECONDITION_FAILED,
+            **error_responses(429, messages={429: read_budget.TOO_MANY}),
         },
     ),
     retrieve=extend_schema(
@@ -109,6 +115,16 @@ class PostViewSet(
     orderings = ORDERINGS
     list_params: dict[str, Any]
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The list; a read that costs in proportion to the table (a short search, a deep skip,
+        an exact count) spends the caller's budget of them (api/read_budget.py: 429 past it)."""
+        query = self.paginator.parse_query(request, self)
+        exact_count = prefers_exact_count(request)
+        if read_budget.is_expensive(search=query["search"], skip=query["skip"], exact_count=exact_count):
+            with read_budget.spend(self.request.user.pk):
+                return super().list(request, *args, **kwargs)
+        return super().list(request, *args, **kwargs)
+
     def get_queryset(self) -> QuerySet[Post]:
         """The posts the caller can see (``Post.objects.visible_to``), locked while a
         conditional write runs (ConditionalWrites)."""
@@ -163,13 +179,26 @@ class PostViewSet(
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Post]) -> None:
-        """The new post is the caller's."""
-        serializer.save(owner=self.request.user)
+        """The new post is the caller's; ``post.created`` is recorded in its transaction."""
+        with transaction.atomic(savepoint=False):
+            post = serializer.save(owner=self.request.user)
+            events.record(EventType.POST_CREATED, {"post_id": post.pk, "user_id": post.owner_id})
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Post]) -> None:
+        """412 for a stale If-Match (ConditionalWrites), else save; ``post.updated`` is recorded
+        in the same transaction (webhooks)."""
+        with transaction.atomic(savepoint=False):
+            super().perform_update(serializer)
+            post = cast(Post, serializer.instance)
+            events.record(EventType.POST_UPDATED, {"post_id": post.pk, "user_id": post.owner_id})
 
     def perform_destroy(self, instance: Post) -> None:
         """412 for a stale If-Match (ConditionalWrites), else delete (its votes go with it:
-        ON DELETE CASCADE)."""
-        super().perform_destroy(instance)
+        ON DELETE CASCADE); ``post.deleted`` is recorded in the same transaction (webhooks)."""
+        data = {"post_id": instance.pk, "user_id": instance.owner_id}
+        with transaction.atomic(savepoint=False):
+            super().perform_destroy(instance)
+            events.record(EventType.POST_DELETED, data)
 
     def current_etag(self, instance: Post) -> str:
         """The ETag ``GET /posts/{id}`` gives for the post now (ConditionalWrites' If-Match)."""

@@ -15,6 +15,7 @@ def replica_databases(
     pin_seconds: int,
     max_lag_seconds: int,
     transaction_pooling: bool,
+    statement_timeout: int = 0,
 ) -> dict[str, DatabaseSettings]:
     """The read replicas' DATABASES entries, ``replica1``, ``replica2``... in the order of
     ``urls`` (DATABASE_REPLICA_URLS); none for no URLs.
@@ -40,9 +41,10 @@ def replica_databases(
     for number, url in enumerate(urls, start=1):
         replica = database_from_url("DATABASE_REPLICA_URLS", url)
         # A replica that does not answer is skipped: find out within 2 s, not libpq's forever.
-        connection_settings(replica, transaction_pooling=transaction_pooling).setdefault(
-            "OPTIONS", {}
-        ).setdefault("connect_timeout", 2)
+        replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+        connection_settings(
+            replica, transaction_pooling=transaction_pooling, statement_timeout=statement_timeout
+        )
         # Tests run against one database: a replica alias is the same connection's data.
         replica["TEST"] = {"MIRROR": "default"}
         replicas[f"replica{number}"] = replica

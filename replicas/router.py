@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
+from outage import cache as cache_outage
 from replicas import health as replica_health
 
 PRIMARY = "default"
@@ -91,7 +92,7 @@ def pin_to_primary(user_id: int) -> None:
     try:
         cache.set(PIN_KEY.format(user_id), 1, timeout=settings.REPLICA_PIN_SECONDS)
     except Exception:  # the cache is down: is_pinned() then answers True for everyone
-        logger.exception("replicas: cannot record that user %s wrote", user_id)
+        cache_outage.unavailable("replicas")
 
 
 def is_pinned(user_id: int) -> bool:
@@ -100,7 +101,7 @@ def is_pinned(user_id: int) -> bool:
     try:
         return cache.get(PIN_KEY.format(user_id)) is not None
     except Exception:
-        logger.exception("replicas: cache unavailable, reading from the primary")
+        cache_outage.unavailable("replicas")
         return True
 
 

@@ -18,6 +18,8 @@ class DatabaseProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def _connect_upstream(self) -> socket.socket:
         host, port = self.upstream
@@ -30,6 +32,7 @@ class DatabaseProxy:
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
+                self._flowing.wait()
                 target.sendall(data)
         for sock in (source, target):
             self._close(sock)
@@ -61,6 +64,15 @@ class DatabaseProxy:
         listener.listen(64)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def pause(self) -> None:
+        """Hang: connections stay open and new ones are accepted, but nothing goes through, as
+        when the server is paused (SIGSTOP) or the network path goes silent."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """Let everything held since ``pause`` go through."""
+        self._flowing.set()
 
     def stop(self) -> None:
         """Refuse new connections and drop every open one, as a stopped server does."""

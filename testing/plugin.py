@@ -7,12 +7,14 @@ ones), every test-client response checked against the served schema (testing/sch
 and empty rate-limit counts in a local-memory cache.
 """
 
+import functools
 import re
 from collections.abc import Iterator
 
 import pytest
 from django.test import Client
 
+from testing import PASSWORD
 from testing.clock import LIMITER_MODULE, FrozenClock
 from testing.schema_check import check_response
 from testing.servers import Server, gunicorn
@@ -109,3 +111,23 @@ def server(django_db_setup, server_env: dict[str, str]) -> Iterator[Server]:
     workers = int(env.pop("WEB_CONCURRENCY", "2"))
     with gunicorn(env, workers=workers) as running:
         yield running
+
+
+@functools.cache
+def server_hash(password: str) -> str:
+    """The password hashed as the server hashes it (this process's tests use a fast hasher)."""
+    from accounts.hashers import PasslibBCryptPasswordHasher
+
+    hasher = PasslibBCryptPasswordHasher()
+    return hasher.encode(password, hasher.salt())
+
+
+@pytest.fixture
+def account(transactional_db):
+    """A user whose password the `server` can check, committed so the server sees it."""
+    from accounts.models import User
+
+    user = User.objects.create_user(email="owner@example.com")
+    user.password = server_hash(PASSWORD)
+    user.save(update_fields=["password"])
+    return user

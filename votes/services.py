@@ -7,6 +7,8 @@ from django.db.models import UniqueConstraint
 
 from accounts.models import User
 from votes.models import Vote
+from webhooks import events
+from webhooks.event_types import EventType
 
 # The name of the unique constraint that refuses a second vote, as the model declares it.
 UNIQUE_VOTE = next(
@@ -36,16 +38,24 @@ def cast_vote(*, user: User, post_id: int) -> Vote:
     a second vote, even a concurrent one. Raises ``PostGone`` when no post has that id (any other
     integrity error: the foreign key refused the insert).
     """
-    # In autocommit mode the INSERT is its own transaction and a refusal leaves nothing to
-    # roll back; inside a caller's transaction a savepoint keeps that transaction usable.
+    # The INSERT and its event (webhooks) are one statement, so one round trip and atomic on
+    # their own; inside a caller's transaction a savepoint keeps that transaction usable after
+    # a refusal.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    params = {
+        "user": user.pk,
+        "post": post_id,
+        **events.event_params(EventType.VOTE_CREATED, {"post_id": post_id, "user_id": user.pk}),
+    }
     try:
-        with guard:
-            return Vote.objects.create(user=user, post_id=post_id)
+        with guard, connection.cursor() as cursor:
+            cursor.execute(CAST, params)
+            vote_id, created_at = cursor.fetchone()
     except IntegrityError as exc:
         if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == UNIQUE_VOTE:
             raise AlreadyVoted from exc
         raise PostGone from exc
+    return Vote(pk=vote_id, user=user, post_id=post_id, created_at=created_at)
 
 
 def retract_vote(*, user: User, post_id: int) -> None:
@@ -54,12 +64,25 @@ def retract_vote(*, user: User, post_id: int) -> None:
 
     Raises ``NoVote`` when the user has no vote on that post (or no such post exists).
     """
-    # One statement. QuerySet.delete() would wrap even a single DELETE in BEGIN/COMMIT,
-    # two more round trips on the hottest write path.
+    # One statement: the DELETE and its event (webhooks). QuerySet.delete() would wrap even a
+    # single DELETE in BEGIN/COMMIT, two more round trips on the hottest write path.
+    params = {
+        "user": user.pk,
+        "post": post_id,
+        **events.event_params(EventType.VOTE_DELETED, {"post_id": post_id, "user_id": user.pk}),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(RETRACT, [user.pk, post_id])
-        if cursor.rowcount == 0:
+        cursor.execute(RETRACT, params)
+        if cursor.fetchone()[0] == 0:
             raise NoVote
 
 
-RETRACT = f"DELETE FROM {connection.ops.quote_name(Vote._meta.db_table)} WHERE user_id = %s AND post_id = %s"  # noqa: S608
+_VOTES = connection.ops.quote_name(Vote._meta.db_table)
+CAST = (
+    f"WITH vote AS (INSERT INTO {_VOTES} (user_id, post_id) VALUES (%(user)s, %(post)s) "  # noqa: S608
+    f"RETURNING id, created_at), {events.fan_out(after='vote')} SELECT id, created_at FROM vote"
+)
+RETRACT = (
+    f"WITH vote AS (DELETE FROM {_VOTES} WHERE user_id = %(user)s AND post_id = %(post)s RETURNING id), "  # noqa: S608
+    f"{events.fan_out(after='vote')} SELECT count(*) FROM vote"
+)

@@ -3,20 +3,16 @@ its mail there."""
 
 import email
 import email.policy
-import functools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.utils.crypto import get_random_string
 
-from accounts.models import User
-from testing import PASSWORD
 from testing.net import free_port
+from testing.worker import Worker, worker
 
 
 class Mailbox:
@@ -54,10 +50,41 @@ def smtp_server() -> Iterator[Controller]:
 
 
 @pytest.fixture
+def smtp_server_on() -> Iterator[Callable[[int], Controller]]:
+    """Start an SMTP server (aiosmtpd, with a Mailbox) on a given port of 127.0.0.1, stopped
+    after the test: for a mail server that comes up late."""
+    started: list[Controller] = []
+
+    def start(port: int) -> Controller:
+        controller = Controller(Mailbox(), hostname="127.0.0.1", port=port)
+        controller.start()
+        started.append(controller)
+        return controller
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+@pytest.fixture
 def mailbox(smtp_server) -> Mailbox:
     """The SMTP server's mailbox, emptied for this test."""
     smtp_server.handler.messages.clear()
     return smtp_server.handler
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(settings) -> None:
+    """In this process a task runs when it is enqueued (Django's ImmediateBackend), so the
+    in-process tests see the reset mail without a worker; the tests over HTTP use a real one."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def mail_worker(smtp_server, server_env, transactional_db) -> Iterator[Worker]:
+    """The background worker (``manage.py worker``) sending its mail to the SMTP server."""
+    with worker({k: v for k, v in server_env.items() if k != "WEB_CONCURRENCY"}) as running:
+        yield running
 
 
 @pytest.fixture
@@ -84,18 +111,3 @@ def server_env(smtp_server) -> dict[str, str]:
         "PASSWORD_RESET_EMAIL_RATE": "1000/minute",
         "WEB_CONCURRENCY": "3",
     }
-
-
-@functools.cache
-def server_hash(password: str) -> str:
-    """The password hashed as the server hashes it (this process's tests use a fast hasher)."""
-    return PBKDF2PasswordHasher().encode(password, get_random_string(12))
-
-
-@pytest.fixture
-def account(transactional_db) -> User:
-    """A user whose password the server can check, committed so the server sees it."""
-    user = User.objects.create_user(email="owner@example.com")
-    user.password = server_hash(PASSWORD)
-    user.save(update_fields=["password"])
-    return user

@@ -16,6 +16,7 @@ from testing.mail import MESSAGE_FOLLOWS
 from testing.net import free_port
 from testing.servers import gunicorn
 from testing.sessions import assert_revoked, assert_works, session
+from testing.worker import worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +42,9 @@ def token_error(answer) -> bool:
     return answer.status == 422 and [e["loc"] for e in answer.json()["detail"]] == [["body", "token"]]
 
 
-def test_reset_mail_token_sets_a_new_password_once_and_ends_every_session(server, mailbox, account):
+def test_reset_mail_token_sets_a_new_password_once_and_ends_every_session(
+    server, mailbox, mail_worker, account
+):
     tokens = session(account)
     answer = ask(server, " Owner@Example.com ")
     assert (answer.status, answer.json()) == (202, SENT)
@@ -61,7 +64,7 @@ def test_reset_mail_token_sets_a_new_password_once_and_ends_every_session(server
     assert token_error(confirm(server, uid, token, "yet another pass phrase"))  # used
 
 
-def test_unknown_address_gets_the_same_answer_and_no_mail(server, mailbox, account):
+def test_unknown_address_gets_the_same_answer_and_no_mail(server, mailbox, mail_worker, account):
     unknown = ask(server, "nobody@example.com")
     known = ask(server, "owner@example.com")
     assert (unknown.status, unknown.body) == (known.status, known.body) == (202, known.body)
@@ -70,7 +73,7 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(server, mailbox, accou
     assert [message["To"] for message in mailbox.messages] == ["owner@example.com"]
 
 
-def test_inactive_user_gets_no_mail(server, mailbox, account, make_user):
+def test_inactive_user_gets_no_mail(server, mailbox, mail_worker, account, make_user):
     make_user("gone@example.com", is_active=False)
     assert ask(server, "gone@example.com").status == 202
     assert ask(server, "owner@example.com").status == 202
@@ -93,7 +96,7 @@ def test_wrong_token_is_422_at_token(server, account, uid, token):
     assert account.password == before
 
 
-def test_weak_password_is_422_and_the_token_still_works(server, mailbox, account):
+def test_weak_password_is_422_and_the_token_still_works(server, mailbox, mail_worker, account):
     ask(server, "owner@example.com")
     uid, token = uid_and_token(mailbox.wait_for(1)[0])
     for weak in ("short", "98765432109", "owner@example.com"):
@@ -121,7 +124,7 @@ def test_bad_bodies_are_422(server, path, body, loc):
     assert answer.json()["detail"][0]["loc"] == loc
 
 
-def test_concurrent_uses_of_one_token_give_exactly_one_204(server, mailbox, account):
+def test_concurrent_uses_of_one_token_give_exactly_one_204(server, mailbox, mail_worker, account):
     ask(server, "owner@example.com")
     uid, token = uid_and_token(mailbox.wait_for(1)[0])
     barrier, answers = threading.Barrier(6), {}
@@ -141,6 +144,33 @@ def test_concurrent_uses_of_one_token_give_exactly_one_204(server, mailbox, acco
     [winner] = [n for n, answer in answers.items() if answer.status == 204]
     login = server.login(password=f"{NEW_PASSWORD} {winner}")
     assert login.status == 200, "the password is the one the 204 set"
+
+
+def test_mail_accepted_while_the_worker_is_stopped_is_sent_when_it_starts(
+    server, mailbox, server_env, account
+):
+    with worker({k: v for k, v in server_env.items() if k != "WEB_CONCURRENCY"}, started=False) as stopped:
+        assert ask(server, "owner@example.com").status == 202
+        time.sleep(1)
+        assert mailbox.messages == [], "no mail leaves while the worker is stopped"
+        stopped.start()
+        [message] = mailbox.wait_for(1)
+    assert message["To"] == "owner@example.com"
+    assert uid_and_token(message)
+
+
+def test_mail_the_smtp_server_could_not_take_is_sent_again(server, server_env, smtp_server_on, account):
+    port = free_port()  # nothing listens there yet
+    env = {k: v for k, v in server_env.items() if k != "WEB_CONCURRENCY"}
+    with worker({**env, "EMAIL_PORT": str(port)}) as running:
+        assert ask(server, "owner@example.com").status == 202
+        deadline = time.monotonic() + 15
+        while "retrying in" not in running.log.read_text():
+            assert time.monotonic() < deadline, running.log.read_text()
+            time.sleep(0.05)
+        [message] = smtp_server_on(port).handler.wait_for(1)
+        assert "token" not in running.log.read_text(), "no token in the worker's log"
+    assert message["To"] == "owner@example.com"
 
 
 HOLD = 0.4
@@ -187,7 +217,7 @@ def test_known_and_unknown_addresses_take_the_same_time(held_mail_server, accoun
     env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "PASSWORD_RESET_RATE": "1000/minute",
            "PASSWORD_RESET_EMAIL_RATE": "1000/minute"}  # fmt: skip
     known, unknown = [], []
-    with gunicorn(env, workers=1) as timed:
+    with gunicorn(env, workers=1) as timed, worker(env):
         _seconds(timed, "warm-up@example.com")
         for i in range(20):  # interleaved, each first in turn, so a busy moment hits both alike
             order = [(unknown, f"nobody{i}@example.com"), (known, "owner@example.com")]

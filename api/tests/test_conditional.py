@@ -1,10 +1,12 @@
 """ETag, If-None-Match, If-Match and private caching, over real HTTP (docs/api.md, "HTTP semantics")."""
 
+import http.client
 import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from accounts.tokens import AccessToken
 from posts.models import Post
 from votes.models import Vote
 
@@ -191,3 +193,35 @@ def test_delete_and_write_holding_one_etag_exactly_one_wins(call, owner, post):
         assert not Post.objects.filter(pk=post.pk).exists()
     else:
         assert Post.objects.get(pk=post.pk).title == "t"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", ["/posts/{id}", "/posts/"])
+def test_a_304_carries_no_content_length_but_the_200s(call, owner, post, path, method):
+    """RFC 9110 §8.6: a 304's Content-Length, if sent, is the 200's (here it was 0)."""
+    path = path.format(id=post.pk)
+    first = call(method, path, user=owner)
+    cached = call(method, path, user=owner, headers={"If-None-Match": first.headers["ETag"]})
+    assert cached.status == 304 and cached.body == b""
+    assert (
+        cached.headers.get("Content-Length", first.headers["Content-Length"])
+        == first.headers["Content-Length"]
+    )
+    assert "Transfer-Encoding" not in cached.headers
+
+
+def test_if_none_match_sent_twice_is_one_list(server, owner, post):
+    """A list header repeated is the list of both (RFC 9110 §5.3): either ETag matches."""
+    token = str(AccessToken.for_user(owner))
+    first = server.request("GET", f"/posts/{post.pk}", token=token)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+    try:
+        connection.putrequest("GET", f"/posts/{post.pk}")
+        connection.putheader("Authorization", f"Bearer {token}")
+        connection.putheader("If-None-Match", '"other"')
+        connection.putheader("If-None-Match", first.headers["ETag"])
+        connection.endheaders()
+        answer = connection.getresponse()
+        assert (answer.status, answer.read()) == (304, b"")
+    finally:
+        connection.close()

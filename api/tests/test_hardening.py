@@ -96,9 +96,8 @@ def test_emoji_and_other_unicode_round_trip_exactly(auth_client, api_client):
     assert post.title == text and post.content == text * 3
 
 
-@pytest.mark.parametrize(
-    ("field", "limit"), [("title", 300), ("content", 100_000)], ids=["title-300", "content-100000"]
-)
+# Titles have no limit of their own (posts/tests/test_long_titles.py).
+@pytest.mark.parametrize(("field", "limit"), [("content", 100_000)], ids=["content-100000"])
 def test_post_lengths_up_to_the_documented_maximum(auth_client, field, limit):
     ok = {"title": "t", "content": "c", field: "🎉" * limit}
     assert auth_client.post("/posts/", ok).status_code == 201
@@ -175,8 +174,8 @@ def test_login_with_a_body_it_cannot_read_is_415_or_422(api_client, user, conten
     assert_error(response, (415, 422))
 
 
-@pytest.mark.parametrize("published", ["false", "true", 0, 1, "off", None, [], {}])
-def test_published_must_be_a_json_boolean(auth_client, make_post, published):
+@pytest.mark.parametrize("published", ["f", "nein", 2, 1.5, None, [], {}])
+def test_published_must_be_one_of_the_boolean_forms(auth_client, make_post, published):
     post = make_post(published=True)
     for response in (
         auth_client.post("/posts/", {"title": "t", "content": "c", "published": published}),

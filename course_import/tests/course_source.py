@@ -1,4 +1,4 @@
-"""A database like the original course API's, built on the server the tests use."""
+"""Databases like the original course API's (or empty ones), made on the server the tests use."""
 
 import secrets
 from collections.abc import Iterator
@@ -33,16 +33,23 @@ def source_url(dbname: str) -> str:
 @contextmanager
 def course_database(extra_sql: str = "", params: list | None = None) -> Iterator[str]:
     """Create the original's database (schema, sample rows, then extra_sql); yield its URL; drop it."""
+    with empty_database() as url:
+        with psycopg.connect(url) as db:
+            db.execute(ORIGINAL_SCHEMA.read_text())
+            if extra_sql:
+                db.execute(extra_sql, params)
+        yield url
+
+
+@contextmanager
+def empty_database() -> Iterator[str]:
+    """Create an empty database on the test server; yield its URL; drop it."""
     # Named after the test database (test_postgres, or test_<name> when DATABASE_URL names <name>), plus a random part.
     dbname = f"{connection.settings_dict['NAME']}_course_{secrets.token_hex(4)}"
     admin = _server_conninfo(connection.settings_dict["NAME"])
     with psycopg.connect(admin, autocommit=True) as server:
         server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     try:
-        with psycopg.connect(_server_conninfo(dbname)) as db:
-            db.execute(ORIGINAL_SCHEMA.read_text())
-            if extra_sql:
-                db.execute(extra_sql, params)
         yield source_url(dbname)
     finally:
         with psycopg.connect(admin, autocommit=True) as server:

@@ -126,3 +126,13 @@ def test_a_real_account_with_a_seed_like_name_is_never_replaced(make_user):
     assert snapshot() == before
     real.refresh_from_db()
     assert real.check_password("password123")
+
+
+def test_a_real_account_past_the_seeded_addresses_is_no_obstacle(make_user):
+    real = make_user("user150@example.com")
+    seed(users=5, posts=10, votes=5, allow_existing_data=this_database())
+    assert User.objects.filter(email__regex=r"^user[1-5]@example\.com$").count() == 5
+    real.refresh_from_db()
+    assert real.check_password("password123")
+    with pytest.raises(CommandError, match=r"user150@example\.com is a real account.*--users 149"):
+        seed(users=200, posts=10, votes=5, allow_existing_data=this_database())

@@ -102,6 +102,7 @@ def project(image, tmp_path_factory) -> Iterator[Project]:
             assert exit_code(name) == 0, containers.logs(name)
         web = project.up("web")
         wait_until(lambda: healthy(web), 60, "web healthy")
+        project.up("worker")
         proxy = project.up("proxy")
         started = time.monotonic()
         wait_until(lambda: containers.status_of(project.port, "/health") == 200, 60, "proxy serving")
@@ -139,6 +140,15 @@ def test_compose_with_no_env_file_serves_through_the_proxy(project):
     created = project.call("POST", "/posts/", json_body={"title": "Hi", "content": "x"}, token=token)
     assert created.status == 201, created.body
     assert project.call("GET", "/users/me", token=token).json()["email"] == email
+
+    # The worker service sends the reset mail; with no EMAIL_HOST it goes to the worker's log,
+    # without its body (the live token) since DEBUG is off.
+    asked = project.call("POST", "/password-reset", json_body={"email": email})
+    assert asked.status == 202, asked.body
+    wait_until(lambda: "mail not sent" in containers.logs(started["worker"]), 60, "the reset mail in the log")
+    logged = containers.logs(started["worker"])
+    assert "body withheld" in logged and email in logged
+    assert "token:" not in logged + containers.logs(started["web"])
 
     # Signed with the key made on first start, not a published one; a second start keeps it.
     with pytest.raises(jwt.InvalidSignatureError):

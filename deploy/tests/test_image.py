@@ -119,7 +119,7 @@ def test_gunicorn_starts_with_the_compose_environment(dotenv, tmp_path):
     assert printed.returncode == 0, printed.stderr
     config = dict(re.findall(r"^(\w+)\s+= (.*)$", printed.stdout, re.MULTILINE))
     assert 1 <= int(config["workers"]) <= 8
-    assert (config["threads"], config["worker_class"]) == ("4", "gthread")
+    assert (config["threads"], config["worker_class"]) == ("4", "config.gunicorn_worker.BufferedThreadWorker")
 
 
 def env_example_names() -> set[str]:

@@ -155,3 +155,30 @@ def test_a_moderator_hides_a_reported_post_from_the_queue(server, page, screensh
         lambda: ModerationAction.objects.values_list("action", "moderator__email", "reason").get()
     )
     assert record == ("hide", MODERATOR, "Advertising")
+
+
+def test_every_column_of_the_queue_fits_a_1280_pixel_screen(server, page, tmp_path):
+    """At 1280 px, with the admin's navigation sidebar open as it is by default, every column
+    of the queue is on screen: none cut off or behind a sideways scroll."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server.url}/admin/moderation/reportedpost/")
+    page.locator("#id_username").fill(MODERATOR)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("input[type=submit]").click()
+    page.locator("#result_list").wait_for()
+    page.screenshot(path=tmp_path / "moderation-queue-1280.png", full_page=True)  # to look at
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    headers = page.locator("#result_list thead th")
+    assert headers.count() == 8  # the checkbox and the seven columns
+    for index in range(headers.count()):
+        box = headers.nth(index).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (
+            headers.nth(index).inner_text(),
+            box,
+        )
+    # The list's own scroll box (Django's .results) shows everything without scrolling sideways.
+    assert page.evaluate(
+        "(() => { const r = document.querySelector('.results'); return r.scrollWidth <= r.clientWidth })()"
+    )
+    assert page.errors == []

@@ -50,9 +50,9 @@ def test_server_owned_fields_in_body_are_ignored(auth_client, user, other_user):
         ({"title": "t", "content": None}, ["body", "content"]),
         ({"title": "t", "content": "c", "published": "maybe"}, ["body", "published"]),
         ({"title": "t\u0000", "content": "c"}, ["body", "title"]),
-        ({"title": "t" * 301, "content": "c"}, ["body", "title"]),
+        ({"title": "t", "content": "c" * 100_001}, ["body", "content"]),
     ],
-    ids=["missing", "number", "null", "bad-bool", "nul", "too-long"],
+    ids=["missing", "number", "null", "bad-bool", "nul", "content-too-long"],
 )
 def test_bad_post_body_is_422(auth_client, body, loc):
     response = auth_client.post("/posts/", body)

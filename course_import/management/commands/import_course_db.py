@@ -7,7 +7,7 @@ from django.db import DatabaseError, transaction
 
 from course_import.importer import run_import
 from course_import.result import ImportResult
-from course_import.source import ImportRefused, connect_source
+from course_import.source import ImportRefused, connect_source, one_line
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         except ImportRefused as exc:
             raise CommandError(f"{exc} Nothing was written.") from exc
         except (psycopg.Error, DatabaseError) as exc:
-            raise CommandError(f"The import failed and nothing was written: {exc}".strip()) from exc
+            raise CommandError(f"The import failed and nothing was written: {one_line(exc)}") from exc
         self._report(result, time.monotonic() - self.started)
 
     def _progress(self, message: str) -> None:

@@ -65,7 +65,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, users: int, posts: int, votes: int, password: str, **options: Any) -> None:
         if users < 1 or posts < 0 or votes < 0:
             raise CommandError("--users must be at least 1; --posts and --votes at least 0.")
-        refuse_foreign_data(options["allow_existing_data"])
+        refuse_foreign_data(options["allow_existing_data"], users=users)
         password_hash = make_password(password)  # hashing is slow on purpose: once, for everyone
         tables: dict[type[Model], str] = {
             model: connection.ops.quote_name(model._meta.db_table) for model in (User, Post, Vote)
@@ -187,20 +187,27 @@ def other_users() -> int:
     return User.objects.exclude(email__regex=SEEDED_EMAIL, date_joined=SEEDED_JOINED).count()
 
 
-def refuse_foreign_data(allowed_database: str) -> None:
+def refuse_foreign_data(allowed_database: str, *, users: int) -> None:
     """Raise CommandError when the database holds users seed did not create, unless
-    ``allowed_database`` is that database's name (``--allow-existing-data``)."""
+    ``allowed_database`` is that database's name (``--allow-existing-data``), or when one of
+    them has an address among user1 ... user<users>@example.com that this run would load."""
     name = connection.settings_dict["NAME"]
     if allowed_database and allowed_database != name:
         raise CommandError(
             f"--allow-existing-data={allowed_database} names another database: this one is {name}."
         )
     if allowed_database == name:
-        taken = User.objects.filter(email__regex=SEEDED_EMAIL).exclude(date_joined=SEEDED_JOINED).first()
-        if taken:
+        # Only the addresses this run loads collide: user150@... is no obstacle to --users 5.
+        real = User.objects.filter(email__regex=SEEDED_EMAIL).exclude(date_joined=SEEDED_JOINED)
+        numbers = sorted(int(email[4:].split("@")[0]) for email in real.values_list("email", flat=True))
+        if numbers and numbers[0] <= users:
             raise CommandError(
-                f"{taken.email} is a real account (seed did not create it), and seeding would need "
-                "its address: seed a database without such accounts."
+                f"user{numbers[0]}@example.com is a real account (seed did not create it), and seeding "
+                f"{users} users needs the addresses user1 to user{users}@example.com: seed fewer users "
+                f"(--users {numbers[0] - 1}), or a database without such accounts."
+                if numbers[0] > 1
+                else "user1@example.com is a real account (seed did not create it), and seeding needs its "
+                "address: seed a database without such accounts."
             )
         return
     if count := other_users():

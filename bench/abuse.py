@@ -1,0 +1,191 @@
+"""`make bench-abuse`: while 16 clients of one user send the most expensive reads they can, how
+much slower is another user's `GET /posts/?limit=10`?
+
+One gunicorn as `make run` serves it (the project's gunicorn.conf.py, DEBUG off), on the bench's
+database (the embedded PostgreSQL unless DATABASE_URL is set), seeded with `--posts` posts by
+`manage.py seed`. The victim (user1) reads its first page one request at a time: first alone
+(the quiet time), then while the attackers (user2, in a process of their own so that they do
+not share the victim's interpreter) loop over the worst reads: searches the trigram index
+cannot serve (`~`, `%%%`, `a`), the deepest `skip`, and `Prefer: count=exact`. The ratio of the
+two medians (and of the 90th percentiles) is the figure; each phase is bounded by --duration.
+
+With --unbounded the same is measured first against a server without the bounds (no
+statement timeout, no budget for expensive reads), so both ratios come from one run. Without
+--redis-url each worker process counts the budget on its own, as `make run` serves it.
+
+    make bench-abuse ARGS="--posts=200000 --duration=15"
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import secrets
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.servers import PYTHON, Server, run  # noqa: E402
+
+PASSWORD = "bench-password-123"  # noqa: S105 (the seeded users' password)
+VICTIM, ATTACKER = "user1@example.com", "user2@example.com"
+UNBOUNDED = {"DATABASE_STATEMENT_TIMEOUT": "0", "EXPENSIVE_READS_IN_FLIGHT": "100000",
+             "EXPENSIVE_READ_RATE": "100000000/second"}  # fmt: skip
+
+
+def worst_reads(posts: int) -> list[tuple[str, dict[str, str]]]:
+    """The most expensive list reads found: each reads every post, or nearly."""
+    return [
+        ("/posts/?search=" + urllib.parse.quote("~"), {}),
+        ("/posts/?search=" + urllib.parse.quote("%%%"), {}),
+        ("/posts/?search=a&limit=100", {"Prefer": "count=exact"}),
+        (f"/posts/?skip={max(posts - 10, 0)}", {}),
+        ("/posts/", {"Prefer": "count=exact"}),
+    ]
+
+
+def timed_get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> tuple[int, float]:
+    started = time.perf_counter()
+    conn.request("GET", path, headers=headers)
+    answer = conn.getresponse()
+    answer.read()
+    return answer.status, time.perf_counter() - started
+
+
+def login(url: str, email: str) -> str:
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    body = urllib.parse.urlencode({"username": email, "password": PASSWORD})
+    conn.request("POST", "/login", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = conn.getresponse()
+    token = json.loads(answer.read())["access_token"]
+    conn.close()
+    return token
+
+
+def attack(
+    url: str, token: str, reads: list, clients: int, seconds: float, results: "multiprocessing.Queue"
+) -> None:
+    """`clients` threads looping over `reads` for `seconds`; puts the Counter of statuses."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    statuses: Counter[str] = Counter()
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def loop(offset: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        i = offset
+        while time.monotonic() < deadline:
+            path, headers = reads[i % len(reads)]
+            i += 1
+            try:
+                status, _ = timed_get(conn, path, {**headers, "Authorization": f"Bearer {token}"})
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=60)
+                status = 0
+            with lock:
+                statuses[str(status)] += 1
+            if status == 429:
+                time.sleep(0.05)  # a client that reads Retry-After would wait longer still
+        conn.close()
+
+    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put(dict(statuses))
+
+
+def victim_times(url: str, token: str, seconds: float) -> list[float]:
+    """GET /posts/?limit=10 one after another for `seconds`; each one's time in seconds."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=120)
+    times = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status, took = timed_get(conn, "/posts/?limit=10", {"Authorization": f"Bearer {token}"})
+        if status != 200:
+            raise SystemExit(f"the victim's list answered {status}")
+        times.append(took)
+    conn.close()
+    return times
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1] if len(values) >= 10 else max(values)
+
+
+def measure(label: str, env: dict[str, str], posts: int, clients: int, seconds: float) -> dict:
+    server = Server(env=env)
+    server.start()
+    try:
+        victim, attacker = login(server.url, VICTIM), login(server.url, ATTACKER)
+        victim_times(server.url, victim, 1)  # warm every worker's connection and plans
+        quiet = victim_times(server.url, victim, seconds)
+        results: multiprocessing.Queue = multiprocessing.Queue()
+        attackers = multiprocessing.Process(
+            target=attack, args=(server.url, attacker, worst_reads(posts), clients, seconds + 2, results)
+        )
+        attackers.start()
+        time.sleep(2)  # every attacker is sending
+        loud = victim_times(server.url, victim, seconds)
+        statuses = results.get(timeout=seconds + 180)
+        attackers.join()
+    finally:
+        server.stop()
+    figures = {
+        "server": label,
+        "quiet median ms": round(statistics.median(quiet) * 1000, 1),
+        "attacked median ms": round(statistics.median(loud) * 1000, 1),
+        "median ratio": round(statistics.median(loud) / statistics.median(quiet), 2),
+        "quiet p90 ms": round(p90(quiet) * 1000, 1),
+        "attacked p90 ms": round(p90(loud) * 1000, 1),
+        "p90 ratio": round(p90(loud) / p90(quiet), 2),
+        "victim requests (quiet, attacked)": (len(quiet), len(loud)),
+        "attacker answers by status": statuses,
+    }
+    print(json.dumps(figures), flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--posts", type=int, default=200_000)
+    parser.add_argument("--clients", type=int, default=16, help="the attacking user's clients")
+    parser.add_argument("--duration", type=float, default=15, help="seconds per phase")
+    parser.add_argument("--unbounded", action="store_true", help="measure a server without the bounds first")
+    parser.add_argument(
+        "--redis-url", default="", help="REDIS_URL for the server: one budget for all its workers"
+    )
+    args = parser.parse_args()
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.chdir(ROOT)
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"])
+    started = time.monotonic()
+    seed = ["--users=100", f"--posts={args.posts}", f"--votes={args.posts}", f"--password={PASSWORD}"]
+    run([PYTHON, "manage.py", "seed", *seed])
+    print(
+        f"seeded {args.posts} posts in {time.monotonic() - started:.0f} s; {os.cpu_count()} cores", flush=True
+    )
+    if args.unbounded:
+        measure("without bounds", UNBOUNDED, args.posts, args.clients, args.duration)
+    shared = {"REDIS_URL": args.redis_url} if args.redis_url else {}
+    label = "as configured, counts in Redis" if shared else "as configured, counts per worker process"
+    measure(label, shared, args.posts, args.clients, args.duration)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Reads whose cost grows with the table (a search the trigram index cannot serve, a deep skip,
+an exact count) are held to a per-user budget (429 with Retry-After); ordinary reads and
+normal searches never are."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from api.read_budget import is_expensive
+from testing.assertions import assert_error
+from testing.clients import client_for
+
+pytestmark = pytest.mark.django_db
+
+TOO_MANY = (
+    "Too many expensive reads (short searches, deep skips, exact counts); use a cursor or a longer "
+    "search. Expected available in {}."
+)
+
+
+@pytest.mark.parametrize("search", ["a", "ab", "~", "%%%", "a b", "__", "é!", "1.2"])
+def test_searches_the_index_cannot_serve_are_expensive(search):
+    assert is_expensive(search=search, skip=0, exact_count=False)
+
+
+@pytest.mark.parametrize("search", ["cat", "Django", "été", "C++ tips", "100%", "ab cde"])
+def test_searches_the_index_serves_are_not(search):
+    assert not is_expensive(search=search, skip=0, exact_count=False)
+
+
+def test_deep_skips_and_exact_counts_are_expensive():
+    assert not is_expensive(search="", skip=1000, exact_count=False)
+    assert is_expensive(search="", skip=1001, exact_count=False)
+    assert is_expensive(search="", skip=0, exact_count=True)
+
+
+def test_expensive_reads_are_limited_per_user(settings, user, other_user, make_post, frozen_clock):
+    settings.EXPENSIVE_READ_RATE = "3/minute"
+    make_post(title="a cat")
+    client, other = client_for(user), client_for(other_user)
+    reads = ["/posts/?search=a", "/posts/?skip=5000", "/posts/?search=%25%25"]
+    assert [client.get(path).status_code for path in reads] == [200, 200, 200]
+    assert_error(
+        client.get("/posts/?search=~"), 429, TOO_MANY.format("60 seconds"), headers={"Retry-After": "60"}
+    )
+    assert_error(
+        client.get("/posts/", HTTP_PREFER="count=exact"),
+        429,
+        TOO_MANY.format("60 seconds"),
+        headers={"Retry-After": "60"},
+    )
+    # Ordinary reads and normal searches are not counted; another user has a budget of their own.
+    for _ in range(10):
+        assert client.get("/posts/?limit=10").status_code == 200
+        assert [p["Post"]["title"] for p in client.get("/posts/?search=cat").json()] == ["a cat"]
+    assert other.get("/posts/?search=a").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_expensive_read_in_flight_per_user(settings, user, other_user, make_post):
+    settings.EXPENSIVE_READ_RATE = "1000/minute"
+    make_post(title="t")
+    answers = []
+
+    def count_exact() -> None:
+        try:
+            answers.append(client_for(user).get("/posts/", HTTP_PREFER="count=exact").status_code)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE posts_post IN ACCESS EXCLUSIVE MODE")  # the first read waits
+        first = threading.Thread(target=count_exact)
+        first.start()
+        for _ in range(200):  # until it waits on the lock
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cursor.fetchone()[0]:
+                    break
+            time.sleep(0.05)
+        # While it is in progress the same user's next expensive read is refused at once.
+        answer = client_for(user).get("/posts/?search=~")
+        assert_error(answer, 429, TOO_MANY.format("1 second"), headers={"Retry-After": "1"})
+    first.join(30)
+    assert answers == [200]
+    assert client_for(user).get("/posts/?search=~").status_code == 200  # released
+    assert client_for(other_user).get("/posts/?search=~").status_code == 200
