@@ -64,6 +64,7 @@ EXPORTED = {"accounts.User", "posts.Post", "votes.Vote"}
 NOT_USER_DATA = {
     "moderation.ReportedPost",  # the queue, derived from the reports
     "api.IdempotencyKey",  # replayable answers, kept for a day
+    "votes.VoteDelta",  # pending parts of the posts' vote counts, derived from the votes
     "token_blacklist.BlacklistedToken",  # which refresh tokens are spent (the sessions say it)
     "webhooks.Endpoint",  # staff's receivers
     "webhooks.Event",  # the outbox: ids of changes, kept while their deliveries are sent
