@@ -6,14 +6,15 @@
 
 ARG PYTHON_IMAGE=python:3.13-slim-trixie
 
-# Build stage: the runtime requirements in a virtualenv. Every one of them ships as a wheel,
-# so nothing is compiled; pip and its caches stay behind in this stage.
+# Build stage: the runtime lock in a virtualenv, every package at its locked version and checked
+# against its hashes (make lock). Every one of them ships as a wheel, so nothing is compiled;
+# pip and its caches stay behind in this stage.
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
-COPY requirements.txt /tmp/requirements.txt
-RUN /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+COPY requirements.lock /tmp/requirements.lock
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.lock
 
 # Runtime stage: the slim Python image (no compilers), the virtualenv and the code.
 FROM ${PYTHON_IMAGE} AS runtime

@@ -11,7 +11,7 @@ WITH_DB := $(PY) -m devdb.embedded
 # For Django's commands that load the settings but use no database (make lint): nothing listens here.
 NO_DB := DATABASE_URL=postgres://lint@127.0.0.1:1/unused
 
-.PHONY: help run test quick lint install bench bench-semantics bench-abuse manage bench-webhooks
+.PHONY: help run test quick lint install bench bench-semantics bench-abuse manage bench-webhooks bench-metrics lock lock-upgrade bench-feed
 .DEFAULT_GOAL := help
 
 help:
@@ -24,6 +24,9 @@ help:
 	@echo "make bench-semantics  paging, counts, ETags: their cost against the code before"
 	@echo "make bench-abuse  one user's worst reads against another user's list (docs/abuse.md)"
 	@echo "make bench-webhooks  POST /posts/ with a webhook subscribed against none; 1,000 deliveries"
+	@echo "make bench-metrics  CPU per request with metrics on against off (list, get one)"
+	@echo "make lock   the hashed lock files again after editing requirements*.txt (lock-upgrade: newest others)"
+	@echo "make bench-feed  GET /feed on a power-law social graph beside GET /posts/ (bench/feed.py)"
 
 # A Python >= 3.12: the one .python-version names (pyenv), else python3.13, python3.12, python3.
 $(PY):
@@ -38,12 +41,25 @@ $(PY):
 	echo "Creating $(VENV) with $$py ($$("$$py" --version))"; \
 	"$$py" -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
+# The lock (pip-compile --generate-hashes, `make lock`): every package at its locked version,
+# each download checked against its hashes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements.lock requirements-dev.lock | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@
 
 install: $(VENV)/.installed
+
+# make lock          after editing requirements*.txt: the locks again, other versions kept
+# make lock-upgrade  the same, with every package not pinned in requirements*.txt at its newest
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+lock: install
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) $(LOCK_ARGS) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+
+lock-upgrade:
+	$(MAKE) lock LOCK_ARGS=--upgrade
 
 # One database for all three commands: the background worker (manage.py worker) runs beside the
 # server and is stopped with it (Ctrl-C stops both, then the embedded database).
@@ -65,6 +81,7 @@ quick: install
 	SECRET_KEY="$${SECRET_KEY:-$(TEST_SECRET_KEY)}" $(WITH_DB) $(VENV)/bin/pytest -m "not slow" -q $(ARGS)
 
 lint: install
+	$(PY) deploy/check_locks.py
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	# mypy's Django plugin imports the settings, which need a database URL (nothing connects to it).
@@ -87,6 +104,13 @@ bench: install
 bench-webhooks: install
 	$(WITH_DB) $(PY) bench/webhooks.py $(ARGS)
 
+# make bench-metrics  CPU per request with metrics on against off, list and get-one, on the 1k data
+# set, in one run (bench/compare.py with settings per run); docs/operating.md
+bench-metrics: install
+	rm -rf .local/bench-metrics
+	$(WITH_DB) sh -c '$(PY) manage.py migrate --noinput -v0 && $(PY) manage.py seed --users=100 --posts=1000 --votes=5000 --password=bench-password-123 && \
+	  $(PY) bench/compare.py ".::METRICS_TOKEN=" ".::METRICS_TOKEN=bench,PROMETHEUS_MULTIPROC_DIR=.local/bench-metrics" --scenarios "list,get one" $(ARGS)'
+
 # make bench-semantics  what Link, ETag, If-None-Match, count=exact and cursors cost (bench/semantics.py)
 bench-semantics: install
 	$(WITH_DB) $(PY) bench/semantics.py $(ARGS)
@@ -94,3 +118,6 @@ bench-semantics: install
 # make bench-abuse  16 clients of one user's worst reads against another user's list (bench/abuse.py)
 bench-abuse: install
 	$(WITH_DB) $(PY) bench/abuse.py $(ARGS)
+# make bench-feed  the home feed on a seeded social graph, three designs compared (bench/feed.py)
+bench-feed: install
+	$(WITH_DB) $(PY) bench/feed.py $(ARGS)

@@ -2,8 +2,10 @@
 them). The image and `make run` both use this file."""
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -12,6 +14,7 @@ from environment.variables import ConfigurationError, env, env_bool, env_int
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 
 def _cores() -> int:
@@ -43,8 +46,20 @@ worker_class = "config.gunicorn_worker.BufferedThreadWorker"
 accesslog = "-"
 errorlog = "-"
 loglevel = env("GUNICORN_LOG_LEVEL", "info")
-# The default format plus the time each request took, in milliseconds.
+# The default format plus the time each request took, in milliseconds; written as the message
+# of a JSON line in the app's shape, with the request id (observability/access_log.py).
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+logger_class = "observability.access_log.JsonAccessLogger"
+
+# /metrics adds up every worker's figures (prometheus-client's multiprocess mode): each worker
+# writes them to files in PROMETHEUS_MULTIPROC_DIR, which must be set before a worker imports
+# the client, and emptied when the server starts. Unless the operator names one, a directory of
+# this server's own, in memory where there is /dev/shm, removed when the server stops.
+_own_metrics_dir = False
+if env("METRICS_TOKEN") and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _shm = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 (memory-backed)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="social-api-metrics-", dir=_shm)
+    _own_metrics_dir = True
 
 timeout = 30
 # On SIGTERM, workers finish the request in hand for up to this long before they are killed.
@@ -71,6 +86,27 @@ def on_starting(server: "Arbiter") -> None:
     from config.startup import check_before_serving
 
     check_before_serving(server.cfg.address)
+    if (metrics_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR")) and not _own_metrics_dir:
+        # Figures of an earlier run would be added to this one's.
+        for name in os.listdir(metrics_dir):
+            if name.endswith(".db"):
+                os.remove(os.path.join(metrics_dir, name))
+
+
+def post_fork(server: "Arbiter", worker: object) -> None:
+    """In each worker: tracing and error reports, when configured (observability/tracing.py);
+    their exporters' threads do not survive a fork, so each worker starts its own."""
+    from observability.tracing import start
+
+    start()
+
+
+def child_exit(server: "Arbiter", worker: "Worker") -> None:
+    """A worker gone: its live gauges leave the scrape (its counters stay in the sums)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def when_ready(server: "Arbiter") -> None:
@@ -96,3 +132,5 @@ def on_exit(server: "Arbiter") -> None:
     clean-up that runs at exit (the embedded database's stop) with a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

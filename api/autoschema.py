@@ -13,7 +13,8 @@ Which rule lives where:
   (Redoc shows that as "string or string").
 - Per operation (``EndpointSchema``), where a view does not declare the answer itself:
   401 on a non-public endpoint; 422 where a path id, a query or a body is read; 503 with ``Retry-After``
-  where the database is used (outage/responses.py); 413 and 415 where there is a body (Django and
+  where the database is used (outage/responses.py); 429 with ``Retry-After`` and the RateLimit
+  headers where a rate limit counts the operation (api.throttling); 413 and 415 where there is a body (Django and
   DRF's parsers answer them before the view runs); the body is required (a missing body is a
   422, ``Endpoint.body``); path ids are 64-bit integers, as ``parse_path_id`` reads them.
 - Per view, in its ``@extend_schema``: its own answers, with their example messages.
@@ -45,6 +46,17 @@ RETRY_AFTER = {
         "description": "Seconds to wait before trying again.",
         "schema": {"type": "integer", "example": RETRY_AFTER_SECONDS},
     }
+}
+# draft-ietf-httpapi-ratelimit-headers-10, on every answer of a limited operation.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": "The limit: its name, quota `q` and window `w` in seconds.",
+        "schema": {"type": "string", "example": '"post";q=30;w=60'},
+    },
+    "RateLimit": {
+        "description": "What remains of it (`r`) and the seconds until its window resets (`t`).",
+        "schema": {"type": "string", "example": '"post";r=29;t=41'},
+    },
 }
 
 
@@ -127,6 +139,12 @@ class EndpointSchema(AutoSchema):
             if "503" not in responses:
                 responses["503"] = self._error(f"The database does not answer (`{DATABASE_UNAVAILABLE}`).")
             responses["503"]["headers"] = {**responses["503"].get("headers", {}), **RETRY_AFTER}
+        if self._limited():
+            if "429" not in responses:
+                responses["429"] = self._error("Past the rate limit; retry after `Retry-After` seconds.")
+            responses["429"]["headers"] = {**responses["429"].get("headers", {}), **RETRY_AFTER}
+            for answer in responses.values():
+                answer["headers"] = {**answer.get("headers", {}), **RATE_LIMIT_HEADERS}
         if "requestBody" in operation:
             operation["requestBody"]["required"] = True
             for status, description in BODY_ERRORS.items():
@@ -140,6 +158,13 @@ class EndpointSchema(AutoSchema):
         answer = self._get_response_for_code(OpenApiResponse(HTTPErrorSerializer, description), "")
         answer.pop("headers", None)
         return {"description": answer.pop("description"), **answer}
+
+    def _limited(self) -> bool:
+        """Whether a rate limit (api.throttling.FixedWindowThrottle) counts this operation."""
+        for throttle in getattr(self.view, "throttle_classes", []):
+            if hasattr(throttle, "headers") and (throttle.methods is None or self.method in throttle.methods):
+                return True
+        return False
 
     def _has_body(self) -> bool:
         """Whether the operation documents a request body (as ``_get_request_body`` decides)."""

@@ -16,7 +16,8 @@ which owns:
 - Reads of a non-public endpoint are marked per caller: ``Cache-Control: private`` and
   ``Vary: Authorization`` (docs/api.md, "HTTP semantics").
 - Throttles that settle after the answer (``api.throttling.LoginFailureThrottle``) are told the
-  response; a refusing throttle's ``message`` is the 429's ``detail``.
+  response; a refusing throttle's ``message`` is the 429's ``detail``; a throttle's
+  ``headers()`` (``RateLimit-Policy``, ``RateLimit``) go on every answer, 429s included.
 - The schema's default answers and rules (``api.autoschema.EndpointSchema``).
 """
 
@@ -141,12 +142,18 @@ class EndpointMixin(_MixinBase):
         raise exceptions.Throttled(wait, detail=messages[0] if messages else None)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
-        """Settle the throttles that wait for the answer, and mark reads of a non-public
-        endpoint ``Cache-Control: private``, ``Vary: Authorization``."""
+        """Settle the throttles that wait for the answer, send their RateLimit headers, and mark
+        reads of a non-public endpoint ``Cache-Control: private``, ``Vary: Authorization``."""
         response = super().finalize_response(request, response, *args, **kwargs)
+        limits: dict[str, list[str]] = {}
         for throttle in self.get_throttles():
             if settle := getattr(throttle, "settle", None):
                 settle(request, response)
+            # RateLimit-Policy and RateLimit on every answer of a limited route, 429s included.
+            for name, item in (throttle.headers() if hasattr(throttle, "headers") else {}).items():
+                limits.setdefault(name, []).append(item)
+        for name, items in limits.items():
+            response[name] = ", ".join(items)
         if not self.public:
             mark_private(request, response)
         return response

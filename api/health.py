@@ -1,7 +1,15 @@
-"""GET /health for load balancers and orchestrators: one `SELECT 1`, no auth, no rate limit."""
+"""Health probes for load balancers and orchestrators; no auth, no rate limit.
+
+- ``GET /health``: one ``SELECT 1`` (as it always was), 503 when the database does not answer.
+- ``GET /health/live``: the process serves; touches nothing else, so a database outage does not
+  make an orchestrator restart every instance (a liveness probe).
+- ``GET /health/ready``: the database answers and every migration on disk is applied, so an
+  instance of new code is not sent traffic before its schema (a readiness probe).
+"""
 
 from django.db import DatabaseError, connection
-from django.http import HttpResponse
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -9,7 +17,10 @@ from rest_framework.response import Response
 
 from api.endpoints import Endpoint
 from api.openapi import error_responses
-from outage.responses import database_unavailable
+from outage.responses import RETRY_AFTER_SECONDS, database_unavailable
+
+MIGRATIONS_PENDING = "Migrations pending"
+STATUS_OK = inline_serializer("Health", {"status": serializers.CharField()})
 
 
 class HealthView(Endpoint):
@@ -19,10 +30,7 @@ class HealthView(Endpoint):
     throttle_classes = []
 
     @extend_schema(
-        responses={
-            200: inline_serializer("Health", {"status": serializers.CharField()}),
-            **error_responses(503, messages={503: "Database unavailable"}),
-        },
+        responses={200: STATUS_OK, **error_responses(503, messages={503: "Database unavailable"})},
         tags=["Health"],
         summary="Health check",
         description="200 when the service and its database answer, 503 when the database does not.",
@@ -34,4 +42,62 @@ class HealthView(Endpoint):
                 cursor.execute("SELECT 1")
         except DatabaseError as exc:
             return database_unavailable(exc)
+        return Response({"status": "ok"})
+
+
+class LiveView(Endpoint):
+    """GET /health/live: 200 ``{"status": "ok"}`` while the process serves, whatever the
+    database does."""
+
+    public = True
+    throttle_classes = []
+    uses_database = False
+
+    @extend_schema(
+        responses={200: STATUS_OK},
+        tags=["Health"],
+        summary="Liveness probe",
+        description="200 while the process serves; does not touch the database.",
+    )
+    def get(self, request: Request) -> Response:
+        """Always 200."""
+        return Response({"status": "ok"})
+
+
+def pending_migrations() -> list[str]:
+    """The migrations on disk not yet applied to the default database, as ``app.name``.
+    Raises DatabaseError when the database does not answer."""
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+class ReadyView(Endpoint):
+    """GET /health/ready: 200 ``{"status": "ok"}`` when the database answers and no migration
+    is pending; else 503 with ``Retry-After`` and ``Database unavailable`` or
+    ``Migrations pending`` (docs/api.md, "Health")."""
+
+    public = True
+    throttle_classes = []
+
+    @extend_schema(
+        responses={
+            200: STATUS_OK,
+            **error_responses(503, messages={503: ["Database unavailable", MIGRATIONS_PENDING]}),
+        },
+        tags=["Health"],
+        summary="Readiness probe",
+        description="200 when the database answers and every migration is applied; 503 otherwise.",
+    )
+    def get(self, request: Request) -> HttpResponse:  # a JsonResponse for a 503
+        """Reads the applied migrations each time (one query), so the answer follows the
+        database at once."""
+        try:
+            pending = pending_migrations()
+        except DatabaseError as exc:
+            return database_unavailable(exc)
+        if pending:
+            response = JsonResponse({"detail": MIGRATIONS_PENDING}, status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         return Response({"status": "ok"})

@@ -16,7 +16,9 @@ orders declares ``orderings`` (name → Ordering) and a ``query_serializer_class
 
 A list that clients poll sets ``poll_next`` (its last page still carries ``rel="next"``: the
 rows after it) or ``poll_prev`` (its first page carries ``rel="prev"``: the rows before it,
-newer ones) on a subclass, so a client can poll for what is added.
+newer ones) on a subclass, so a client can poll for what is added. A query serializer without
+``skip`` makes a list that ignores it; ``counts = False``, one that ignores ``Prefer:
+count=exact``.
 """
 
 from collections.abc import Callable, Mapping
@@ -71,6 +73,8 @@ class KeysetPagination(BasePagination):
 
     poll_next = False
     poll_prev = False
+    #: False: ``Prefer: count=exact`` is ignored (a list whose count no client needs, e.g. a feed).
+    counts = True
     #: The body is the page's rows, unwrapped (api.autoschema documents it as the plain array).
     body_is_page = True
 
@@ -126,7 +130,11 @@ class KeysetPagination(BasePagination):
         query = getattr(view, "list_params", None) or self.parse_query(request, view)
         ordering = self.get_ordering(view, query)
         page = keyset_page(
-            queryset, ordering, cursor=query["cursor"], skip=query["skip"], limit=query["limit"]
+            queryset,
+            ordering,
+            cursor=query["cursor"],
+            skip=query.get("skip", 0),
+            limit=query["limit"],
         )
         return self.keep(request, view, page, lambda: queryset.count())
 
@@ -155,11 +163,15 @@ class KeysetPagination(BasePagination):
         }
         if self.poll_next and page.rows:
             page = Page(page.rows, has_next=True, has_prev=page.has_prev)
-        if self.poll_prev and page.rows and query["cursor"] is None and query["skip"] == 0:
+        first = query["cursor"] is None and query.get("skip", 0) == 0
+        if self.poll_prev and page.rows and first:
             page = Page(page.rows, has_next=page.has_next, has_prev=True)
-        if link := link_header(request, page, ordering, keep, scope=list_scope(request)):
+        poll_empty = self.poll_prev and first and not page.rows
+        if link := link_header(
+            request, page, ordering, keep, scope=list_scope(request), poll_empty=poll_empty
+        ):
             headers["Link"] = link
-        if prefers_exact_count(request):
+        if self.counts and prefers_exact_count(request):
             headers["X-Total-Count"] = str(self.count())
             headers["Preference-Applied"] = "count=exact"
         return headers

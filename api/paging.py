@@ -70,7 +70,11 @@ def encode_cursor(ordering: Ordering, direction: str, row: Model, scope: str | N
     """The signed, URL-safe cursor for the rows after (NEXT) or before (PREV) `row`, on the
     list `scope`."""
     values = [value.isoformat() if hasattr(value, "isoformat") else value for value in ordering.values(row)]
-    payload = {"o": ordering.name, "d": direction, "p": values}
+    return _encode(ordering, direction, values, scope)
+
+
+def _encode(ordering: Ordering, direction: str, values: list[Any], scope: str | None) -> str:
+    payload: dict[str, Any] = {"o": ordering.name, "d": direction, "p": values}
     if scope is not None:
         payload["s"] = scope
     return signing.dumps(payload, salt=SALT, compress=False)
@@ -105,7 +109,7 @@ class CursorField(StrictCharField):
             if payload["d"] not in (NEXT, PREV) or not isinstance(payload["p"], list):
                 raise ValueError("wrong shape")
             position = tuple(payload["p"])
-            if self.model is not None:
+            if self.model is not None and (position or payload["d"] != PREV):  # () : from the oldest row
                 position = read_position(self.model, self.orderings[payload["o"]], position)
             scope = payload.get("s")
         except (signing.BadSignature, KeyError, TypeError, ValueError, DjangoValidationError):
@@ -164,6 +168,10 @@ def keyset_page[M: Model](
     after skipping `skip` rows. One query: it reads one row more than it returns, to know whether
     more follow."""
     descending = [f"-{name}" for name in ordering.fields]
+    if cursor is not None and cursor.direction == PREV and not cursor.position:
+        # A polling link of an empty first page (link_header's `poll_empty`): the oldest rows.
+        rows = list(queryset.order_by(*ordering.fields)[skip : skip + limit + 1])
+        return Page(rows[:limit][::-1], has_next=False, has_prev=len(rows) > limit)
     if cursor is None:
         rows = list(queryset.order_by(*descending)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=skip > 0)
@@ -182,14 +190,25 @@ def keyset_page[M: Model](
 
 
 def link_header[M: Model](
-    request: Request, page: Page[M], ordering: Ordering, keep: dict[str, Any], scope: str | None = None
+    request: Request,
+    page: Page[M],
+    ordering: Ordering,
+    keep: dict[str, Any],
+    scope: str | None = None,
+    *,
+    poll_empty: bool = False,
 ) -> str | None:
     """RFC 8288 `Link` value with `rel="next"` and `rel="prev"` where they apply, or None.
 
     Each link is this request's absolute URL with the query parameters in `keep` and a cursor
-    (`skip` and the old cursor are dropped). An empty page has no links: it holds no position."""
+    (`skip` and the old cursor are dropped). An empty page has no links: it holds no position;
+    with `poll_empty` (an empty first page of a list polled for newer rows) it has a
+    `rel="prev"` whose cursor reads from the oldest row (keyset_page)."""
     if not page.rows:
-        return None
+        if not poll_empty:
+            return None
+        query = urlencode({**keep, "cursor": _encode(ordering, PREV, [], scope)})
+        return f'<{request.build_absolute_uri(request.path)}?{query}>; rel="{PREV}"'
     links = []
     url = None
     for rel, present, row, direction in (

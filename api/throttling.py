@@ -9,6 +9,7 @@ cannot all see the same count and slip through together. DRF's own throttles
 them; the throttle classes here are DRF throttles over these atomic counts instead.
 """
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -18,10 +19,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.checks import Error, register
-from django.http import HttpRequest
+from django.dispatch import Signal
+from django.http import HttpRequest, HttpResponse
 from rest_framework import status
 from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from environment.variables import Rate as Rate
@@ -31,6 +32,10 @@ from environment.variables import parse_rate as parse_rate
 from outage import cache as cache_outage
 
 logger = logging.getLogger(__name__)
+
+#: Sent on each refusal past a limit, with ``limit`` (the FixedWindowLimit's scope, e.g.
+#: ``"post"``); the metrics app counts them (observability/apps.py).
+limit_refused = Signal()
 
 
 def client_address(request: Request | HttpRequest) -> str:
@@ -76,9 +81,11 @@ class FixedWindowLimit:
             cache_outage.unavailable(f"rate limit {self.scope}")
             return Counted(key=None, retry_after=None)
         cache_outage.answered()
+        reset = math.ceil(max((window + 1) * rate.period - now, 1))
         if used <= rate.limit:
-            return Counted(key=key, retry_after=None)
-        return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
+            return Counted(key=key, retry_after=None, used=used, rate=rate, reset=reset)
+        limit_refused.send(sender=FixedWindowLimit, limit=self.scope)
+        return Counted(key=key, retry_after=reset, used=used, rate=rate, reset=reset)
 
     def check(self, address: str) -> "Counted":
         """Whether the address is already past the limit, counting nothing: for events known
@@ -93,18 +100,23 @@ class FixedWindowLimit:
             cache_outage.unavailable(f"rate limit {self.scope}")
             return Counted(key=None, retry_after=None)
         cache_outage.answered()
+        reset = math.ceil(max((window + 1) * rate.period - now, 1))
         if used < rate.limit:
-            return Counted(key=key, retry_after=None)
-        return Counted(key=key, retry_after=math.ceil(max((window + 1) * rate.period - now, 1)))
+            return Counted(key=key, retry_after=None, used=used, rate=rate, reset=reset)
+        limit_refused.send(sender=FixedWindowLimit, limit=self.scope)
+        return Counted(key=key, retry_after=reset, used=used, rate=rate, reset=reset)
 
-    def uncount(self, counted: "Counted") -> None:
-        """Take back an event counted earlier (it turned out not to count)."""
+    def uncount(self, counted: "Counted") -> "Counted":
+        """Take back an event counted earlier (it turned out not to count); the count as it is
+        now (for the RateLimit header)."""
         if counted.key is None:
-            return
+            return counted
         try:
-            cache.decr(counted.key)
+            used = cache.decr(counted.key)
         except Exception:  # the key is gone or the cache is down: nothing to take back
             logger.debug("rate limit %s: nothing to uncount", self.scope)
+            return counted
+        return dataclasses.replace(counted, used=used)
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,17 @@ class Counted:
 
     key: str | None
     retry_after: int | None  # None when within the limit, else seconds until the window ends
+    # The count after this event (Redis's INCR answer, exact across workers and hosts; for a
+    # check, the count so far), the rate it is counted against and the seconds until its
+    # window ends; unknown (0, None) when the cache was down.
+    used: int = 0
+    rate: Rate | None = None
+    reset: int = 0
+
+    @property
+    def limit(self) -> int:
+        """The events allowed in the window (0 when unknown)."""
+        return self.rate.limit if self.rate is not None else 0
 
     @property
     def over_limit(self) -> bool:
@@ -158,12 +181,15 @@ class LoginAttempt:
         """Seconds until the window ends when over the limit, else None."""
         return self.checked.retry_after if self.checked is not None else None
 
-    def settle(self, *, failed: bool) -> None:
+    def settle(self, *, failed: bool) -> Counted | None:
         """Once the answer is known: a password that was checked and wrong counts. Settling
-        twice, or an attempt refused before its check, counts nothing."""
+        twice, or an attempt refused before its check, counts nothing. Returns the count as it
+        then stands (for the RateLimit header), None once settled."""
+        standing = self.checked
         if self.checked is not None and failed and not self.checked.over_limit:
-            LOGIN_FAILURES.count(self.address)
+            standing = LOGIN_FAILURES.count(self.address)
         self.checked = None
+        return standing
 
 
 def login_attempt(request: Request | HttpRequest) -> LoginAttempt:
@@ -182,16 +208,43 @@ class FixedWindowThrottle(BaseThrottle):
 
     ``limit`` is the FixedWindowLimit; ``message`` the 429's detail (the base endpoint adds
     "Expected available in N seconds." and ``Retry-After``); ``get_ident`` whose count it is
-    (the client address by default)."""
+    (the client address by default); ``methods`` the methods counted (None: all).
+
+    The base endpoint calls ``settle`` with the answer, and sends ``headers()`` on it (the
+    ``RateLimit-Policy`` and ``RateLimit`` headers), so a view that declares the throttle gets
+    both. A replayed ``Idempotency-Key`` answer (api.idempotency) is taken back: the request
+    was counted when it was first made."""
 
     limit: FixedWindowLimit
     message: str | None = None
+    methods: frozenset[str] | None = None
     counted: Counted | None = None
 
     def allow_request(self, request: Request, view: object) -> bool:
         """Count the request; False (a 429) past the limit."""
+        if self.methods is not None and request.method not in self.methods:
+            return True
         self.counted = self.limit.count(self.get_ident(request) or "")
         return not self.counted.over_limit
+
+    def settle(self, request: Request, response: HttpResponse) -> None:
+        """Called by the base endpoint with the response: a replayed answer is not counted."""
+        if self.counted is not None and response.headers.get("Idempotent-Replayed") == "true":
+            self.counted = self.limit.uncount(self.counted)
+
+    def headers(self) -> dict[str, str]:
+        """This limit's ``RateLimit-Policy`` and ``RateLimit`` items (draft-ietf-httpapi-
+        ratelimit-headers-10): ``"post";q=30;w=60`` and ``"post";r=29;t=41``, where ``q`` is
+        the quota, ``w`` the window in seconds, ``r`` what remains of it and ``t`` the seconds
+        until it resets. None when nothing was counted (another method, the cache down)."""
+        counted = self.counted
+        if counted is None or counted.rate is None:
+            return {}
+        name = self.limit.scope
+        return {
+            "RateLimit-Policy": f'"{name}";q={counted.rate.limit};w={counted.rate.period}',
+            "RateLimit": f'"{name}";r={max(counted.rate.limit - counted.used, 0)};t={counted.reset}',
+        }
 
     @property
     def refused(self) -> bool:
@@ -228,11 +281,13 @@ class LoginFailureThrottle(FixedWindowThrottle):
         self.counted = self.attempt.counted
         return not self.attempt.over_limit
 
-    def settle(self, request: Request, response: Response) -> None:
+    def settle(self, request: Request, response: HttpResponse) -> None:
         """Called by the base endpoint with the response: only a 403 (the credentials refused)
-        counts."""
+        counts; the count as it then stands is what the RateLimit header tells."""
         if self.attempt is not None:
-            self.attempt.settle(failed=response.status_code == status.HTTP_403_FORBIDDEN)
+            standing = self.attempt.settle(failed=response.status_code == status.HTTP_403_FORBIDDEN)
+            if standing is not None:
+                self.counted = standing
 
 
 class PasswordResetRateThrottle(FixedWindowThrottle):
@@ -267,6 +322,51 @@ class ExportRateThrottle(FixedWindowThrottle):
         return f"user:{request.user.pk}"
 
 
+class PerUserThrottle(FixedWindowThrottle):
+    """A write limit per authenticated user (docs/operating.md), counted on ``methods`` only."""
+
+    methods = frozenset({"POST"})
+
+    def get_ident(self, request: Request) -> str:
+        """Counted per user, not per address."""
+        return f"user:{request.user.pk}"
+
+
+POSTS = FixedWindowLimit("post", "POST_RATE")
+VOTES = FixedWindowLimit("vote", "VOTE_RATE")
+COMMENTS = FixedWindowLimit("comment", "COMMENT_RATE")
+FOLLOWS = FixedWindowLimit("follow", "FOLLOW_RATE")
+
+
+class PostRateThrottle(PerUserThrottle):
+    """New posts per user (POST_RATE)."""
+
+    limit = POSTS
+    message = "Too many posts."
+
+
+class VoteRateThrottle(PerUserThrottle):
+    """Votes per user, both directions (VOTE_RATE)."""
+
+    limit = VOTES
+    message = "Too many votes."
+
+
+class CommentRateThrottle(PerUserThrottle):
+    """New comments per user (COMMENT_RATE); for the comments routes to declare."""
+
+    limit = COMMENTS
+    message = "Too many comments."
+
+
+class FollowRateThrottle(PerUserThrottle):
+    """Follows and unfollows per user (FOLLOW_RATE); for the follows routes to declare (with
+    ``methods`` widened to DELETE if unfollowing is a DELETE)."""
+
+    limit = FOLLOWS
+    message = "Too many follows."
+
+
 @register()
 def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
     """Django system check: each rate setting must parse (``environment.variables.parse_rate``)."""
@@ -275,9 +375,13 @@ def check_rates(app_configs: object = None, **kwargs: object) -> list[Error]:
         "LOGIN_FAILURE_RATE",
         "SIGNUP_RATE",
         "REPORT_RATE",
+        "FOLLOW_RATE",
         "PASSWORD_RESET_RATE",
         "PASSWORD_RESET_EMAIL_RATE",
-        "EXPENSIVE_READ_RATE",
+        "POST_RATE",
+        "VOTE_RATE",
+        "COMMENT_RATE",
+        "FOLLOW_RATE",
         "EXPORT_RATE",
     ):
         try:

@@ -7,6 +7,11 @@ me (GET /users/me: authentication alone), vote (a vote and its removal, in turns
     .venv/bin/python bench/compare.py /path/to/checkout-a /path/to/checkout-b [...]
         [--rounds 4] [--requests 200] [--scenarios list,get one,me,vote,login]
 
+A checkout may carry environment variables of its own after ``::``, so one checkout is compared
+with itself under another setting, e.g. metrics off against on (docs/operating.md):
+
+    .venv/bin/python bench/compare.py . ".::METRICS_TOKEN=bench,PROMETHEUS_MULTIPROC_DIR=/tmp/m"
+
 Each checkout (e.g. ``git worktree add`` or ``git archive | tar -x`` of a commit, with a change
 applied) is served in a process of its own through Django's WSGI handler, on the database of
 DATABASE_URL (default: the embedded PostgreSQL of this checkout, i.e. what `make bench` seeded
@@ -36,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("checkouts", nargs="+", type=Path)
+    parser.add_argument("checkouts", nargs="+", help="PATH, or PATH::NAME=VALUE,... with settings of its own")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--login-requests", type=int, default=10)
@@ -51,13 +56,21 @@ def main() -> None:
         **os.environ,
         "DEBUG": "false",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        # The per-user write limits would answer most of the vote scenario with 429s.
+        "POST_RATE": "1000000/minute",
+        "VOTE_RATE": "1000000/minute",
     }
     env.setdefault("DATABASE_URL", embedded_url())
     workers: dict[str, tuple[subprocess.Popen[str], IO[str], IO[str]]] = {}
     for checkout in args.checkouts:
+        path, _, settings = checkout.partition("::")
+        own = dict(item.split("=", 1) for item in settings.split(",") if item)
+        for name in ("PROMETHEUS_MULTIPROC_DIR",):  # a directory the setting names must exist
+            if own.get(name):
+                Path(own[name]).mkdir(parents=True, exist_ok=True)
         worker = subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(checkout.resolve()), str(len(workers))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            [sys.executable, __file__, "--worker", str(Path(path).resolve()), str(len(workers))],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**env, **own},
         )  # fmt: skip
         if worker.stdin is None or worker.stdout is None:  # both are pipes: never
             raise SystemExit(f"{checkout}: no pipes to its worker")

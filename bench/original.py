@@ -36,6 +36,7 @@ from psycopg import sql
 
 from bench.datasets import PASSWORD
 from bench.servers import Server
+from course_import.target import ADD_CONSTRAINTS, CREATE_ORIGINAL_TABLES
 
 # The sizes at which the original is measured (bench/datasets.py's names).
 SIZES = ("1k", "1M")
@@ -46,47 +47,23 @@ APPLICATION_NAME = "bench-original"
 MARK = "bench copy of the project's rows"
 TABLES = ("votes", "posts", "users")  # in the order they can be dropped
 
-# The original's tables as its last migration leaves them (constraints added after the copy,
-# which checks them in one pass each instead of row by row; same names as PostgreSQL gives them
-# there). phone_number is never read or written by its API.
-CREATE = """
-CREATE TABLE users (
-    id           serial NOT NULL,
-    email        varchar NOT NULL,
-    password     varchar NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    phone_number varchar
-);
-CREATE TABLE posts (
-    id         serial NOT NULL,
-    title      varchar NOT NULL,
-    content    varchar NOT NULL,
-    owner_id   integer NOT NULL,
-    published  boolean NOT NULL DEFAULT true,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE votes (
-    user_id integer NOT NULL,
-    post_id integer NOT NULL
-);
-"""
+# The original's tables, as the export makes them (constraints added after the copy, which
+# checks them in one pass each instead of row by row). phone_number is never read or written by
+# its API.
+CREATE = CREATE_ORIGINAL_TABLES
 COPY = (
     "INSERT INTO users (id, email, password, created_at) SELECT id, email, %(hash)s, date_joined FROM accounts_user",
     "INSERT INTO posts (id, title, content, owner_id, published, created_at) "
     "SELECT id, title, content, owner_id, published, created_at FROM posts_post",
     "INSERT INTO votes (user_id, post_id) SELECT user_id, post_id FROM votes_vote",
 )
-CONSTRAIN = """
-ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id);
-ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
-ALTER TABLE posts ADD CONSTRAINT posts_pkey PRIMARY KEY (id);
-ALTER TABLE posts ADD CONSTRAINT post_users_fk FOREIGN KEY (owner_id) REFERENCES users (id) ON DELETE CASCADE;
-ALTER TABLE votes ADD CONSTRAINT votes_pkey PRIMARY KEY (user_id, post_id);
-ALTER TABLE votes ADD CONSTRAINT votes_user_id_fkey FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;
-ALTER TABLE votes ADD CONSTRAINT votes_post_id_fkey FOREIGN KEY (post_id) REFERENCES posts (id) ON DELETE CASCADE;
+CONSTRAIN = (
+    ADD_CONSTRAINTS
+    + """
 SELECT setval(pg_get_serial_sequence('users', 'id'), greatest(max(id), 1)) FROM users;
 SELECT setval(pg_get_serial_sequence('posts', 'id'), greatest(max(id), 1)) FROM posts;
 """
+)
 # What the copy depends on: when any of it differs from what the copy was made of, fill() makes
 # it again (1k and 1M are seeded anew on every run, with new creation times).
 FINGERPRINT = """

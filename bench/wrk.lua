@@ -7,6 +7,7 @@
 --        with its own token, in the same passes (bench/viral.py: many users on one post).
 -- create: POST /posts/ with a small JSON body.
 -- login: POST /login with BENCH_LOGIN_BODY.
+-- post:  POST /posts/ with a small JSON body (bench/feed.py: a post's cost to its author).
 -- BENCH_HEADER, if set ("Name: value"), is sent with every get.
 -- done() prints one line, "BENCH {json}", that bench/run.py reads.
 
@@ -60,6 +61,8 @@ function init(args)
     headers["Content-Type"] = "application/json"
   elseif mode == "login" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
+  elseif mode == "post" then
+    headers["Content-Type"] = "application/json"
   end
 end
 
@@ -82,6 +85,8 @@ function request()
     return wrk.format("POST", "/posts/", headers, '{"title": "bench", "content": "a post from the bench"}')
   elseif mode == "login" then
     return wrk.format("POST", "/login", headers, os.getenv("BENCH_LOGIN_BODY"))
+  elseif mode == "post" then
+    return wrk.format("POST", "/posts/", headers, '{"title": "bench", "content": "a post from wrk"}')
   end
   return wrk.format("GET", path, headers)
 end

@@ -87,17 +87,21 @@ INSTALLED_APPS = [
     "posts",
     "votes",
     "moderation",
+    "follows",
     "course_import",
     # manage.py seed: demo data for every app, so it lives apart from them (demo/).
     "demo",
     "django_tasks_db",
     "webhooks",
+    "observability",
 ]
 
 MIDDLEWARE = [
     # Identical repeats of a single-value header (Authorization twice) are one header.
     "api.repeated_headers.RepeatedHeadersMiddleware",
-    "config.request_id.RequestIdMiddleware",
+    "observability.request_id.RequestIdMiddleware",
+    # Near the top, so that it times and counts every answer; unused while METRICS_TOKEN is unset.
+    "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.cors.CorsMiddleware",
@@ -176,7 +180,7 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The load balancer's health check speaks plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^health/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^health(/live|/ready)?/?$"]
 SECURE_HSTS_SECONDS = 31_536_000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
@@ -212,6 +216,9 @@ CORS_EXPOSE_HEADERS = [
     "ETag",
     "Idempotent-Replayed",
     "Preference-Applied",
+    # Limits a client can see before it hits them (docs/operating.md).
+    "RateLimit-Policy",
+    "RateLimit",
 ]
 
 REST_FRAMEWORK = {
@@ -286,21 +293,30 @@ REPLICA_DATABASES = list(_replicas)
 if REPLICA_DATABASES:
     DATABASE_ROUTERS = ["replicas.router.ReplicaRouter"]
     MIDDLEWARE.insert(
-        MIDDLEWARE.index("config.request_id.RequestIdMiddleware") + 1,
+        MIDDLEWARE.index("observability.request_id.RequestIdMiddleware") + 1,
         "replicas.router.ReplicaRoutingMiddleware",
     )
 
 LOGIN_FAILURE_RATE = env_rate("LOGIN_FAILURE_RATE", "10/minute")
 SIGNUP_RATE = env_rate("SIGNUP_RATE", "30/minute")
 REPORT_RATE = env_rate("REPORT_RATE", "20/hour")  # reports of posts, per user
+FOLLOW_RATE = env_rate("FOLLOW_RATE", "60/minute")  # follows and unfollows, per user
 # Password-reset requests: per client address, and per email address asked about.
 PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", "10/hour")
 PASSWORD_RESET_EMAIL_RATE = env_rate("PASSWORD_RESET_EMAIL_RATE", "3/hour")
+# Writes per user (docs/operating.md; api/throttling.py), with RateLimit headers on every answer.
+POST_RATE = env_rate("POST_RATE", "30/minute")
+VOTE_RATE = env_rate("VOTE_RATE", "120/minute")
+COMMENT_RATE = env_rate("COMMENT_RATE", "30/minute")
+FOLLOW_RATE = env_rate("FOLLOW_RATE", "60/minute")
 EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
 # Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
 # once, and per window.
 EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
 EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
+
+# GET /metrics answers only with this bearer token; unset, it is a 404 and nothing is counted.
+METRICS_TOKEN = env("METRICS_TOKEN")
 
 
 # Kept here: config/tests/test_startup_errors.py finds the boolean variables in this file.
@@ -375,11 +391,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
-# One JSON line per record on stderr, with the request id and without secrets (config/log.py).
+# One JSON line per record on stderr, with the request id and without secrets (observability/log.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "config.log.JsonLineFormatter"}},
+    "formatters": {"json": {"()": "observability.log.JsonLineFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
     # Django's own handlers print only when DEBUG is on; its errors come here instead.

@@ -8,10 +8,13 @@ from accounts.account_views import CurrentUserView, LogoutAllView, PasswordChang
 from accounts.reset_views import PasswordResetConfirmView, PasswordResetView
 from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
-from api.health import HealthView
+from api.health import HealthView, LiveView, ReadyView
 from api.views import OpenApiJsonView, RedocView, RootView, SwaggerView, favicon
 from data_export.views import DataExportView
+from follows.feed_views import FeedView
+from follows.views import FollowersView, FollowingView, FollowView
 from moderation.views import ReportView
+from observability.views import MetricsView
 from posts.views import PostViewSet
 from votes.views import VoteView
 
@@ -26,6 +29,14 @@ urlpatterns = [
     re_path(r"^users/me/password/?$", PasswordChangeView.as_view(), name="user-me-password"),
     re_path(r"^users/me/export/?$", DataExportView.as_view(), name="user-me-export"),
     re_path(r"^users/(?P<id>[^/]+)/?$", UserDetailView.as_view(), name="user-detail"),
+    re_path(r"^users/(?P<id>[^/]+)/follow/?$", FollowView.as_view(), name="user-follow"),
+    re_path(
+        r"^users/(?P<id>[^/]+)/followers/?$", FollowersView.as_view({"get": "list"}), name="user-followers"
+    ),
+    re_path(
+        r"^users/(?P<id>[^/]+)/following/?$", FollowingView.as_view({"get": "list"}), name="user-following"
+    ),
+    re_path(r"^feed/?$", FeedView.as_view({"get": "list"}), name="feed"),
     re_path(r"^login/?$", LoginView.as_view(), name="login"),
     re_path(r"^login/refresh/?$", RefreshTokenView.as_view(), name="login-refresh"),
     re_path(r"^logout/?$", LogoutView.as_view(), name="logout"),
@@ -33,7 +44,10 @@ urlpatterns = [
     re_path(r"^password-reset/?$", PasswordResetView.as_view(), name="password-reset"),
     re_path(r"^password-reset/confirm/?$", PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^health/live/?$", LiveView.as_view(), name="health-live"),
+    re_path(r"^health/ready/?$", ReadyView.as_view(), name="health-ready"),
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
+    re_path(r"^metrics/?$", MetricsView.as_view(), name="metrics"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),

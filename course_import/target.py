@@ -14,7 +14,8 @@ from course_import.source import SOURCE_COLUMNS, describe_source, missing_column
 # The alembic head the original's code runs at (and the import reads).
 ORIGINAL_REVISION = "c47ecbf163d4"
 
-CREATE_TABLES = """
+# The original's tables as its last migration leaves them (keys added after the copy).
+CREATE_ORIGINAL_TABLES = """
 CREATE TABLE users (
     id           serial NOT NULL,
     email        varchar NOT NULL,
@@ -34,11 +35,16 @@ CREATE TABLE votes (
     user_id integer NOT NULL,
     post_id integer NOT NULL
 );
+"""
+CREATE_TABLES = (
+    CREATE_ORIGINAL_TABLES
+    + """
 CREATE TABLE alembic_version (
     version_num varchar(32) NOT NULL,
     CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
 );
 """
+)
 ADD_CONSTRAINTS = """
 ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);

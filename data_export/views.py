@@ -29,6 +29,7 @@ from accounts.serializers import UserSerializer
 from api.endpoints import Endpoint
 from api.openapi import error_responses
 from api.throttling import ExportRateThrottle
+from follows import export as follows_export
 from moderation.models import Reason, Report
 from posts.models import Post
 from votes.models import Vote
@@ -69,8 +70,8 @@ SECTIONS: dict[str, Section] = {
     "posts": _posts,
     "votes": _votes,
     "comments": _none_yet,
-    "following": _none_yet,
-    "followers": _none_yet,
+    "following": follows_export.following,
+    "followers": follows_export.followers,
     "reports": _reports,
 }
 
@@ -140,8 +141,8 @@ class DataExportSerializer(serializers.Serializer):
     posts = ExportPostSerializer(many=True, help_text="The caller's posts, drafts and hidden ones included.")
     votes = ExportVoteSerializer(many=True)
     comments = serializers.ListField(child=serializers.DictField(), help_text="Empty: no comments yet.")
-    following = serializers.ListField(child=serializers.DictField(), help_text="Empty: no follows yet.")
-    followers = serializers.ListField(child=serializers.DictField(), help_text="Empty: no follows yet.")
+    following = follows_export.ExportFollowSerializer(many=True, help_text="The users the caller follows.")
+    followers = follows_export.ExportFollowSerializer(many=True, help_text="The users following the caller.")
     reports = ExportReportSerializer(many=True, help_text="The reports the caller made.")
 
 

@@ -1,6 +1,9 @@
-"""The container's health probe: exit 0 when GET /health on this instance answers 200.
+"""The container's health probe: exit 0 when GET /health/live (or the path given as the first
+argument, e.g. /health/ready) on this instance answers 200.
 
-Run by the image's HEALTHCHECK (`python deploy/healthcheck.py`); the image has no curl. The
+Run by the image's HEALTHCHECK (`python deploy/healthcheck.py`), a liveness check: a database
+outage must not mark every instance unhealthy and have it restarted. The compose file checks
+readiness with `python deploy/healthcheck.py /health/ready`. The image has no curl. The
 request carries a Host the app accepts (the first of ALLOWED_HOSTS) and says it came through
 HTTPS, so neither the host check nor SECURE_SSL_REDIRECT turns it away.
 """
@@ -19,7 +22,8 @@ def probe_host() -> str:
 
 
 def main() -> int:
-    url = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}/health"
+    path = sys.argv[1] if len(sys.argv) > 1 else "/health/live"
+    url = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}{path}"
     request = urllib.request.Request(url, headers={"Host": probe_host(), "X-Forwarded-Proto": "https"})
     try:
         with urllib.request.urlopen(request, timeout=4) as response:  # noqa: S310 (a fixed http URL)
@@ -30,7 +34,7 @@ def main() -> int:
         print(f"unhealthy: {exc}", file=sys.stderr)
         return 1
     if status != 200:
-        print(f"unhealthy: /health answered {status}", file=sys.stderr)
+        print(f"unhealthy: {path} answered {status}", file=sys.stderr)
         return 1
     return 0
 

@@ -37,6 +37,14 @@ class Post(models.Model):
                 models.F("id").desc(),
                 name="post_most_voted_first",
             ),
+            # GET /feed: each author's newest published, not hidden posts (follows.feed).
+            models.Index(
+                "owner",
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="post_feed",
+                condition=models.Q(published=True, hidden=False),
+            ),
             # The few hidden posts, for the moderation queue's "Hidden" list.
             models.Index(fields=["id"], name="post_hidden", condition=models.Q(hidden=True)),
         ]

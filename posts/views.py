@@ -19,6 +19,7 @@ from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.pagination import CompiledPagesMixin, KeysetPagination
 from api.paging import Ordering, Page, prefers_exact_count
+from api.throttling import PostRateThrottle
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, offset_page, visible_post
@@ -105,6 +106,8 @@ class PostViewSet(
     # DRF's order is the contract's (docs/api.md, "Routes"): get_object() answers 404, then 403
     # (IsOwnerOrReadOnly), before a write's body is read (422); If-Match (412) comes last.
     permission_classes = [IsAuthenticated, IsOwnerOrReadOnly]
+    # New posts per user (POST_RATE); reads and changes are not counted.
+    throttle_classes = [PostRateThrottle]
     # IsAuthenticated: every request that reaches an action or a hook has a logged-in user.
     request: AuthenticatedRequest
     # Any path segment reaches the view, which answers 422 for one that is not an integer.

@@ -1,5 +1,5 @@
 """What the image has, for tests that run the app as the image does: the Dockerfile's CMD, and a
-PYTHONPATH on which only the runtime requirements (requirements.txt) can be imported."""
+PYTHONPATH on which only the runtime requirements (requirements.lock) can be imported."""
 
 import importlib.metadata
 import json
@@ -44,9 +44,11 @@ def _requirement_names(path: Path) -> set[str]:
 
 
 def development_only_modules() -> set[str]:
-    """Top-level modules of requirements-dev.txt's own packages, which the image lacks."""
-    dev_only = _requirement_names(REPO / "requirements-dev.txt") - _requirement_names(
-        REPO / "requirements.txt"
+    """Top-level modules of the packages only the development lock installs, which the image
+    lacks (a development requirement that a runtime package needs, such as requests for the
+    OTLP exporter, is in the image)."""
+    dev_only = _requirement_names(REPO / "requirements-dev.lock") - _requirement_names(
+        REPO / "requirements.lock"
     )
     return {
         module

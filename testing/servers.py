@@ -8,6 +8,7 @@ optionally with collected static files, stopped on leaving the `with` block. The
 """
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -69,7 +70,9 @@ class Server:
     def worker_pids(self, path: str) -> set[str]:
         """The workers that answered requests for the path so far (needs `access_log`)."""
         lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
-        return {line.split()[0] for line in lines if line.split()[-1] == path}
+        # Each line is JSON (observability/access_log.py), its message the access_log_format's.
+        messages = [json.loads(line)["message"].split() for line in lines]
+        return {message[0] for message in messages if message[-1] == path}
 
     def wait_until_serving(self, timeout: float = 30, workers: int = 0) -> None:
         """Until a worker answers over HTTP and `workers` workers have booted."""

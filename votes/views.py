@@ -9,6 +9,7 @@ from api.endpoints import Endpoint
 from api.errors import Conflict
 from api.idempotency import idempotent
 from api.openapi import error_responses
+from api.throttling import VoteRateThrottle
 from posts.models import Post
 from votes import services
 from votes.serializers import MessageSerializer, VoteSerializer
@@ -16,6 +17,8 @@ from votes.serializers import MessageSerializer, VoteSerializer
 
 class VoteView(Endpoint):
     """POST /vote/: add (``dir`` 1) or remove (``dir`` 0) the caller's vote on a post."""
+
+    throttle_classes = [VoteRateThrottle]  # both directions count
 
     @extend_schema(
         summary="Vote on a post",

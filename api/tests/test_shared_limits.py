@@ -43,6 +43,7 @@ def server_env() -> dict[str, str]:
         # requests always fall in one window.
         "LOGIN_FAILURE_RATE": "4/hour",
         "SIGNUP_RATE": "3/hour",
+        "POST_RATE": "5/hour",
         # The test plays the proxy: it writes the client's address in X-Forwarded-For.
         "NUM_PROXIES": "1",
         "CORS_ALLOWED_ORIGINS": f"{ALLOWED_ORIGIN}, https://admin.example.com",
@@ -80,11 +81,17 @@ def at_once(n, call):
 def test_failed_logins_are_counted_across_worker_processes(server):
     address = client_address()
     forwarded = {"X-Forwarded-For": address}
-    answers = at_once(
-        12, lambda: server.post_form("/login", {"username": "nobody@example.com", "password": "x"}, forwarded)
-    )
-    assert sorted(status for status, _, _ in answers) == [403] * 4 + [429] * 8
-    # Both processes answered: with per-process counts each would have let 4 through.
+
+    def wrong_password():
+        return server.post_form("/login", {"username": "nobody@example.com", "password": "x"}, forwarded)
+
+    # A failure is counted once its password is found wrong, so the limit's 4 are sent one by one;
+    # then every login from that address is refused, by whichever process answers it.
+    assert [wrong_password()[0] for _ in range(4)] == [403] * 4
+    answers = at_once(8, wrong_password)
+    assert sorted(status for status, _, _ in answers) == [429] * 8
+    # Both processes answered: with per-process counts the one that saw fewer than 4 failures
+    # would have checked the password again (403).
     assert len(server.worker_pids("/login")) == 2
     _, headers, body = next(answer for answer in answers if answer[0] == 429)
     assert 0 < int(headers["retry-after"]) <= 3600
@@ -113,6 +120,42 @@ def test_signups_are_counted_across_worker_processes(server):
     assert sorted(status for status, _, _ in answers) == [201] * 3 + [429] * 5
     assert User.objects.count() == 3
     assert len(server.worker_pids("/users/")) == 2
+
+
+def test_post_limit_and_its_headers_are_exact_across_worker_processes(server):
+    address = {"X-Forwarded-For": client_address()}
+    email = f"p{secrets.token_hex(6)}@example.com"
+    signup = json.dumps({"email": email, "password": "password123"})
+    assert (
+        server.request("POST", "/users/", signup, {**address, "Content-Type": "application/json"})[0] == 201
+    )
+    token = server.post_form("/login", {"username": email, "password": "password123"}, address).json()[
+        "access_token"
+    ]
+    headers = {"Content-Type": "application/json", "Origin": ALLOWED_ORIGIN, **address}
+
+    def new_post():
+        return server.request(
+            "POST", "/posts/", json.dumps({"title": "t", "content": "c"}), headers, token=token
+        )
+
+    answers = at_once(8, new_post)
+    assert sorted(status for status, _, _ in answers) == [201] * 5 + [429] * 3
+    assert len(server.worker_pids("/posts/")) == 2
+    # Each worker read the shared count: the five created posts saw 4, 3, 2, 1, 0 remaining.
+    remaining = sorted(
+        int(h["ratelimit"].rpartition("r=")[2].split(";")[0]) for s, h, _ in answers if s == 201
+    )
+    assert remaining == [0, 1, 2, 3, 4]
+    for status, answer_headers, _ in answers:
+        assert answer_headers["ratelimit-policy"] == '"post";q=5;w=3600'
+        assert 0 < int(answer_headers["ratelimit"].rpartition("t=")[2]) <= 3600
+        exposed = answer_headers["access-control-expose-headers"].lower()
+        assert "ratelimit-policy" in exposed and "ratelimit" in exposed
+        if status == 429:
+            assert answer_headers["ratelimit"].startswith('"post";r=0;')
+            assert 0 < int(answer_headers["retry-after"]) <= 3600
+    assert User.objects.get(email=email).posts.count() == 5
 
 
 def test_health_is_never_limited(server):

@@ -6,7 +6,7 @@ import json
 import jwt
 from django.conf import settings
 
-from config.log import REDACTED
+from observability.log import REDACTED
 
 PASSWORD = "correct-horse-battery-staple-42"
 # Valid for the server (same key), so it gets as far as the missing database.

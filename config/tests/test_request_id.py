@@ -4,7 +4,7 @@ import json
 
 from django.test import RequestFactory
 
-from config.request_id import RequestIdMiddleware
+from observability.request_id import RequestIdMiddleware
 
 
 def test_an_exception_escaping_django_still_gets_a_json_500_with_the_id(caplog):

@@ -1,6 +1,7 @@
 """The image's command, run outside Docker: gunicorn with the committed gunicorn.conf.py on
 the test database, used over real HTTP the way a client of the original API uses it."""
 
+import json
 import os
 import subprocess
 import sys
@@ -50,9 +51,15 @@ def test_signup_login_post_vote_list_over_http(gunicorn):
     user = User.objects.get(email="ann@example.com")
     assert Post.objects.get(pk=post_id).owner == user
     assert Vote.objects.filter(user=user, post_id=post_id).count() == 1
-    # The access log goes to stdout, one line per request, with the time it took.
+    # The access log goes to stdout, one JSON line per request in the app's shape, with the
+    # time it took and the request id the client was given.
     server.terminate()
-    assert any('"POST /vote/ HTTP/1.1" 201' in line and "ms" in line for line in server.log().splitlines())
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "gunicorn.access"]
+    voted = [line for line in access if '"POST /vote/ HTTP/1.1" 201' in line["message"]]
+    assert len(voted) == 1 and voted[0]["message"].split()[-3].endswith("ms")
+    assert voted[0]["request_id"] == vote.headers["X-Request-ID"]
+    assert set(voted[0]) == {"time", "level", "logger", "request_id", "message"}
 
 
 def test_unknown_token_and_bad_input_get_contract_errors_not_500(gunicorn):

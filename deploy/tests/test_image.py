@@ -35,6 +35,21 @@ def interpolated(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\{([A-Z0-9_]+)(:-([^}]*))?\}", one, value).replace("$$", "$")
 
 
+def test_every_image_compose_pulls_is_pinned_by_version():
+    services = compose_file()["services"]
+    pulled = {name: service["image"] for name, service in services.items() if "build" not in service}
+    assert {"db", "redis", "pgbouncer", "proxy"} <= set(pulled)
+    for name, image in pulled.items():
+        tag = image.rpartition(":")[2]
+        assert ":" in image and re.match(r"v?\d+(\.\d+)*([.-][\w.-]+)?$", tag), (name, image)
+
+
+def test_compose_checks_web_for_readiness_and_the_image_for_liveness():
+    web = compose_file()["services"]["web"]
+    assert web["healthcheck"]["test"] == ["CMD", "python", "deploy/healthcheck.py", "/health/ready"]
+    assert "/health/live" in (REPO / "deploy" / "healthcheck.py").read_text()
+
+
 def test_compose_runs_migrations_before_web_on_postgres_16_and_redis():
     compose = compose_file()
     services = compose["services"]
@@ -83,6 +98,8 @@ def test_compose_hands_the_app_every_setting_it_reads():
     not_for_compose |= {"DATABASE_NAME", "PORT", "GUNICORN_BIND", "STATIC_ROOT", "STATIC_MANIFEST"}
     # make run's own: where to listen, and stopping with its terminal.
     not_for_compose |= {"GUNICORN_HOST", "GUNICORN_FOREGROUND"}
+    # gunicorn.conf.py makes a metrics directory of its own (in /dev/shm) when none is named.
+    not_for_compose |= {"PROMETHEUS_MULTIPROC_DIR"}
     environment = compose_file()["services"]["web"]["environment"]
     assert app_variables() - not_for_compose - set(environment) == set()
 
@@ -159,6 +176,9 @@ def test_processes_started_as_the_image_lack_the_development_requirements(tmp_pa
         assert blocked.returncode == 1
         assert "a development requirement" in blocked.stderr
     assert python("import django, gunicorn, psycopg, whitenoise").returncode == 0
+    # A development requirement that a runtime package needs is in the image (the OTLP exporter's).
+    exporter = python("import requests, opentelemetry.exporter.otlp.proto.http.trace_exporter")
+    assert exporter.returncode == 0, exporter.stderr
 
 
 def gunicorn_settings(monkeypatch, **env: str) -> dict:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from django.http import HttpRequest
 
-from config.request_id import current_request
+from observability.request_id import current_request
 
 REDACTED = "[redacted]"
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")

@@ -1,0 +1,99 @@
+"""The home feed's query (CONTRACT.md §7.5): fan-out on read, from PostgreSQL alone.
+
+A post is written once, whoever follows its author, so a post by an account with a million
+followers costs what anyone's costs. A feed page is read at request time: no timeline to
+rebuild, nothing that can lag behind a deactivation, a hidden post or a draft.
+
+A page is two queries: the ids of its posts (``feed_ids``), then those posts with their owners
+by primary key (``feed_posts``, the visibility rule stated again, so a post hidden or an author
+deactivated between the two is left out, never shown). The ids are read in one of two ways,
+whichever costs less for the caller, both in one statement (a one-time filter on the follow
+count runs exactly one):
+
+- **merge**, below FEW_FOLLOWEES followees: for the caller and each active followee, the first
+  ``limit + 1`` posts after the cursor off the partial index ``post_feed`` (owner, created_at
+  DESC, id DESC; published and not hidden), then the newest ``limit + 1`` of those;
+- **walk**, from FEW_FOLLOWEES on: the newest-first index ``post_newest_first`` read from the
+  cursor, keeping the posts whose author the caller follows (a hash of their ids).
+
+The merge reads up to ``(followees + 1) * (limit + 1)`` index entries; the walk about ``limit``
+times (all posts / the followees' posts) rows; they cost about the same near the square root of
+the number of authors (316 at bench/feed.py's 100,000 users). bench/feed.py compares this with
+the merge alone and with the plain ``owner_id IN (followees)`` query that PostgreSQL plans from
+its estimates (bench/RESULTS.md). Weak spot: a caller who follows hundreds of users who rarely
+post makes the walk read far down the index before a page is full.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from api.paging import NEXT, Ordering
+from posts.models import Post
+
+ORDERING = Ordering("feed", ("created_at", "id"))
+
+#: Below this many followees a page merges each author's newest posts (LATERAL); from it on,
+#: it walks the newest-first index keeping the followees' posts (see the module docstring).
+FEW_FOLLOWEES = 300
+
+# One statement, two plans: each branch is gated by a one-time filter on the follow count
+# (counted no further than FEW_FOLLOWEES), so PostgreSQL runs exactly one of them.
+_FEW = "(SELECT count(*) FROM (SELECT 1 FROM follows_follow WHERE follower_id = %s LIMIT {few}) c) {compare} {few}"
+_MERGE = f"""
+    SELECT p.id, p.created_at FROM (
+        SELECT %s::bigint AS id
+        UNION ALL
+        SELECT f.followee_id FROM follows_follow f
+        JOIN accounts_user u ON u.id = f.followee_id AND u.is_active
+        WHERE f.follower_id = %s
+    ) a
+    CROSS JOIN LATERAL (
+        SELECT p.id, p.created_at FROM posts_post p
+        WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {{after}}
+        ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
+    ) p
+    WHERE {_FEW.format(few=FEW_FOLLOWEES, compare="<")}
+    ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
+"""  # noqa: S608 (only the fixed fragments below are formatted in)
+_WALK = f"""
+    SELECT p.id, p.created_at FROM posts_post p
+    JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
+    WHERE {_FEW.format(few=FEW_FOLLOWEES, compare=">=")}
+      AND p.published AND NOT p.hidden {{after}}
+      AND (p.owner_id = %s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %s))
+    ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
+"""  # noqa: S608
+_PAGE = f"SELECT x.id FROM (({_MERGE}) UNION ALL ({_WALK})) x ORDER BY x.created_at {{order}}, x.id {{order}} LIMIT %s"  # noqa: S608
+
+
+def feed_ids(
+    user_id: int, *, position: tuple[datetime, int] | tuple[()] | None, direction: str, limit: int
+) -> list[int]:
+    """The ids of up to `limit` posts of the user's feed (published, not hidden, by the user or
+    an active user they follow) after `position` in `direction`, in that direction's order (NEXT:
+    older, newest first, from the newest without a position; PREV: newer, oldest first, from the
+    oldest without one). One query."""
+    params: list[Any] = []
+    if not position:
+        after = ""
+    else:
+        operator = "<" if direction == NEXT else ">"
+        after, params = f"AND (p.created_at, p.id) {operator} (%s, %s)", list(position)
+    order = "DESC" if direction == NEXT else "ASC"
+    merge: list[Any] = [user_id, user_id, *params, limit, user_id, limit]
+    walk: list[Any] = [user_id, *params, user_id, user_id, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE.format(after=after, order=order), [*merge, *walk, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def feed_posts(ids: list[int]) -> list[Post]:
+    """The posts of `ids` still in a feed (published, not hidden, their author active), with
+    their owners, in the order of `ids`. One query, by primary key."""
+    found = Post.objects.select_related("owner").filter(
+        id__in=ids, published=True, hidden=False, owner__is_active=True
+    )
+    by_id = {post.pk: post for post in found}
+    return [by_id[i] for i in ids if i in by_id]
