@@ -18,7 +18,9 @@ A list that clients poll sets ``poll_next`` (its last page still carries ``rel="
 rows after it) or ``poll_prev`` (its first page carries ``rel="prev"``: the rows before it,
 newer ones) on a subclass, so a client can poll for what is added. A query serializer without
 ``skip`` makes a list that ignores it; ``counts = False``, one that ignores ``Prefer:
-count=exact``.
+count=exact``. A list whose query picks one of several lists (the replies of one comment,
+``?parent_id=N``) names those parameters in ``scope_parameters``: its cursors are then bound to
+their values too.
 """
 
 from collections.abc import Callable, Mapping
@@ -75,6 +77,8 @@ class KeysetPagination(BasePagination):
     poll_prev = False
     #: False: ``Prefer: count=exact`` is ignored (a list whose count no client needs, e.g. a feed).
     counts = True
+    #: Query parameters that pick the list itself (not a filter of it): a cursor is bound to them.
+    scope_parameters: tuple[str, ...] = ()
     #: The body is the page's rows, unwrapped (api.autoschema documents it as the plain array).
     body_is_page = True
 
@@ -103,16 +107,25 @@ class KeysetPagination(BasePagination):
             query = dict(_parsed(serializer_class, key))
         cursor: Cursor | None = query.get("cursor")
         ordering = self.get_ordering(view, query)
-        if cursor is not None and (cursor.ordering != ordering.name or cursor.scope != list_scope(request)):
+        scope = self.scope(request, query)
+        if cursor is not None and (cursor.ordering != ordering.name or cursor.scope != scope):
             # The contract's words for another order's cursor; another list's is simply invalid.
             detail = (
                 f"This cursor belongs to sort={cursor.ordering}"
-                if cursor.scope == list_scope(request)
+                if cursor.scope == scope
                 else "Invalid cursor"
             )
             raise _query_error({"cursor": [detail]})
         view.list_params = query
         return query
+
+    def scope(self, request: Request, query: Mapping[str, Any]) -> str:
+        """What the list's cursors are bound to: its route (``list_scope``) and the values of
+        its ``scope_parameters``."""
+        scope = list_scope(request)
+        for name in self.scope_parameters:
+            scope += f";{name}={query.get(name)}"
+        return scope
 
     @staticmethod
     def get_ordering(view: Any, query: Mapping[str, Any]) -> Ordering:
@@ -168,7 +181,7 @@ class KeysetPagination(BasePagination):
             page = Page(page.rows, has_next=page.has_next, has_prev=True)
         poll_empty = self.poll_prev and first and not page.rows
         if link := link_header(
-            request, page, ordering, keep, scope=list_scope(request), poll_empty=poll_empty
+            request, page, ordering, keep, scope=self.scope(request, query), poll_empty=poll_empty
         ):
             headers["Link"] = link
         if self.counts and prefers_exact_count(request):

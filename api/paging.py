@@ -2,10 +2,10 @@
 
 A page is read straight off an index: the rows after (or before) the last row a client saw,
 in the list's own order, so a page a million rows deep costs what the first one costs, and
-rows added or deleted meanwhile never shift a later page (no repeats, no gaps). Every ordering
-here is descending on all its columns, so one SQL row comparison selects the rows after a
-position and PostgreSQL reads them off the matching index (posts' `post_newest_first` and
-`post_most_voted_first`).
+rows added or deleted meanwhile never shift a later page (no repeats, no gaps). An ordering
+runs all its columns one way, descending (newest first) or ascending (oldest first), so one SQL
+row comparison selects the rows after a position and PostgreSQL reads them off the matching
+index (posts' `post_newest_first` and `post_most_voted_first`, comments' `comment_thread`).
 
 A cursor is the position (the last or first row's key values), the ordering it belongs to and
 the direction, signed with SECRET_KEY (django.core.signing): a client cannot forge or alter
@@ -35,10 +35,22 @@ CURSOR_MAX_LENGTH = 500
 
 @dataclass(frozen=True)
 class Ordering:
-    """A list order: model fields, every one descending, the last one unique (the tie-break)."""
+    """A list order: model fields, every one descending (or every one ascending, with
+    ``ascending=True``), the last one unique (the tie-break)."""
 
     name: str
     fields: tuple[str, ...]
+    ascending: bool = False
+
+    @property
+    def order_by(self) -> list[str]:
+        """The fields as ``QuerySet.order_by`` takes them, in the list's order."""
+        return list(self.fields) if self.ascending else [f"-{name}" for name in self.fields]
+
+    @property
+    def reversed_order_by(self) -> list[str]:
+        """The opposite order (a page read backwards from a position)."""
+        return [f"-{name}" for name in self.fields] if self.ascending else list(self.fields)
 
     def values(self, row: Model) -> list[Any]:
         return [getattr(row, name) for name in self.fields]
@@ -143,7 +155,7 @@ def check_ordering(cursor: Cursor | None, ordering: Ordering) -> None:
 def _after[M: Model](
     queryset: QuerySet[M], ordering: Ordering, position: tuple[Any, ...], direction: str
 ) -> QuerySet[M]:
-    """Rows strictly after `position` in the (descending) ordering, or strictly before it."""
+    """Rows strictly after `position` in the ordering, or strictly before it."""
     table = connection.ops.quote_name(queryset.model._meta.db_table)
     columns = ", ".join(
         # An ordering's fields are concrete: each has a column.
@@ -151,7 +163,8 @@ def _after[M: Model](
         for name in ordering.fields
     )
     placeholders = ", ".join(["%s"] * len(position))
-    operator = "<" if direction == NEXT else ">"
+    # After a position is below it in a descending order, above it in an ascending one.
+    operator = "<" if (direction == NEXT) != ordering.ascending else ">"
     # One row comparison, not an OR of column comparisons: PostgreSQL turns it into an index
     # range scan that starts at the position. Column names come from the model, values are
     # parameters.
@@ -167,13 +180,13 @@ def keyset_page[M: Model](
     """`limit` rows of `queryset` in `ordering`, from the cursor's position (or the start),
     after skipping `skip` rows. One query: it reads one row more than it returns, to know whether
     more follow."""
-    descending = [f"-{name}" for name in ordering.fields]
     if cursor is not None and cursor.direction == PREV and not cursor.position:
-        # A polling link of an empty first page (link_header's `poll_empty`): the oldest rows.
-        rows = list(queryset.order_by(*ordering.fields)[skip : skip + limit + 1])
+        # A polling link of an empty first page (link_header's `poll_empty`): the rows from the
+        # far end of the list.
+        rows = list(queryset.order_by(*ordering.reversed_order_by)[skip : skip + limit + 1])
         return Page(rows[:limit][::-1], has_next=False, has_prev=len(rows) > limit)
     if cursor is None:
-        rows = list(queryset.order_by(*descending)[skip : skip + limit + 1])
+        rows = list(queryset.order_by(*ordering.order_by)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=skip > 0)
     try:  # done already when the query's CursorField knew the model; then a no-op
         position = read_position(queryset.model, ordering, cursor.position)
@@ -183,9 +196,9 @@ def keyset_page[M: Model](
         raise RequestValidationError({"cursor": ["Invalid cursor"]}, location="query") from exc
     after = _after(queryset, ordering, position, cursor.direction)
     if cursor.direction == NEXT:
-        rows = list(after.order_by(*descending)[skip : skip + limit + 1])
+        rows = list(after.order_by(*ordering.order_by)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=True)
-    rows = list(after.order_by(*ordering.fields)[skip : skip + limit + 1])
+    rows = list(after.order_by(*ordering.reversed_order_by)[skip : skip + limit + 1])
     return Page(rows[:limit][::-1], has_next=True, has_prev=len(rows) > limit)
 
 

@@ -49,17 +49,19 @@ def _field_writer(field: fields.Field) -> Writer:
         nested = _writer(field)
         if not attrs:  # source="*": the same instance
             return nested
-        return lambda instance, zone: nested(read(instance), zone)
+        # A nullable relation (a comment's owner) is null, as DRF writes it.
+        return lambda instance, zone: None if (value := read(instance)) is None else nested(value, zone)
     # DRF's DateTimeField keeps ``format`` and ``timezone`` only when given: then it is not plain.
     if type(field) is serializers.DateTimeField and not {"format", "timezone"} & vars(field).keys():
-        if len(attrs) == 1:
-            (name,) = attrs
-            return lambda instance, zone: datetime_text(getattr(instance, name), zone)
-        return lambda instance, zone: datetime_text(read(instance), zone)
+        return lambda instance, zone: (
+            None if (value := read(instance)) is None else datetime_text(value, zone)
+        )
     if isinstance(field, _PLAIN) and len(attrs) == 1:
         (name,) = attrs
         return lambda instance, zone: getattr(instance, name)
-    return lambda instance, zone: field.to_representation(read(instance))
+    return lambda instance, zone: (
+        None if (value := read(instance)) is None else field.to_representation(value)
+    )
 
 
 def _writer(serializer: serializers.Serializer) -> Writer:
@@ -70,11 +72,11 @@ def _writer(serializer: serializers.Serializer) -> Writer:
 
 
 def representation_writer(serializer: serializers.Serializer) -> Callable[[Any], dict[str, Any]]:
-    """A function giving ``serializer.to_representation(instance)`` for an instance whose
-    values are not None, made from the serializer's declared fields (``serializer.fields``,
-    nested serializers included). Plain fields (ReadOnly, Integer, Char, Boolean) with a
-    one-attribute source give the attribute as it is; so they must hold values of the field's
-    type, as a model instance read from the database does."""
+    """A function giving ``serializer.to_representation(instance)``, made from the serializer's
+    declared fields (``serializer.fields``, nested serializers included). Plain fields
+    (ReadOnly, Integer, Char, Boolean) with a one-attribute source give the attribute as it is;
+    so they must hold values of the field's type, as a model instance read from the database
+    does. A None value is written as null, as DRF writes it, whatever the field."""
     write = _writer(serializer)
 
     def representation(instance: Any) -> dict[str, Any]:

@@ -85,6 +85,10 @@ def queries(scenario: str, env: dict, token: str, password: str, spare_post: int
     if scenario == "login":
         body = {"username": "user2@example.com", "password": password}
         return str(_count(lambda: Client(HTTP_HOST="127.0.0.1").post("/login", body)))
+    if env.get("BENCH_MODE") == "post":
+        return str(
+            _count(lambda: client.post(env["BENCH_PATH"], env["BENCH_BODY"], content_type="application/json"))
+        )
     return str(_count(lambda: client.get(env["BENCH_PATH"])))
 
 

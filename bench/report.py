@@ -81,6 +81,7 @@ def report(results: dict[str, list[dict]]) -> str:
                     f"| {_cpu(r) / _cpu(r['bare']):.2f}x |"
                 )
     lines += _viral(by)
+    lines += _comments(by)
     if any("original" in r for size_rows in results.values() for r in size_rows):
         lines += _against_original(by)
     if "1k" in by and len(by) > 1:
@@ -164,4 +165,26 @@ def _flatness(by: dict[str, dict[str, dict]]) -> list[str]:
                 + " | ".join(f"{100 * b['rps'] / base:.0f}%" if "rps" in b else "-" for b in bare)
                 + " |" + " |" * len(by)
             )  # fmt: skip
+    return lines
+
+
+def _comments(by: dict[str, dict[str, dict]]) -> list[str]:
+    """A thread's pages against each other and against the posts list, from the same run."""
+    lines = [
+        "",
+        "| size | comments: big thread's first page / 10-comment post's | deep page / first page | "
+        "first page / posts list | req/s |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for size, by_name in by.items():
+        first, small, deep, posts = (
+            by_name.get(n, {}) for n in ("comments", "comments-10", "comments-deep", "list")
+        )
+        if not all("rps" in r for r in (first, small, deep, posts)):
+            continue
+        lines.append(
+            f"| {size} | {100 * first['rps'] / small['rps']:.0f}% | {100 * deep['rps'] / first['rps']:.0f}% "
+            f"| {100 * first['rps'] / posts['rps']:.0f}% | {posts['rps']:.0f} list, {first['rps']:.0f} first, "
+            f"{deep['rps']:.0f} deep |"
+        )
     return lines

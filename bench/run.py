@@ -115,6 +115,7 @@ def main() -> None:
                 served = originals[url], url
             elif args.original:
                 print(f"   original: {ORIGINAL_SKIPPED} at {size}", flush=True)
+            args.size_name = size
             results[size] = bench_size(*pairs[url], args, probe, revocation, viral, served)
             if args.original and not served:
                 for row in results[size]:
@@ -131,13 +132,18 @@ def main() -> None:
     print(report(results), flush=True)
 
 
-NO_WRITE_LIMITS = {"POST_RATE": "1000000/minute", "VOTE_RATE": "1000000/minute"}
+# The reply scenario posts comments as fast as it can, too.
+NO_WRITE_LIMITS = {
+    "POST_RATE": "1000000/minute",
+    "VOTE_RATE": "1000000/minute",
+    "COMMENT_RATE": "1000000/minute",
+}
 
 
 def start_pair(url: str, database_pid: int | None, workers: int = 0, cpus: str = "") -> tuple[Server, Server]:
     """The project and the bare app, both serving the database of `url`, with `workers`
     gunicorn workers each (0: gunicorn.conf.py's default), pinned to `cpus` if given."""
-    # The per-user write limits would answer most of the vote scenario with 429s.
+    # The per-user write limits would answer most of the vote and reply scenarios with 429s.
     env = {"DATABASE_URL": url, "BARE_DATABASE_URL": url, **NO_WRITE_LIMITS}
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
@@ -149,8 +155,11 @@ def start_pair(url: str, database_pid: int | None, workers: int = 0, cpus: str =
     return project, bare
 
 
-def scenarios(post_id: int, vote_posts: list[int], token: str) -> list[tuple[str, dict]]:
+def scenarios(
+    post_id: int, vote_posts: list[int], token: str, thread: dict[str, str]
+) -> list[tuple[str, dict]]:
     login_body = urllib.parse.urlencode({"username": "user2@example.com", "password": PASSWORD})
+    reply = json.dumps({"content": "a bench reply", "parent_id": int(thread["parent"])})
     return [
         ("GET /", {"BENCH_PATH": "/"}),
         ("list", {"BENCH_PATH": "/posts/?limit=10"}),
@@ -161,6 +170,14 @@ def scenarios(post_id: int, vote_posts: list[int], token: str) -> list[tuple[str
         ("vote", {"BENCH_MODE": "vote", "BENCH_VOTE_POSTS": ",".join(map(str, vote_posts[:-1]))}),
         ("create", {"BENCH_MODE": "create"}),
         ("login", {"BENCH_MODE": "login", "BENCH_LOGIN_BODY": login_body}),
+        # bench/threads.py: a post with ten comments, and one with the size's thread.
+        ("comments-10", {"BENCH_PATH": f"/posts/{thread['small']}/comments?limit=10"}),
+        ("comments", {"BENCH_PATH": f"/posts/{thread['big']}/comments?limit=10"}),
+        ("comments-deep", {"BENCH_PATH": thread["deep"]}),
+        (
+            "reply",
+            {"BENCH_MODE": "post", "BENCH_PATH": f"/posts/{thread['big']}/comments", "BENCH_BODY": reply},
+        ),
     ]
 
 
@@ -187,8 +204,9 @@ def bench_size(
         if served and server is served[0]:
             original.drain(served[1])
     only = set(filter(None, args.scenarios.split(",")))
+    thread = comment_threads(project, token, args.size_name)
     rows = []
-    for name, env in scenarios(post_id, vote_posts, token):
+    for name, env in scenarios(post_id, vote_posts, token, thread):
         if only and name not in only:
             continue
         env = {"BENCH_MODE": "get", "BENCH_TOKEN": token, **env}
@@ -238,6 +256,24 @@ def bench_size(
         )
     print(f"   revocation check: {json.dumps(check)}; load average {load_average()}", flush=True)
     return rows
+
+
+def comment_threads(project: Server, token: str, size: str) -> dict[str, str]:
+    """bench/threads.py's posts, and the path of a page half-way down the big thread (the
+    `rel="next"` link of the page at that offset, as a client paging down would hold it)."""
+    import urllib.request
+
+    from bench import threads
+
+    big, small, parent, said = threads.seed(size)
+    length = threads.THREADS[size]
+    # The bench's own server, on http://127.0.0.1.
+    request = urllib.request.Request(f"{project.url}/posts/{big}/comments?limit=10&skip={length // 2}")  # noqa: S310
+    request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        deep = threads.cursor_of(response.headers["Link"])
+    print(f"   comments: {said}; deep page at comment {length // 2 + 10}", flush=True)
+    return {"big": str(big), "small": str(small), "parent": str(parent), "deep": deep}
 
 
 def same_answer(project: Server, bare: Server, path: str, token: str) -> None:

@@ -7,7 +7,8 @@
 --        with its own token, in the same passes (bench/viral.py: many users on one post).
 -- create: POST /posts/ with a small JSON body.
 -- login: POST /login with BENCH_LOGIN_BODY.
--- post:  POST /posts/ with a small JSON body (bench/feed.py: a post's cost to its author).
+-- post:  POST BENCH_BODY (JSON) to BENCH_PATH with the bearer token (a new comment each time);
+--        without them, a small post to /posts/ (bench/feed.py: a post's cost to its author).
 -- BENCH_HEADER, if set ("Name: value"), is sent with every get.
 -- done() prints one line, "BENCH {json}", that bench/run.py reads.
 
@@ -86,6 +87,9 @@ function request()
   elseif mode == "login" then
     return wrk.format("POST", "/login", headers, os.getenv("BENCH_LOGIN_BODY"))
   elseif mode == "post" then
+    if os.getenv("BENCH_BODY") then
+      return wrk.format("POST", path, headers, os.getenv("BENCH_BODY"))
+    end
     return wrk.format("POST", "/posts/", headers, '{"title": "bench", "content": "a post from wrk"}')
   end
   return wrk.format("GET", path, headers)

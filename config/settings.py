@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "posts",
     "votes",
     "moderation",
+    "comments",
     "follows",
     "course_import",
     # manage.py seed: demo data for every app, so it lives apart from them (demo/).
@@ -381,6 +382,7 @@ SPECTACULAR_SETTINGS = {
             "description": "Log in for a bearer token, refresh it, log out, reset a forgotten password.",
         },
         {"name": "Vote", "description": "Add or remove your vote on a post."},
+        {"name": "Comments", "description": "Threaded comments under posts, oldest first."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],

@@ -10,10 +10,11 @@ from accounts.token_views import LogoutView, RefreshTokenView
 from accounts.views import LoginView, UserDetailView, UserListView
 from api.health import HealthView, LiveView, ReadyView
 from api.views import OpenApiJsonView, RedocView, RootView, SwaggerView, favicon
+from comments.views import CommentViewSet, PostCommentsViewSet
 from data_export.views import DataExportView
 from follows.feed_views import FeedView
 from follows.views import FollowersView, FollowingView, FollowView
-from moderation.views import ReportView
+from moderation.views import CommentReportView, ReportView
 from observability.views import MetricsView
 from posts.views import PostViewSet
 from votes.views import VoteView
@@ -21,6 +22,7 @@ from votes.views import VoteView
 router = SimpleRouter()
 router.trailing_slash = "/?"  # an optional slash: both spellings, no redirect
 router.register("posts", PostViewSet, basename="post")
+router.register("comments", CommentViewSet, basename="comment")
 
 urlpatterns = [
     re_path(r"^$", RootView.as_view(), name="root"),
@@ -49,6 +51,12 @@ urlpatterns = [
     re_path(r"^vote/?$", VoteView.as_view(), name="vote"),
     re_path(r"^metrics/?$", MetricsView.as_view(), name="metrics"),
     re_path(r"^posts/(?P<id>[^/]+)/report/?$", ReportView.as_view(), name="post-report"),
+    re_path(r"^comments/(?P<id>[^/]+)/report/?$", CommentReportView.as_view(), name="comment-report"),
+    re_path(
+        r"^posts/(?P<id>[^/]+)/comments/?$",
+        PostCommentsViewSet.as_view({"get": "list", "post": "create"}),
+        name="post-comments",
+    ),
     *router.urls,
     re_path(r"^openapi\.json/?$", OpenApiJsonView.as_view(), name="schema"),
     re_path(r"^docs/?$", SwaggerView.as_view(url_name="schema"), name="docs"),

@@ -56,6 +56,7 @@ NOT_EXPORTED = [
     NotExported("comments", "comments.Comment"),
     NotExported("follows", "follows.Follow"),
     NotExported("reports", "moderation.Report"),
+    NotExported("comment reports", "moderation.CommentReport"),
     NotExported("moderation record", "moderation.ModerationAction"),
     NotExported("refresh sessions", "token_blacklist.OutstandingToken", still_valid),
 ]
@@ -63,6 +64,7 @@ EXPORTED = {"accounts.User", "posts.Post", "votes.Vote"}
 # Kept for the service's own working, derived from other rows or expiring: nobody's data.
 NOT_USER_DATA = {
     "moderation.ReportedPost",  # the queue, derived from the reports
+    "moderation.ReportedComment",  # the comments' queue: a view of comments (a proxy model)
     "api.IdempotencyKey",  # replayable answers, kept for a day
     "votes.VoteDelta",  # pending parts of the posts' vote counts, derived from the votes
     "token_blacklist.BlacklistedToken",  # which refresh tokens are spent (the sessions say it)

@@ -29,6 +29,7 @@ from accounts.serializers import UserSerializer
 from api.endpoints import Endpoint
 from api.openapi import error_responses
 from api.throttling import ExportRateThrottle
+from comments import export as comments_export
 from follows import export as follows_export
 from moderation.models import Reason, Report
 from posts.models import Post
@@ -69,7 +70,7 @@ def _none_yet(user: User) -> Iterable[Mapping[str, Any]]:
 SECTIONS: dict[str, Section] = {
     "posts": _posts,
     "votes": _votes,
-    "comments": _none_yet,
+    "comments": comments_export.rows_of,
     "following": follows_export.following,
     "followers": follows_export.followers,
     "reports": _reports,
@@ -140,7 +141,9 @@ class DataExportSerializer(serializers.Serializer):
     user = UserSerializer()
     posts = ExportPostSerializer(many=True, help_text="The caller's posts, drafts and hidden ones included.")
     votes = ExportVoteSerializer(many=True)
-    comments = serializers.ListField(child=serializers.DictField(), help_text="Empty: no comments yet.")
+    comments = comments_export.ExportCommentSerializer(
+        many=True, help_text="The caller's comments, hidden ones included."
+    )
     following = follows_export.ExportFollowSerializer(many=True, help_text="The users the caller follows.")
     followers = follows_export.ExportFollowSerializer(many=True, help_text="The users following the caller.")
     reports = ExportReportSerializer(many=True, help_text="The reports the caller made.")

@@ -205,3 +205,7 @@ class ModerationActionAdmin(LargeTableAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ModerationAction | None = None) -> bool:
         return False
+
+
+# The comments' queue, beside the posts' (its own module: one job per file).
+from moderation import comment_admin  # noqa: E402, F401

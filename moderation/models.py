@@ -1,11 +1,15 @@
-"""Reports of posts by users, the queue staff work from, and the record of what staff did.
+"""Reports of posts and comments by users, the queues staff work from, and the record of what
+staff did.
 
-docs/api.md, "Reporting a post". Whether a post is hidden is the post's own state (``Post.hidden``).
+docs/api.md, "Reporting a post", and docs/comments.md. Whether a post or a comment is hidden is
+its own state (``Post.hidden``, ``Comment.hidden``).
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+
+from comments.models import Comment
 
 
 class Reason(models.TextChoices):
@@ -41,6 +45,50 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reporter_id} reported {self.post_id}: {self.reason}"
+
+
+class CommentReport(models.Model):
+    """One user's report of one comment; at most one per pair (the database decides, as for
+    posts). ``resolved_at`` is set when staff hide the comment or dismiss its reports."""
+
+    comment = models.ForeignKey(
+        "comments.Comment", on_delete=models.DB_CASCADE, related_name="reports", db_index=False
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, related_name="comment_reports"
+    )
+    reason = models.CharField(max_length=16, choices=Reason)
+    note = models.TextField(blank=True, db_default="")
+    created_at = models.DateTimeField(db_default=Now())
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "reporter"], name="report_one_per_user_and_comment"),
+            models.CheckConstraint(
+                condition=models.Q(reason__in=Reason.values), name="comment_report_reason_known"
+            ),
+        ]
+        indexes = [
+            # The queue: comments with open reports, oldest report first.
+            models.Index(
+                "created_at", "comment", name="comment_report_open", condition=models.Q(resolved_at=None)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reporter_id} reported comment {self.comment_id}: {self.reason}"
+
+
+class ReportedComment(Comment):
+    """The comments queue: comments that were ever reported (moderation/comment_admin.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reported comment"
+
+    def __str__(self) -> str:
+        return f"comment {self.pk}"
 
 
 class ReportedPost(models.Model):
@@ -100,6 +148,14 @@ class ModerationAction(models.Model):
     )
     post = models.ForeignKey(
         "posts.Post", null=True, blank=True, on_delete=models.DB_SET_NULL, related_name="moderation_actions"
+    )
+    # Set when the action was on a comment (``post`` is then the comment's post).
+    comment = models.ForeignKey(
+        "comments.Comment",
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="moderation_actions",
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.DB_SET_NULL, related_name="+"

@@ -1,4 +1,5 @@
-"""POST /posts/{id}/report: a user asks staff to look at a post (docs/api.md, "Reporting a post")."""
+"""POST /posts/{id}/report and POST /comments/{id}/report: a user asks staff to look at a post
+or a comment (docs/api.md, "Reporting a post")."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -10,7 +11,8 @@ from api.endpoints import Endpoint
 from api.errors import Conflict
 from api.openapi import error_responses
 from api.throttling import ReportRateThrottle
-from moderation import services
+from comments.models import Comment
+from moderation import comment_services, services
 from moderation.serializers import ReportSerializer
 from posts.models import Post
 from votes.serializers import MessageSerializer
@@ -55,5 +57,49 @@ class ReportView(Endpoint):
         except services.AlreadyReported as exc:
             raise Conflict(f"post {post_id} already reported") from exc
         except services.PostGone as exc:
+            raise missing from exc
+        return Response({"message": "report received"}, status=status.HTTP_201_CREATED)
+
+
+class CommentReportView(Endpoint):
+    """POST /comments/{id}/report: report a comment to the moderators, once per comment and user."""
+
+    throttle_classes = [ReportRateThrottle]
+
+    @extend_schema(
+        summary="Report a comment",
+        description="Ask the moderators to look at a comment. Once per comment and user (409 after that); "
+        "a comment you cannot see, a deleted or a hidden one is 404. Limited per user (`REPORT_RATE`, "
+        "shared with reports of posts).",
+        request=ReportSerializer,
+        responses={
+            201: MessageSerializer,
+            **error_responses(
+                404,
+                409,
+                429,
+                messages={
+                    404: "comment with id: 7 was not found",
+                    409: "comment 7 already reported",
+                    429: "Too many reports. Expected available in 60 seconds.",
+                },
+            ),
+        },
+        tags=["Comments"],
+    )
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
+        """201 with a message; 404 for a comment the caller cannot see or that is a tombstone,
+        then 422 for the body, 409 for a second report."""
+        missing = NotFound(f"comment with id: {id} was not found")
+        visible = Comment.objects.visible_to(request.user).filter(pk=id, deleted=False, hidden=False)
+        if not visible.exists():
+            raise missing
+        serializer = ReportSerializer(data=self.body)
+        serializer.is_valid(raise_exception=True)
+        try:
+            comment_services.report_comment(user=request.user, comment_id=id, **serializer.validated_data)
+        except comment_services.AlreadyReported as exc:
+            raise Conflict(f"comment {id} already reported") from exc
+        except comment_services.CommentGone as exc:
             raise missing from exc
         return Response({"message": "report received"}, status=status.HTTP_201_CREATED)

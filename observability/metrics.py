@@ -5,13 +5,13 @@ each worker writes its figures to memory-mapped files in that directory, and ``G
 (observability/views.py) adds up the files of every worker, living or gone: the client
 library's multiprocess mode. Without it (tests, ``manage.py``) the figures are the process's own.
 
-Other apps add their figures here: a counter they increment (``WEBHOOK_DELIVERIES``), or a gauge
-read when scraped (``register_gauge``), so the background worker's queue is measured from the
-database by whichever API worker answers the scrape.
+Other apps add their figures here as gauges read when scraped (``register_gauge``): the
+background worker's deliveries and queue are measured from the database by whichever API worker
+answers the scrape, so they are right wherever the worker runs (another container, another host).
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -45,9 +45,6 @@ DB_QUERY_DURATION = Counter(
 RATE_LIMIT_REFUSALS = Counter(
     "rate_limit_refusals", "Requests refused past a rate limit, by limit.", ["limit"]
 )
-WEBHOOK_DELIVERIES = Counter(
-    "webhook_deliveries", "Webhook delivery attempts, by outcome (for the background worker).", ["outcome"]
-)
 
 
 def count_refusal(sender: object, *, limit: str, **kwargs: object) -> None:
@@ -56,15 +53,18 @@ def count_refusal(sender: object, *, limit: str, **kwargs: object) -> None:
     RATE_LIMIT_REFUSALS.labels(limit=limit).inc()
 
 
-_gauges: dict[str, tuple[str, Callable[[], float | None]]] = {}
+_gauges: dict[str, tuple[str, Callable[[], float | Mapping[str, float] | None], str]] = {}
 
 
-def register_gauge(name: str, documentation: str, read: Callable[[], float | None]) -> None:
+def register_gauge(
+    name: str, documentation: str, read: Callable[[], float | Mapping[str, float] | None], label: str = ""
+) -> None:
     """Expose ``read()`` as the gauge ``name`` on every scrape, e.g. the webhook queue's depth
     and the age in seconds of its oldest undelivered event. Call it from an app's
     ``AppConfig.ready()``; ``read`` returns None when it has nothing to say, and an exception it
-    raises leaves the gauge out of that scrape (the rest is still served)."""
-    _gauges[name] = (documentation, read)
+    raises leaves the gauge out of that scrape (the rest is still served). With ``label``,
+    ``read`` returns a mapping of that label's values to figures (one sample each)."""
+    _gauges[name] = (documentation, read, label)
 
 
 class RegisteredGauges(Collector):
@@ -77,13 +77,18 @@ class RegisteredGauges(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """One family per registered gauge whose reader answered."""
-        for name, (documentation, read) in list(_gauges.items()):
+        for name, (documentation, read, label) in list(_gauges.items()):
             try:
                 value = read()
             except Exception as exc:  # one broken reader must not hide every other metric
                 logger.warning("metric %s: its reader failed: %s", name, exc)
                 continue
-            if value is not None:
+            if isinstance(value, Mapping):
+                family = GaugeMetricFamily(name, documentation, labels=[label])
+                for key, figure in value.items():
+                    family.add_metric([key], figure)
+                yield family
+            elif value is not None:
                 yield GaugeMetricFamily(name, documentation, value=value)
 
 
@@ -91,9 +96,15 @@ def _register_webhook_gauges() -> None:
     """The webhook queue's depth and the age of its oldest undelivered event, read from the
     database at each scrape (webhooks.queue.queue_stats), when the webhooks app is there."""
     try:
-        from webhooks.queue import queue_stats
+        from webhooks.queue import deliveries_by_status, queue_stats
     except ImportError:
         return
+    register_gauge(
+        "webhook_deliveries",
+        "Webhook deliveries by outcome: delivered (a 2xx came), failed (given up), pending.",
+        deliveries_by_status,
+        label="outcome",
+    )
     register_gauge(
         "webhook_queue_depth",
         "Webhook deliveries not yet delivered nor given up.",

@@ -14,9 +14,10 @@ ORDERINGS = {
 
 
 def _page_query(ordering: Ordering) -> CompiledQuery[Post]:
-    descending = [f"-{name}" for name in ordering.fields]
     return CompiledQuery(
-        lambda user_id: Post.objects.visible_to(User(pk=user_id)).with_vote_count().order_by(*descending),
+        lambda user_id: (
+            Post.objects.visible_to(User(pk=user_id)).with_vote_count().order_by(*ordering.order_by)
+        ),
         "user_id",
     )
 

@@ -26,3 +26,12 @@ def queue_stats() -> QueueStats:
     oldest = figures["oldest"]
     age = (timezone.now() - oldest).total_seconds() if oldest else 0.0
     return QueueStats(depth=figures["depth"], oldest_age=max(age, 0.0))
+
+
+def deliveries_by_status() -> dict[str, int]:
+    """How many deliveries are delivered, failed (given up) and pending, every status named
+    (0 when it has none), in one grouped count."""
+    counts = dict.fromkeys(Delivery.Status.values, 0)
+    for row in Delivery.objects.values("status").annotate(n=Count("pk")).order_by():
+        counts[row["status"]] = row["n"]
+    return counts

@@ -2,15 +2,13 @@
 JSON-like Content-Type (or none), the original's boolean forms, `null` for an optional text
 field, and tokens pasted with surrounding whitespace."""
 
-import re
-
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.tokens import RefreshToken
-from api.tests.test_json_bodies import json_routes
+from api.tests.test_json_bodies import existing_path, json_routes
 from moderation.models import Report
 from posts.models import Post
 from testing.assertions import assert_error
@@ -35,7 +33,7 @@ def test_every_json_route_reads_json_under_any_json_like_type(
     auth_client, make_post, method, template, content_type
 ):
     """Unreadable JSON answers the JSON parser's 422, not a 415: the body was read as JSON."""
-    path = re.sub(r"\{[^}]+\}", str(make_post().pk), template)
+    path = existing_path(template, make_post())
     response = auth_client.generic(method.upper(), path, b"{not json", content_type=content_type)
     assert_error(response, 422, JSON_INVALID)
 

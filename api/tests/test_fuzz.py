@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EXAMPLES_PER_OPERATION = 100
 # Read from the working directory. 412 is a schema-valid request's right answer when its If-Match
 # names a version the resource no longer has (every generated ETag is such a one). Per operation:
-# a reset token the fuzzer makes up is a 422 by the contract, and each schema-valid request to
+# a reset token the fuzzer makes up is a 422 by the contract (as is a made-up comment to reply to
+# or list the replies of, on /posts/{id}/comments), and each schema-valid request to
 # /users/me/password or DELETE /users/me checks a password with the production hasher (about a
 # second of CPU), so those get fewer examples. Text never holds NUL: every text field refuses it
 # (a 422), which the API's description says once rather than as a pattern on each field.
@@ -41,6 +42,9 @@ expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5x
 include-path = "/password-reset/confirm"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
 
+[[operations]]
+include-path = "/posts/{{id}}/comments"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
 [[operations]]
 include-path-regex = "^/users/me"
 generation.max-examples = 15
@@ -94,6 +98,7 @@ def server_env() -> dict[str, str]:
         "POST_RATE": "100000/minute",
         "VOTE_RATE": "100000/minute",
         "EXPORT_RATE": "100000/minute",
+        "COMMENT_RATE": "100000/minute",
     }
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from accounts.tokens import RefreshToken
+from comments.models import Comment
 from posts.models import Post
 from testing.schema_check import api_schema
 from votes.models import Vote
@@ -33,6 +34,15 @@ def json_routes() -> list[tuple[str, str]]:
     ]
 
 
+def existing_path(template: str, post: Post) -> str:
+    """`template` with its id naming a thing that exists, so that its route reaches the body:
+    `post`, or for /comments/{id} a comment made on it."""
+    if template.startswith("/comments/"):
+        comment = Comment.objects.create(post=post, owner=post.owner, content="c")
+        return re.sub(r"\{[^}]+\}", str(comment.pk), template)
+    return re.sub(r"\{[^}]+\}", str(post.pk), template)
+
+
 def test_the_json_routes_are_found():
     assert {("post", "/users/"), ("post", "/posts/"), ("put", "/posts/{id}"), ("post", "/vote/")} <= set(
         json_routes()
@@ -41,8 +51,7 @@ def test_the_json_routes_are_found():
 
 @pytest.mark.parametrize(("method", "template"), json_routes())
 def test_json_nested_too_deep_is_422_on_every_json_route(auth_client, make_post, method, template):
-    post = make_post()
-    path = re.sub(r"\{[^}]+\}", str(post.pk), template)
+    path = existing_path(template, make_post())
     response = getattr(auth_client, method)(path, deeply_nested(), content_type="application/json")
     assert response.status_code == 422, response.content[:200]
     assert response.json() == JSON_INVALID

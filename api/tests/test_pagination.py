@@ -10,7 +10,7 @@ from django.urls import include, path
 from rest_framework import mixins, serializers
 
 from api.endpoints import EndpointViewSet
-from api.pagination import KeysetPagination
+from api.pagination import KeysetPagination, PageQuerySerializer
 from api.paging import Ordering
 from posts.models import Post
 from testing.assertions import assert_error
@@ -51,10 +51,38 @@ class NewsTitles(TitleList):
     pagination_class = PollPrev
 
 
+class OldestFirst(TitleList):
+    ordering = Ordering("old", ("created_at", "id"), ascending=True)
+
+
+class TitleQuery(PageQuerySerializer):
+    owner_id = serializers.IntegerField(required=False, default=None)
+
+
+class ByOwner(KeysetPagination):
+    scope_parameters = ("owner_id",)
+
+
+class TitlesByOwner(TitleList):
+    """One list per ``owner_id``: a cursor of one owner's list is refused on another's."""
+
+    pagination_class = ByOwner
+    query_serializer_class = TitleQuery
+
+    def list(self, request, *args, **kwargs):
+        self.paginator.parse_query(request, self)  # list_params, before filter_queryset reads them
+        return super().list(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        return queryset.filter(owner_id=self.list_params["owner_id"])
+
+
 urlpatterns = [
     path("titles/", TitleList.as_view({"get": "list"}), name="titles"),
     path("polled/", OldestFirstTitles.as_view({"get": "list"}), name="polled"),
     path("news/", NewsTitles.as_view({"get": "list"}), name="news"),
+    path("oldest/", OldestFirst.as_view({"get": "list"}), name="oldest"),
+    path("by-owner/", TitlesByOwner.as_view({"get": "list"}), name="by-owner"),
     path("", include("config.urls")),  # /posts/, whose cursors these lists must refuse
 ]
 
@@ -137,3 +165,31 @@ def test_a_news_lists_first_page_links_to_what_is_newer(auth_client, five, make_
     make_post(title="t5")
     assert titles(auth_client.get(poll)) == ["t5"]
     assert "prev" not in links(auth_client.get("/titles/?limit=2"))
+
+
+def test_an_ascending_ordering_pages_oldest_first_both_ways(auth_client, five):
+    first = auth_client.get("/oldest/?limit=2")
+    assert titles(first) == ["t0", "t1"]
+    second = auth_client.get(links(first)["next"])
+    assert titles(second) == ["t2", "t3"]
+    last = auth_client.get(links(second)["next"])
+    assert titles(last) == ["t4"]
+    assert set(links(last)) == {"prev"}
+    assert titles(auth_client.get(links(last)["prev"])) == ["t2", "t3"]
+    assert titles(auth_client.get(links(second)["prev"])) == ["t0", "t1"]
+
+
+def test_a_cursor_is_bound_to_the_scope_parameters_of_its_list(
+    auth_client, five, user, other_user, make_post
+):
+    make_post(owner=other_user, title="o0")
+    first = auth_client.get(f"/by-owner/?limit=2&owner_id={user.pk}")
+    assert titles(first) == ["t4", "t3"]
+    cursor = urllib.parse.parse_qs(urllib.parse.urlsplit(links(first)["next"]).query)["cursor"][0]
+    assert titles(auth_client.get("/by-owner/", {"owner_id": user.pk, "cursor": cursor})) == [
+        "t2",
+        "t1",
+        "t0",
+    ]
+    answer = auth_client.get("/by-owner/", {"owner_id": other_user.pk, "cursor": cursor})
+    assert_error(answer, 422, loc=["query", "cursor"])

@@ -54,7 +54,7 @@ def test_export_holds_the_callers_user_posts_votes_and_reports(
     assert [(r["post_id"], r["reason"], r["note"], r["resolved_at"]) for r in body["reports"]] == [
         (theirs.pk, "spam", "ads", None)
     ]
-    assert body["comments"] == body["following"] == body["followers"] == []
+    assert body["comments"] == body["following"] == body["followers"] == []  # none made
     assert response["Cache-Control"] == "private"
     assert response["Content-Disposition"] == f'attachment; filename="user-{user.pk}-export.json"'
 

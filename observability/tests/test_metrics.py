@@ -2,11 +2,15 @@
 with a real Prometheus server: test_prometheus.py)."""
 
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from observability.middleware import route_template
 from testing.assertions import assert_error
 from testing.clients import client_for
+from webhooks import events
+from webhooks.models import Delivery, Endpoint
+from webhooks.signing import new_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +119,20 @@ def test_the_webhook_queue_is_measured_when_scraped(metrics_on):
     assert "# TYPE webhook_queue_depth gauge" in text
     assert sample(text, "webhook_queue_depth") == 0
     assert sample(text, "webhook_oldest_undelivered_age_seconds") == 0
+    assert 'webhook_deliveries{outcome="delivered"} 0.0' in text
+
+
+def test_webhook_deliveries_are_counted_by_outcome_when_scraped(metrics_on, user):
+    Endpoint.objects.create(url="https://hooks.example.com/", events=["post.created"], secret=new_secret())
+    for _ in range(4):
+        with transaction.atomic():
+            events.record("post.created", {"post_id": 1, "user_id": user.id})
+    deliveries = list(Delivery.objects.order_by("pk"))
+    assert len(deliveries) == 4
+    for delivery, status in zip(deliveries, ["delivered", "delivered", "failed"], strict=False):
+        Delivery.objects.filter(pk=delivery.pk).update(status=status)
+    text = scrape()
+    assert sample(text, "webhook_deliveries", outcome="delivered") == 2
+    assert sample(text, "webhook_deliveries", outcome="failed") == 1
+    assert sample(text, "webhook_deliveries", outcome="pending") == 1
+    assert sample(text, "webhook_queue_depth") == 1
