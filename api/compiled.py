@@ -6,12 +6,12 @@ the compiler), about half of those requests' CPU (bench/RESULTS.md). A ``Compile
 the ORM's compiler once for the SQL of a QuerySet (built with stand-in values for its
 parameters), keeps it, and runs it with the values of each call; the rows become instances as
 the ORM makes them (``Model.from_db``, the compiler's database converters, ``select_related``
-relations cached). The QuerySet stays the one statement of the rule: change it and the compiled
-SQL changes with it.
+relations cached, annotations set as attributes). The QuerySet stays the one statement of the
+rule: change it and the compiled SQL changes with it.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connections, router
@@ -33,11 +33,19 @@ class _Loader:
     stop: int
     attnames: tuple[str, ...]
     related: tuple[tuple[Callable[[Model, Model], None], "_Loader"], ...]
+    #: (name, position in the row, the compiler's converters for it, their expression) of the
+    #: QuerySet's annotations, set as attributes as the ORM does.
+    annotations: tuple[tuple[str, int, tuple[Any, ...], Any], ...] = ()
 
     def load(self, alias: str, row: Sequence[Any]) -> Model:
         instance = self.model.from_db(alias, self.attnames, row[self.start : self.stop])
         for set_cached, loader in self.related:
             set_cached(instance, loader.load(alias, row))
+        for name, position, converters, expression in self.annotations:
+            value = row[position]
+            for convert in converters:
+                value = convert(value, expression, connections[alias])
+            setattr(instance, name, value)
         return instance
 
 
@@ -93,10 +101,17 @@ class CompiledQuery[M: Model]:
             slots = {index: by_value[value] for index, value in enumerate(params) if value in by_value}
             if sorted(slots.values()) != sorted(self.names):
                 raise ValueError(f"each of {self.names} must be one parameter of the compiled SQL")
-            if compiler.get_converters([column for column, _, _ in compiler.select]):
+            converters = compiler.get_converters([column for column, _, _ in compiler.select])
+            annotated = compiler.annotation_col_map
+            if set(converters) - set(annotated.values()):
                 # None for the built-in fields on PostgreSQL; a field with one is not a hot read.
                 raise ValueError("the compiled SELECT has columns with database converters")
-            self._compiled = (sql, tuple(params), slots, _loader(compiler.klass_info, compiler.select))
+            loader = _loader(compiler.klass_info, compiler.select)
+            annotations = []
+            for name, index in annotated.items():
+                functions, expression = converters.get(index, ([], None))
+                annotations.append((name, index, tuple(functions), expression))
+            self._compiled = (sql, tuple(params), slots, replace(loader, annotations=tuple(annotations)))
         return self._compiled
 
     def sql_with_params(

@@ -1,6 +1,7 @@
-"""The yardstick of `make bench`: a bare WSGI app that answers list and get-one and nothing else.
+"""The yardstick of `make bench`: a bare WSGI app that answers list, get-one, create-post and vote
+and nothing else.
 
-It does only what those two answers must do, with no framework: verify the bearer token with
+It does only what those answers must do, with no framework: verify the bearer token with
 PyJWT (same key, algorithm, leeway and claims as config/authentication.py and SimpleJWT: the
 signature, `exp` and `iat`, `token_type` "access", a `jti`, a numeric `user_id`), read the
 user's row (active, and its `security_stamp` equal to the token's: revocation as immediate as
@@ -13,8 +14,12 @@ part of what the ratio measures.
 Served by gunicorn with the project's gunicorn.conf.py (``gunicorn bench.bare_app:application
 -c gunicorn.conf.py``). It reads SECRET_KEY, ALGORITHM and JWT_LEEWAY_SECONDS as the settings
 do, and the database from BARE_DATABASE_URL (a libpq URL or conninfo). Routes:
-``GET /`` (start-up probe), ``GET /posts/?limit=N`` (newest first, no search, no cursor) and
-``GET /posts/{id}``; everything else is a 404. Each gunicorn thread keeps one connection.
+``GET /`` (start-up probe), ``GET /posts/?limit=N`` (newest first, no search, no cursor),
+``GET /posts/{id}``, ``POST /posts/`` (a JSON body; one INSERT ... RETURNING joined to the owner)
+and ``POST /vote/`` (a visibility check, then the INSERT or DELETE; the database's unique
+constraint answers a second vote, its triggers keep the count, as for the project); everything
+else is a 404. Each gunicorn thread keeps one connection (autocommit: each statement is its own
+transaction, as a minimal app's would be).
 """
 
 import json
@@ -36,7 +41,9 @@ PAGE_MAX = 100
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%:z"  # settings.REST_FRAMEWORK["DATETIME_FORMAT"]
 
 _COLUMNS = (
-    "p.id, p.title, p.content, p.published, p.created_at, p.owner_id, p.vote_total, "
+    "p.id, p.title, p.content, p.published, p.created_at, p.owner_id, "
+    # The count: the post's vote_total and its pending deltas (votes/triggers.py).
+    "p.vote_total + coalesce((SELECT sum(d.delta) FROM votes_votedelta d WHERE d.post_id = p.id), 0), "
     "u.id, u.email, u.date_joined"
 )
 # posts.queries.visible_posts: published posts and the user's own, never a hidden one.
@@ -49,6 +56,17 @@ LIST_SQL = f"{_VISIBLE} ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
 # PostViewSet.retrieve: ``.filter(pk=...).first()`` on the model's ordering.
 GET_SQL = f"{_VISIBLE} AND p.id = %s ORDER BY p.created_at DESC, p.id DESC LIMIT 1"
 USER_SQL = "SELECT id, security_stamp FROM accounts_user WHERE id = %s AND is_active"
+# POST /posts/: the new row and its owner, in one statement.
+CREATE_SQL = (
+    "WITH p AS (INSERT INTO posts_post (title, content, published, owner_id) VALUES (%s, %s, %s, %s)"
+    " RETURNING id, title, content, published, created_at, owner_id)"
+    " SELECT p.id, p.title, p.content, p.published, p.created_at, p.owner_id, 0, u.id, u.email, u.date_joined"
+    " FROM p JOIN accounts_user u ON u.id = p.owner_id"
+)
+# POST /vote/: the post must be one the voter can see (the project's 404), then one write.
+VISIBLE_SQL = "SELECT 1 FROM posts_post WHERE id = %s AND (published OR owner_id = %s) AND NOT hidden"
+VOTE_SQL = "INSERT INTO votes_vote (user_id, post_id) VALUES (%s, %s)"
+UNVOTE_SQL = "DELETE FROM votes_vote WHERE user_id = %s AND post_id = %s"
 
 JSON_HEADERS = [("Content-Type", "application/json")]
 NOT_AUTHENTICATED = "Not authenticated"
@@ -139,6 +157,50 @@ def get_post(user_id: int, raw_id: str) -> dict:
     return post_out(row)
 
 
+def read_json(environ: dict) -> dict:
+    """The request's JSON object, or HttpError 422."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length))
+    except ValueError as exc:
+        raise HttpError("422 Unprocessable Entity", "the body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise HttpError("422 Unprocessable Entity", "the body is not a JSON object")
+    return body
+
+
+def create_post(user_id: int, body: dict) -> dict:
+    """The new post, as the flat ``Post``; 422 unless title and content are strings and
+    published (true when omitted) a boolean."""
+    title, content, published = body.get("title"), body.get("content"), body.get("published", True)
+    if not isinstance(title, str) or not isinstance(content, str) or not isinstance(published, bool):
+        raise HttpError("422 Unprocessable Entity", "title, content: strings; published: a boolean")
+    rows = connection().execute(CREATE_SQL, (title, content, published, user_id), prepare=True).fetchall()
+    return post_out(rows[0])["Post"]
+
+
+def vote(user_id: int, body: dict) -> dict:
+    """Add (dir 1) or remove (dir 0) the user's vote: 404 for a post the user cannot see or a
+    missing vote, 409 for a second vote."""
+    post_id, direction = body.get("post_id"), body.get("dir")
+    if type(post_id) is not int or not 0 < post_id <= BIGINT_MAX or direction not in (0, 1):
+        raise HttpError("422 Unprocessable Entity", "post_id: an integer; dir: 0 or 1")
+    db = connection()
+    if db.execute(VISIBLE_SQL, (post_id, user_id), prepare=True).fetchone() is None:
+        raise HttpError("404 Not Found", f"Post with id: {post_id} does not exist")
+    if direction == 0:
+        if db.execute(UNVOTE_SQL, (user_id, post_id), prepare=True).rowcount == 0:
+            raise HttpError("404 Not Found", "Vote does not exist")
+        return {"message": "successfully deleted vote"}
+    try:
+        db.execute(VOTE_SQL, (user_id, post_id), prepare=True)
+    except psycopg.errors.UniqueViolation as exc:
+        raise HttpError("409 Conflict", f"user {user_id} has already voted on post {post_id}") from exc
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise HttpError("404 Not Found", f"Post with id: {post_id} does not exist") from exc
+    return {"message": "successfully added vote"}
+
+
 def render(data: Any) -> bytes:
     """JSON as DRF's JSONRenderer writes it (compact, UTF-8, U+2028/U+2029 escaped)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -148,18 +210,25 @@ def render(data: Any) -> bytes:
 def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
     """The WSGI entry point."""
     path, method = environ.get("PATH_INFO", "/"), environ["REQUEST_METHOD"]
+    status = "200 OK"
     try:
-        if method != "GET":
+        if method == "POST" and path in ("/posts", "/posts/"):
+            data: Any = create_post(authenticate(environ), read_json(environ))
+            status = "201 Created"
+        elif method == "POST" and path in ("/vote", "/vote/"):
+            data = vote(authenticate(environ), read_json(environ))
+            status = "201 Created"
+        elif method != "GET":
             raise HttpError("405 Method Not Allowed", "Method Not Allowed")
-        if path == "/":
-            data: Any = {"message": "Hello World"}
+        elif path == "/":
+            data = {"message": "Hello World"}
         elif path in ("/posts", "/posts/"):
             data = list_posts(authenticate(environ), environ.get("QUERY_STRING", ""))
         elif path.startswith("/posts/") and path.count("/") == 2:
             data = get_post(authenticate(environ), path[len("/posts/") :])
         else:
             raise HttpError("404 Not Found", "Not Found")
-        status, headers = "200 OK", JSON_HEADERS
+        headers = JSON_HEADERS
     except HttpError as exc:
         data, status, headers = {"detail": exc.detail}, exc.status, [*JSON_HEADERS, *exc.headers]
     except psycopg.Error:

@@ -20,7 +20,7 @@ from bench.servers import PYTHON, run
 
 PASSWORD = "bench-password-123"  # noqa: S105 (the seeded users' password)
 SIZES = {
-    "1k": {"users": 100, "posts": 1_000, "votes": 5_000},
+    "1k": {"users": 500, "posts": 1_000, "votes": 5_000},
     "1M": {"users": 10_000, "posts": 1_000_000, "votes": 3_000_000},
     "10M": {"users": 100_000, "posts": 10_000_000, "votes": 30_000_000},
 }

@@ -20,7 +20,7 @@ from posts.models import Post  # noqa: E402
 
 def main() -> None:
     user = User.objects.get(email="user1@example.com")
-    posts = Post.objects.visible_to(user)
+    posts = Post.objects.visible_to(user).with_vote_count()
     newest = posts.order_by("-created_at", "-id")
     middle = Post.objects.filter(published=True).order_by("id").values_list("id", flat=True)
     queries = {

@@ -54,6 +54,16 @@ def clear_votes(*, user_email: str, post_ids: list[int]) -> None:
     Vote.objects.filter(user__email=user_email, post_id__in=post_ids).delete()
 
 
+def newest_post() -> int:
+    """The highest post id now (0 when there are none)."""
+    return Post.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def delete_posts_after(post_id: int) -> None:
+    """Delete the posts the create scenario added (ids above `post_id`)."""
+    Post.objects.filter(pk__gt=post_id).delete()
+
+
 def queries(scenario: str, env: dict, token: str, password: str, spare_post: int) -> str:
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
     if scenario == "vote":
@@ -66,6 +76,12 @@ def queries(scenario: str, env: dict, token: str, password: str, spare_post: int
             for d in (1, 0)
         ]
         return " / ".join(map(str, counts)) + " (add / remove)"
+    if scenario == "create":
+        newest = newest_post()
+        body = {"title": "bench", "content": "a post from the bench"}
+        count = _count(lambda: client.post("/posts/", body, content_type="application/json"))
+        delete_posts_after(newest)
+        return str(count)
     if scenario == "login":
         body = {"username": "user2@example.com", "password": password}
         return str(_count(lambda: Client(HTTP_HOST="127.0.0.1").post("/login", body)))

@@ -8,8 +8,10 @@ import urllib.parse
 from pathlib import Path
 
 READS = ["GET /", "list", "search", "top", "get one"]
+# bench/viral.py's two cases, one post and a post each (its ONE and SPREAD).
+VIRAL = ["vote 1 post x200", "vote 200 posts x200"]
 # The scenarios the bare app (bench/bare_app.py) also serves.
-COMPARED = ["list", "get one"]
+COMPARED = ["list", "get one", "create", "vote"]
 # Issue 17's goals for the project's req/s over the original course app's, by size.
 ORIGINAL_GOALS = {"1k": 4, "1M": 100}
 
@@ -71,13 +73,14 @@ def report(results: dict[str, list[dict]]) -> str:
         "|---|---|---:|---:|",
     ]
     for size, by_name in by.items():
-        for name in COMPARED:
+        for name in [*COMPARED, *VIRAL]:
             r = by_name.get(name, {})
             if "rps" in r and "rps" in r.get("bare", {}):
                 lines.append(
                     f"| {size} | {name} | {100 * r['rps'] / r['bare']['rps']:.0f}% "
                     f"| {_cpu(r) / _cpu(r['bare']):.2f}x |"
                 )
+    lines += _viral(by)
     lines += _comments(by)
     if any("original" in r for size_rows in results.values() for r in size_rows):
         lines += _against_original(by)
@@ -108,6 +111,23 @@ def _against_original(by: dict[str, dict[str, dict]]) -> list[str]:
             verdict = "" if goal is None else f"≥ {goal}x: {'met' if ratio >= goal else 'not met'}"
             lines.append(f"| {size} | {name} | {ratio:.1f}x | {verdict} | {_cpu(theirs) / _cpu(r):.1f}x |")
     return lines
+
+
+def _viral(by: dict[str, dict[str, dict]]) -> list[str]:
+    """Votes per second on one post as a share of the same clients on a post each (bench/viral.py)."""
+    lines = [
+        "",
+        "| size | viral post: one post / a post each, votes/s | project | bare app |",
+        "|---|---|---:|---:|",
+    ]
+    for size, by_name in by.items():
+        one, spread = by_name.get(VIRAL[0], {}), by_name.get(VIRAL[1], {})
+        if "rps" in one and "rps" in spread:
+            lines.append(
+                f"| {size} | {VIRAL[0]} / {VIRAL[1]} | {100 * one['rps'] / spread['rps']:.0f}% "
+                f"| {100 * one['bare']['rps'] / spread['bare']['rps']:.0f}% |"
+            )
+    return lines if len(lines) > 3 else []
 
 
 def _cpu(r: dict) -> float:

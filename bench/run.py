@@ -54,6 +54,12 @@ def main() -> None:
         "--scenarios", default="", help="comma-separated: only these scenarios (default: all)"
     )
     parser.add_argument(
+        "--workers", type=int, default=0, help="gunicorn workers (WEB_CONCURRENCY; 0: its default)"
+    )
+    parser.add_argument(
+        "--cpus", default="", help="run both servers under taskset -c CPUS (e.g. 0: one core)"
+    )
+    parser.add_argument(
         "--allow-existing-data",
         metavar="DATABASE_NAME",
         default="",
@@ -81,9 +87,11 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from bench import datasets, probe, revocation
+    from bench import datasets, probe, revocation, viral
 
     print(machine(probe.postgres_version()), flush=True)
+    if args.workers or args.cpus:
+        print(f"servers: {args.workers or 'default'} workers each, CPUs {args.cpus or 'all'}", flush=True)
     database_pid = probe.postmaster_pid()
     pairs: dict[str, tuple[Server, Server]] = {}
     originals: dict[str, original.OriginalServer] = {}
@@ -95,7 +103,7 @@ def main() -> None:
             print(f"== {size}: {seeded}; load average {load_average()}", flush=True)
             datasets.use_database(url)
             if url not in pairs:
-                pairs[url] = start_pair(url, database_pid)
+                pairs[url] = start_pair(url, database_pid, args.workers, args.cpus)
             served = None
             if args.original and size in original.SIZES:
                 filled.add(url)
@@ -108,7 +116,7 @@ def main() -> None:
             elif args.original:
                 print(f"   original: {ORIGINAL_SKIPPED} at {size}", flush=True)
             args.size_name = size
-            results[size] = bench_size(*pairs[url], args, probe, revocation, served)
+            results[size] = bench_size(*pairs[url], args, probe, revocation, viral, served)
             if args.original and not served:
                 for row in results[size]:
                     if row["scenario"] in COMPARED:
@@ -132,13 +140,17 @@ NO_WRITE_LIMITS = {
 }
 
 
-def start_pair(url: str, database_pid: int | None) -> tuple[Server, Server]:
-    """The project and the bare app, both serving the database of `url`."""
+def start_pair(url: str, database_pid: int | None, workers: int = 0, cpus: str = "") -> tuple[Server, Server]:
+    """The project and the bare app, both serving the database of `url`, with `workers`
+    gunicorn workers each (0: gunicorn.conf.py's default), pinned to `cpus` if given."""
     # The per-user write limits would answer most of the vote and reply scenarios with 429s.
     env = {"DATABASE_URL": url, "BARE_DATABASE_URL": url, **NO_WRITE_LIMITS}
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
     project, bare = Server(env=env), Server(env=env, app=BARE_APP)
     for server in (project, bare):
         server.database_pid = database_pid
+        server.cpus = cpus
         server.start()
     return project, bare
 
@@ -156,6 +168,7 @@ def scenarios(
         ("get one", {"BENCH_PATH": f"/posts/{post_id}"}),
         ("me", {"BENCH_PATH": "/users/me"}),
         ("vote", {"BENCH_MODE": "vote", "BENCH_VOTE_POSTS": ",".join(map(str, vote_posts[:-1]))}),
+        ("create", {"BENCH_MODE": "create"}),
         ("login", {"BENCH_MODE": "login", "BENCH_LOGIN_BODY": login_body}),
         # bench/threads.py: a post with ten comments, and one with the size's thread.
         ("comments-10", {"BENCH_PATH": f"/posts/{thread['small']}/comments?limit=10"}),
@@ -174,6 +187,7 @@ def bench_size(
     args: argparse.Namespace,
     probe,
     revocation,
+    viral,
     served: tuple[original.OriginalServer, str] | None = None,
 ) -> list[dict]:
     """One size's rows: each scenario against the project, list and get-one against the bare
@@ -197,7 +211,7 @@ def bench_size(
             continue
         env = {"BENCH_MODE": "get", "BENCH_TOKEN": token, **env}
         servers = [project, bare] if name in COMPARED else [project]
-        if name in COMPARED:
+        if name in COMPARED and env["BENCH_MODE"] == "get":
             same_answer(project, bare, env["BENCH_PATH"], token)
             if served:
                 original.check_answer(served[0], name, env["BENCH_PATH"], tokens[served[0]])
@@ -214,7 +228,10 @@ def bench_size(
                         time.sleep(1)  # the requests wrk left in flight are answered first
                         probe.clear_votes(user_email="user1@example.com", post_ids=vote_posts)
                     server_env = {**env, "BENCH_TOKEN": tokens[server]}
+                    newest = probe.newest_post()
                     rounds[server].append(wrk(server, args, server_env, args.duration, login=name == "login"))
+                    if name == "create":  # the dataset stays as seeded
+                        probe.delete_posts_after(newest)
                     if served and server is served[0]:
                         original.drain(served[1])
             row.update(best(rounds[project]))
@@ -223,8 +240,12 @@ def bench_size(
                 if served:
                     row["original"] = best(rounds[served[0]])
         row["queries"] = probe.queries(name, env, token, PASSWORD, spare_post=vote_posts[-1])
-        print(f"   {name:8} {json.dumps(row)}", flush=True)
+        print(f"   {name:8} {json.dumps(row)}; load average {load_average()}", flush=True)
         rows.append(row)
+    if not only or "viral" in only:
+        for row in viral.measure(project, bare, args, wrk, best):
+            print(f"   {row['scenario']} {json.dumps(row)}; load average {load_average()}", flush=True)
+            rows.append(row)
     workers = project.sampler.take_all()
     print(f"   project worker peak RSS (MiB): {sorted(round(v) for v in workers.values())}", flush=True)
     check = revocation.measure(token)

@@ -3,6 +3,9 @@
 -- vote:  POST /vote/ over BENCH_VOTE_POSTS, split between threads: a pass of adds, then a pass
 --        of removes, and so on. Each post comes round again only after the whole set, so an
 --        add has long finished when its remove is sent, and every answer is a 201.
+--        With BENCH_VOTE_FILE (lines "token post_id"), each line is one voter on one post, sent
+--        with its own token, in the same passes (bench/viral.py: many users on one post).
+-- create: POST /posts/ with a small JSON body.
 -- login: POST /login with BENCH_LOGIN_BODY.
 -- post:  POST BENCH_BODY (JSON) to BENCH_PATH with the bearer token (a new comment each time);
 --        without them, a small post to /posts/ (bench/feed.py: a post's cost to its author).
@@ -14,6 +17,7 @@ local path = os.getenv("BENCH_PATH") or "/"
 local token = os.getenv("BENCH_TOKEN") or ""
 local headers = {}
 local posts = {}
+local tokens = {}
 local counter = 0
 local primed = false
 local threads_started = 0
@@ -34,16 +38,28 @@ function init(args)
   end
   if mode == "vote" then
     headers["Content-Type"] = "application/json"
-    local all = {}
-    for id in string.gmatch(os.getenv("BENCH_VOTE_POSTS") or "", "%d+") do
-      all[#all + 1] = id
+    local all, all_tokens = {}, {}
+    local file = os.getenv("BENCH_VOTE_FILE") or ""
+    if file ~= "" then
+      for line in io.lines(file) do
+        local voter, id = string.match(line, "^(%S+) (%d+)$")
+        all_tokens[#all_tokens + 1] = voter
+        all[#all + 1] = id
+      end
+    else
+      for id in string.gmatch(os.getenv("BENCH_VOTE_POSTS") or "", "%d+") do
+        all[#all + 1] = id
+      end
     end
     local threads = tonumber(os.getenv("BENCH_THREADS"))
     for i, id in ipairs(all) do
       if (i - 1) % threads == thread_number then
         posts[#posts + 1] = id
+        tokens[#posts] = all_tokens[i]
       end
     end
+  elseif mode == "create" then
+    headers["Content-Type"] = "application/json"
   elseif mode == "login" then
     headers["Content-Type"] = "application/x-www-form-urlencoded"
   elseif mode == "post" then
@@ -62,7 +78,12 @@ function request()
     local i = counter % #posts + 1
     local dir = (math.floor(counter / #posts) % 2 == 0) and 1 or 0
     counter = counter + 1
+    if tokens[i] then
+      headers["Authorization"] = "Bearer " .. tokens[i]
+    end
     return wrk.format("POST", "/vote/", headers, string.format('{"post_id": %s, "dir": %d}', posts[i], dir))
+  elseif mode == "create" then
+    return wrk.format("POST", "/posts/", headers, '{"title": "bench", "content": "a post from the bench"}')
   elseif mode == "login" then
     return wrk.format("POST", "/login", headers, os.getenv("BENCH_LOGIN_BODY"))
   elseif mode == "post" then

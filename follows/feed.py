@@ -91,9 +91,12 @@ def feed_ids(
 
 def feed_posts(ids: list[int]) -> list[Post]:
     """The posts of `ids` still in a feed (published, not hidden, their author active), with
-    their owners, in the order of `ids`. One query, by primary key."""
-    found = Post.objects.select_related("owner").filter(
-        id__in=ids, published=True, hidden=False, owner__is_active=True
+    their owners and their counts (``with_vote_count``), in the order of `ids`. One query, by
+    primary key."""
+    found = (
+        Post.objects.select_related("owner")
+        .filter(id__in=ids, published=True, hidden=False, owner__is_active=True)
+        .with_vote_count()
     )
     by_id = {post.pk: post for post in found}
     return [by_id[i] for i in ids if i in by_id]

@@ -22,6 +22,8 @@ class Post(models.Model):
     hidden = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects = PostQuerySet.as_manager()
+    # Set on the posts that Post.objects.visible_to() / with_vote_count() read: their number of votes.
+    vote_count: int
 
     class Meta:
         ordering = ["-created_at", "-id"]

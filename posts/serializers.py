@@ -64,7 +64,7 @@ class PostOutSerializer(serializers.Serializer):
     """The contract's `PostOut`: ``{"Post": {...}, "votes": n}`` for list and get-one."""
 
     Post = PostSerializer(source="*", read_only=True)
-    votes = serializers.IntegerField(source="vote_total", read_only=True)
+    votes = serializers.IntegerField(source="vote_count", read_only=True)
 
     def to_representation(self, instance: "posts.models.Post") -> dict[str, Any]:
         """The declared fields' output, through a writer made from them once per process

@@ -129,9 +129,9 @@ class PostViewSet(
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Post]:
-        """The posts the caller can see (``Post.objects.visible_to``), locked while a
+        """The posts the caller can see (``Post.objects.visible_to``) with their counts, locked while a
         conditional write runs (ConditionalWrites)."""
-        return self.locked(Post.objects.visible_to(self.request.user))
+        return self.locked(Post.objects.visible_to(self.request.user).with_vote_count())
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         """``PostOut`` ({"Post": ..., "votes": n}) for reads, ``PostWriteSerializer`` for writes

@@ -1,5 +1,6 @@
-"""The vote counter: ``Post.vote_total``, kept equal to the post's number of votes by the
-triggers in votes/triggers.py, in the transaction of each vote write.
+"""The vote counter: ``Post.vote_total`` plus the post's pending ``VoteDelta`` rows, kept equal
+to the post's number of votes by the triggers in votes/triggers.py, in the transaction of each
+vote write. ``fold()`` moves pending deltas into ``vote_total`` (the ``sort=top`` rank).
 
 The guard's rule: **writes to posts_post.vote_total outside a vote trigger are ignored.** So a
 data fix such as ``UPDATE posts_post SET vote_total = 7`` "succeeds" and changes nothing; to
@@ -13,11 +14,11 @@ the counts themselves while the guard stands aside).
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.db.transaction import TransactionManagementError
 
 from posts.models import Post
-from votes.models import Vote
+from votes.models import Vote, VoteDelta
 from votes.triggers import SUSPENDED
 
 
@@ -63,9 +64,13 @@ def recount(post_ids: Iterable[int] | None = None) -> int:
         raise TransactionManagementError("counter.recount() must run inside counter.suspended().")
     quote = connection.ops.quote_name
     posts, votes = quote(Post._meta.db_table), quote(Vote._meta.db_table)
+    deltas = quote(VoteDelta._meta.db_table)
+    ids = None if post_ids is None else list(post_ids)
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {votes} IN SHARE MODE")
-        if post_ids is None:
+        # No vote write can run now, so no delta is being added: the counts below replace them.
+        if ids is None:
+            cursor.execute(f"DELETE FROM {deltas}")  # noqa: S608 (a table name from the model)
             # One pass over the votes, grouped; posts without votes count 0.
             cursor.execute(
                 f"UPDATE {posts} p SET vote_total = c.n FROM ("  # noqa: S608 (table names from the models)
@@ -75,13 +80,36 @@ def recount(post_ids: Iterable[int] | None = None) -> int:
             )
         else:
             # The same, for the named posts only (ids sent as one array parameter).
+            cursor.execute(f"DELETE FROM {deltas} WHERE post_id = ANY(%s::bigint[])", [ids])  # noqa: S608
             cursor.execute(
                 f"UPDATE {posts} p SET vote_total = c.n FROM ("  # noqa: S608 (table names from the models)
                 f" SELECT ids.id, count(v.post_id) AS n FROM (SELECT DISTINCT unnest(%s::bigint[]) AS id) ids"
                 f" LEFT JOIN {votes} v ON v.post_id = ids.id GROUP BY ids.id"
                 ") c WHERE c.id = p.id AND p.vote_total <> c.n",
-                [list(post_ids)],
+                [ids],
             )
+        return int(cursor.rowcount)
+
+
+def fold() -> int:
+    """Move every pending ``VoteDelta`` into its post's ``vote_total``; return the posts changed.
+
+    Counts as readers see them do not change (a reader sums both, in one snapshot); the
+    ``sort=top`` rank, which reads ``vote_total`` alone through its index, catches up. Posts whose
+    row a voter holds are skipped (that voter folds them). Runs in a transaction of its own; a
+    periodic job (``manage.py fold_votes``) calls it so that a burst's last deltas do not wait for
+    the post's next vote.
+    """
+    quote = connection.ops.quote_name
+    posts, deltas = quote(Post._meta.db_table), quote(VoteDelta._meta.db_table)
+    with transaction.atomic(), suspended(), connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH locked AS (SELECT id FROM {posts} WHERE id IN (SELECT post_id FROM {deltas})"  # noqa: S608 (table names from the models)
+            " FOR NO KEY UPDATE SKIP LOCKED),"
+            f" folded AS (DELETE FROM {deltas} d USING locked WHERE d.post_id = locked.id RETURNING d.post_id, d.delta)"
+            f" UPDATE {posts} p SET vote_total = p.vote_total + s.n"
+            " FROM (SELECT post_id, sum(delta) AS n FROM folded GROUP BY post_id) s WHERE p.id = s.post_id"
+        )
         return int(cursor.rowcount)
 
 

@@ -21,3 +21,22 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.post_id}"
+
+
+class VoteDelta(models.Model):
+    """A vote (+1) or a retracted vote (-1) not yet added to its post's ``vote_total``: written by
+    the counter's trigger when another transaction holds the post's row (votes/triggers.py), so
+    voters on one post do not queue behind each other. A post's count is its ``vote_total`` plus
+    the sum of its deltas; the next vote that gets the post's row, or ``counter.fold()``, moves
+    them into ``vote_total`` in one transaction."""
+
+    post = models.ForeignKey("posts.Post", on_delete=models.DB_CASCADE, related_name="vote_deltas")
+    delta = models.SmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(delta__in=[-1, 1]), name="vote_delta_is_one")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delta:+d} on {self.post_id}"

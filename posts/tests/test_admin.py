@@ -1,10 +1,12 @@
 import datetime
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from posts.models import Post
-from votes.models import Vote
+from votes import counter
+from votes.models import Vote, VoteDelta
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +30,20 @@ def test_post_list_columns(admin_client, user, other_user, make_post):
     assert user.email in row
     assert 'alt="False"' in row  # the unpublished icon
     assert ">1<" in row  # one vote
+
+
+def test_post_list_and_page_count_a_pending_vote_delta(admin_client, user, other_user, make_post):
+    post = make_post(title="pending")
+    Vote.objects.create(user=user, post=post)
+    # A vote written while another voter held the post's row: a delta, not yet in vote_total.
+    with transaction.atomic(), counter.suspended():
+        Vote.objects.create(user=other_user, post=post)
+        VoteDelta.objects.create(post=post, delta=1)
+    page = admin_client.get(POSTS).content.decode()
+    row = page[page.index(">pending<") :].split("</tr>")[0]
+    assert ">2<" in row
+    page = admin_client.get(f"{POSTS}{post.pk}/change/").content.decode()
+    assert '<div class="readonly">2</div>' in page
 
 
 def test_post_list_sorts_by_vote_count(admin_client, user, other_user, make_post):
