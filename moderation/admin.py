@@ -42,6 +42,8 @@ class QueueFilter(admin.SimpleListFilter):
 
     title = "state"
     parameter_name = "state"
+    #: The lookup that says an entry is hidden.
+    hidden_lookup = "post__hidden"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("hidden", "Hidden"), ("all", "Ever reported")]
@@ -54,7 +56,7 @@ class QueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "hidden":
-            return queryset.filter(post__hidden=True)
+            return queryset.filter(**{self.hidden_lookup: True})
         if self.value() == "all":
             return queryset
         return queryset.filter(open_reports__gt=0)
@@ -214,4 +216,4 @@ class ModerationActionAdmin(LargeTableAdmin):
 
 # The one queue, of posts and comments, and the older per-kind pages (their own modules: one
 # job per file).
-from moderation import comment_admin, queue_admin  # noqa: E402, F401
+from moderation import queue_admin  # noqa: E402, F401

@@ -81,7 +81,8 @@ class CommentReport(models.Model):
 
 
 class ReportedComment(Comment):
-    """The comments queue: comments that were ever reported (moderation/comment_admin.py)."""
+    """Comments, as a proxy the Moderators group holds permissions on (migration 0005); the admin
+    lists reported comments in the one queue (QueueEntry)."""
 
     class Meta:
         proxy = True

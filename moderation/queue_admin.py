@@ -6,7 +6,6 @@ or the comments' (moderation/comment_services.py), which record every action as 
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
@@ -23,36 +22,19 @@ from accounts.request_types import AuthenticatedHttpRequest
 from comments.admin import comment_text
 from comments.models import Comment
 from moderation import comment_services, services
-from moderation.admin import NOTES_SHOWN, ReasonForm
+from moderation.admin import NOTES_SHOWN, QueueFilter, ReasonForm
 from moderation.models import CommentReport, QueueEntry, Report
 from posts.models import Post
 from siteadmin.lists import LargeTableAdmin
 
 if TYPE_CHECKING:
-    from django.contrib.admin.filters import _ListFilterChoices
+    pass
 
 
-class StateFilter(admin.SimpleListFilter):
+class StateFilter(QueueFilter):
     """Open reports (the default), hidden posts and comments, or everything ever reported."""
 
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("hidden", "Hidden"), ("all", "Ever reported")]
-
-    def choices(self, changelist: ChangeList) -> Iterator["_ListFilterChoices"]:
-        for choice in super().choices(changelist):
-            if choice["display"] == "All":
-                choice["display"] = "Open reports"
-            yield choice
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "hidden":
-            return queryset.filter(hidden=True)
-        if self.value() == "all":
-            return queryset
-        return queryset.filter(open_reports__gt=0)
+    hidden_lookup = "hidden"
 
 
 class KindFilter(admin.SimpleListFilter):
