@@ -10,9 +10,9 @@ from api.errors import Conflict
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.throttling import VoteRateThrottle
-from posts.models import Post
+from posts.queries import visible_post
 from votes import services
-from votes.serializers import MessageSerializer, VoteSerializer
+from votes.serializers import MessageSerializer, VoteSerializer, validated_vote
 
 
 class VoteView(Endpoint):
@@ -43,11 +43,11 @@ class VoteView(Endpoint):
     def post(self, request: AuthenticatedRequest) -> Response:
         """201 with a message; 404 for a post the caller cannot see or a missing vote, 409 for a
         second vote."""
-        serializer = VoteSerializer(data=self.body)
-        serializer.is_valid(raise_exception=True)
-        post_id, direction = serializer.validated_data["post_id"], serializer.validated_data["dir"]
+        fields = validated_vote(self.body)
+        post_id, direction = fields["post_id"], fields["dir"]
         post_missing = NotFound(f"Post with id: {post_id} does not exist")
-        if not Post.objects.visible_to(request.user).filter(pk=post_id).exists():
+        # Post.objects.visible_to()'s post, compiled once (posts.queries).
+        if visible_post(request.user, post_id) is None:
             raise post_missing
 
         if direction == 1:
