@@ -23,9 +23,12 @@ from webhooks.event_types import EventType
 
 _POSTS = connections["default"].ops.quote_name(Post._meta.db_table)
 # Every column, in the model's order, for Model.from_db; the rest come from their db_default.
-_COLUMNS = ", ".join(field.column for field in Post._meta.concrete_fields)
+_COLUMNS = ", ".join(str(field.column) for field in Post._meta.concrete_fields)
 # The columns written, by the parameter naming each value.
-_WRITTEN = {name: Post._meta.get_field(name).column for name in ("title", "content", "published", "owner")}
+_WRITTEN = {
+    name: str(Post._meta.get_field(name).column)  # type: ignore[union-attr]
+    for name in ("title", "content", "published", "owner")
+}
 # The event's data as PostViewSet's other writes record it: {"post_id": ..., "user_id": ...}.
 _EVENT_DATA = "(SELECT jsonb_build_object('post_id', id, 'user_id', owner_id) FROM post)"
 # Table and column names from the model; every value is a parameter.

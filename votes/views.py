@@ -10,7 +10,6 @@ from api.errors import Conflict
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.throttling import VoteRateThrottle
-from posts.queries import visible_post
 from votes import services
 from votes.serializers import MessageSerializer, VoteSerializer, validated_vote
 
@@ -46,21 +45,20 @@ class VoteView(Endpoint):
         fields = validated_vote(self.body)
         post_id, direction = fields["post_id"], fields["dir"]
         post_missing = NotFound(f"Post with id: {post_id} does not exist")
-        # Post.objects.visible_to()'s post, compiled once (posts.queries).
-        if visible_post(request.user, post_id) is None:
-            raise post_missing
-
+        # One statement each: the post's visibility checked first, then the change.
         if direction == 1:
             try:
                 services.cast_vote(user=request.user, post_id=post_id)
             except services.AlreadyVoted as exc:
                 raise Conflict(f"user {request.user.pk} has already voted on post {post_id}") from exc
-            except services.PostGone as exc:
+            except (services.NotVisible, services.PostGone) as exc:
                 raise post_missing from exc
             message = "successfully added vote"
         else:
             try:
                 services.retract_vote(user=request.user, post_id=post_id)
+            except services.NotVisible as exc:
+                raise post_missing from exc
             except services.NoVote as exc:
                 raise NotFound("Vote does not exist") from exc
             message = "successfully deleted vote"
