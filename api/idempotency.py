@@ -95,8 +95,15 @@ def _claim(caller: str, key: str, fingerprint: str) -> int | HttpResponse:
         )
         if existing is None:  # released by its first request meanwhile
             continue
-        if existing.expired or (existing.status is None and (existing.abandoned or _unowned(existing.pk))):
+        if existing.expired:
             IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            continue
+        if existing.status is None and (existing.abandoned or _unowned(existing.pk)):
+            # Only while still unanswered: its request may have locked it since, and the DELETE
+            # then waits for that request to commit its answer, which must stay.
+            IdempotencyKey.objects.filter(
+                pk=existing.pk, created_at=existing.created_at, status=None
+            ).delete()
             continue
         if existing.fingerprint != fingerprint:
             raise KeyReused()

@@ -1,9 +1,12 @@
-"""Where a list and a get-one request spend their time, in-process (no HTTP server).
+"""Where a list, a get-one, a create and a vote request spend their time, in-process (no HTTP
+server).
 
-    .venv/bin/python bench/profiling.py [--requests 2000] [--top 25]
+    .venv/bin/python bench/profiling.py [--requests 2000] [--top 25] [--scenarios list,create]
 
 Runs against the data a `make bench` run left in its database (user1's token; a post from the
-middle of the table). Each request goes through Django's WSGI handler, as under gunicorn, with a
+middle of the table; for vote, a post user1 has not voted on, voted on and un-voted in turn;
+the posts create adds are deleted afterwards). The write limits are lifted, as bench/run.py
+lifts them. Each request goes through Django's WSGI handler, as under gunicorn, with a
 fresh WSGI environ. Prints, per scenario, the wall time per request without the profiler (best
 of 5), then under cProfile the cumulative time of each layer (the functions in LAYERS; nested
 layers count inside their parents) and the functions with the most time of their own.
@@ -14,6 +17,7 @@ import argparse
 import cProfile
 import io
 import itertools
+import json
 import os
 import pstats
 import secrets
@@ -35,11 +39,23 @@ LAYERS = [
     ("        user row (active_user)", "api/authentication.py", "active_user"),
     ("      view: list", "api/pagination.py", "list"),
     ("      view: retrieve", "rest_framework/mixins.py", "retrieve"),
+    ("      view: create", "rest_framework/mixins.py", "create"),
+    ("      view: vote", "votes/views.py", "post"),
+    ("        idempotency (idempotent wrapper)", "api/idempotency.py", "wrapper"),
+    ("        body parsed (Request.data)", "rest_framework/request.py", "data"),
+    ("        serializer validation (is_valid)", "rest_framework/serializers.py", "is_valid"),
+    ("        serializer save (ModelSerializer.create)", "rest_framework/serializers.py", "create"),
+    ("        webhook outbox (events.record)", "webhooks/events.py", "record"),
+    ("        vote statement (cast_vote)", "votes/services.py", "cast_vote"),
+    ("        unvote statement (retract_vote)", "votes/services.py", "retract_vote"),
+    ("        serializer output (Serializer.data)", "rest_framework/serializers.py", "data"),
+    ("        transaction (Atomic enter/exit)", "django/db/transaction.py", "__exit__"),
     ("        query parameters (parse_query)", "api/pagination.py", "parse_query"),
     ("        page query (offset_page)", "posts/queries.py", "offset_page"),
     ("        post query (visible_post)", "posts/queries.py", "visible_post"),
     ("        Link header (link_header)", "api/paging.py", "link_header"),
     ("        serializer (to_representation)", "posts/serializers.py", "to_representation"),
+    ("      throttles (check_throttles)", "rest_framework/views.py", "check_throttles"),
     ("      finalize_response (ETag, Cache-Control)", "rest_framework/views.py", "finalize_response"),
     ("      JSON rendering (JSONRenderer.render)", "rest_framework/renderers.py", "render"),
     ("    SQL built (SQLCompiler.as_sql)", "django/db/models/sql/compiler.py", "as_sql"),
@@ -55,8 +71,13 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--scenarios", default="list,get one", help="comma-separated: list, get one, create, vote"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    for setting in ("POST_RATE", "VOTE_RATE"):  # as bench/run.py serves the project
+        os.environ[setting] = "1000000/minute"
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -67,13 +88,43 @@ def main() -> None:
 
     from accounts.models import User
     from accounts.tokens import AccessToken
-    from bench.probe import pick_posts
+    from bench.probe import clear_votes, delete_posts_after, newest_post, pick_posts
 
     application = get_wsgi_application()
     token = str(AccessToken.for_user(User.objects.get(email="user1@example.com")))
-    post_id, _ = pick_posts(user_email="user1@example.com")
-    for name, path in (("list", "/posts/?limit=10"), ("get one", f"/posts/{post_id}")):
-        call = request_caller(application, path, token)
+    post_id, vote_posts = pick_posts(user_email="user1@example.com")
+    spare = vote_posts[-1]
+    votes = [json.dumps({"post_id": spare, "dir": d}).encode() for d in (1, 0)]
+    post = json.dumps(
+        {"title": "a bench post", "content": "Hello from the bench.", "published": True}
+    ).encode()
+    scenarios = {
+        "list": request_caller(application, "/posts/?limit=10", token),
+        "get one": request_caller(application, f"/posts/{post_id}", token),
+        "create": request_caller(
+            application,
+            "/posts/",
+            token,
+            method="POST",
+            bodies=[post],
+            content_type="application/json",
+            expect="201",
+        ),
+        "vote": request_caller(
+            application,
+            "/vote/",
+            token,
+            method="POST",
+            bodies=votes,
+            content_type="application/json",
+            expect="201",
+        ),
+    }
+    clear_votes(user_email="user1@example.com", post_ids=[spare])
+    newest = newest_post()
+    for name in args.scenarios.split(","):
+        path = {"create": "POST /posts/", "vote": "POST /vote/"}.get(name, name)
+        call = scenarios[name]
         call()  # connections opened, code paths warmed
         number = args.requests // 4
         wall = min(timeit.repeat(call, number=number, repeat=5)) / number
@@ -90,6 +141,8 @@ def main() -> None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
         print(out.getvalue().split("\n", 6)[-1])
+    delete_posts_after(newest)
+    clear_votes(user_email="user1@example.com", post_ids=[spare])
 
 
 def request_caller(

@@ -10,6 +10,7 @@ from accounts.serializers import UserSerializer
 from api.fields import BIGINT_MAX, StrictBooleanField, StrictCharField, StrictIntegerField
 from api.paging import CursorField, check_ordering
 from api.representation import representation_writer
+from api.validation import Validator
 from posts.models import Post
 from posts.queries import ORDERINGS
 
@@ -50,6 +51,21 @@ class PostWriteSerializer(serializers.ModelSerializer):
         model = Post
         fields = ["title", "content", "published", "id", "created_at", "owner_id", "owner"]
         read_only_fields = ["id", "created_at", "owner_id", "owner"]
+
+
+#: ``PostWriteSerializer(data=...)``'s validated data, without building its fields per request.
+validated_post = Validator(PostWriteSerializer)
+
+
+def post_representation(post: "posts.models.Post") -> dict[str, Any]:
+    """``PostWriteSerializer(post).data`` (the flat ``Post`` a write answers), through a writer
+    made from its declared fields once per process (``representation_writer``)."""
+    return _post_write()(post)
+
+
+@cache
+def _post_write() -> Callable[[Any], dict[str, Any]]:
+    return representation_writer(PostWriteSerializer())
 
 
 class PostSerializer(PostWriteSerializer):

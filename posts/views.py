@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -20,6 +20,7 @@ from api.openapi import error_responses
 from api.pagination import CompiledPagesMixin, KeysetPagination
 from api.paging import Ordering, Page, prefers_exact_count
 from api.throttling import PostRateThrottle
+from posts.creation import create_post
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 from posts.queries import ORDERINGS, offset_page, visible_post
@@ -28,6 +29,8 @@ from posts.serializers import (
     PostOutSerializer,
     PostSerializer,
     PostWriteSerializer,
+    post_representation,
+    validated_post,
 )
 from webhooks import events
 from webhooks.event_types import EventType
@@ -179,13 +182,14 @@ class PostViewSet(
     # serves either.
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
-        return super().create(request, *args, **kwargs)
-
-    def perform_create(self, serializer: serializers.BaseSerializer[Post]) -> None:
-        """The new post is the caller's; ``post.created`` is recorded in its transaction."""
-        with transaction.atomic(savepoint=False):
-            post = serializer.save(owner=self.request.user)
-            events.record(EventType.POST_CREATED, {"post_id": post.pk, "user_id": post.owner_id})
+        """CreateModelMixin's create, its steps derived from the same serializer and done once
+        per process where DRF redoes them per request (posts.serializers): the body validated
+        by PostWriteSerializer (422), the post and its ``post.created`` event written by one
+        statement (posts.creation), the flat ``Post`` answered with 201."""
+        fields = validated_post(self.body)
+        post = create_post(owner=self.request.user, **fields)
+        data = post_representation(post)
+        return Response(data, status=status.HTTP_201_CREATED, headers=self.get_success_headers(data))
 
     def perform_update(self, serializer: serializers.BaseSerializer[Post]) -> None:
         """412 for a stale If-Match (ConditionalWrites), else save; ``post.updated`` is recorded

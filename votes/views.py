@@ -10,9 +10,8 @@ from api.errors import Conflict
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.throttling import VoteRateThrottle
-from posts.models import Post
 from votes import services
-from votes.serializers import MessageSerializer, VoteSerializer
+from votes.serializers import MessageSerializer, VoteSerializer, validated_vote
 
 
 class VoteView(Endpoint):
@@ -43,24 +42,23 @@ class VoteView(Endpoint):
     def post(self, request: AuthenticatedRequest) -> Response:
         """201 with a message; 404 for a post the caller cannot see or a missing vote, 409 for a
         second vote."""
-        serializer = VoteSerializer(data=self.body)
-        serializer.is_valid(raise_exception=True)
-        post_id, direction = serializer.validated_data["post_id"], serializer.validated_data["dir"]
+        fields = validated_vote(self.body)
+        post_id, direction = fields["post_id"], fields["dir"]
         post_missing = NotFound(f"Post with id: {post_id} does not exist")
-        if not Post.objects.visible_to(request.user).filter(pk=post_id).exists():
-            raise post_missing
-
+        # One statement each: the post's visibility checked first, then the change.
         if direction == 1:
             try:
                 services.cast_vote(user=request.user, post_id=post_id)
             except services.AlreadyVoted as exc:
                 raise Conflict(f"user {request.user.pk} has already voted on post {post_id}") from exc
-            except services.PostGone as exc:
+            except (services.NotVisible, services.PostGone) as exc:
                 raise post_missing from exc
             message = "successfully added vote"
         else:
             try:
                 services.retract_vote(user=request.user, post_id=post_id)
+            except services.NotVisible as exc:
+                raise post_missing from exc
             except services.NoVote as exc:
                 raise NotFound("Vote does not exist") from exc
             message = "successfully deleted vote"

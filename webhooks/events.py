@@ -23,18 +23,20 @@ from webhooks.event_types import EventType
 from webhooks.models import Delivery, Endpoint, Event
 
 
-def fan_out(*, after: str = "") -> str:
+def fan_out(*, after: str = "", data: str = "%(event_data)s") -> str:
     """The SQL common table expressions that record an event and its deliveries, to follow a
     ``WITH``; parameters from ``event_params()``. With ``after``, the name of an earlier
     expression of the same statement (a change with ``RETURNING``), the event is recorded only
-    if that change returned a row: a change and its event in one statement, one round trip."""
+    if that change returned a row: a change and its event in one statement, one round trip.
+    ``data`` is the SQL of the event's data (a jsonb value): the ``event_data`` parameter, or
+    an expression over ``after``'s row for ids the change itself makes (a new post's id)."""
     guard = f" AND EXISTS (SELECT FROM {after})" if after else ""
     return f"""
     endpoints AS (
         SELECT id FROM {Endpoint._meta.db_table} WHERE is_active AND %(event_type)s = ANY(events)
     ), event AS (
         INSERT INTO {Event._meta.db_table} (id, type, data, created_at)
-        SELECT %(event_id)s, %(event_type)s, %(event_data)s, statement_timestamp()
+        SELECT %(event_id)s, %(event_type)s, {data}, statement_timestamp()
         WHERE EXISTS (SELECT FROM endpoints){guard}
         RETURNING id, created_at
     ), deliveries AS (

@@ -55,13 +55,14 @@ def post_in_background(server, token: str, key: str) -> list:
 
 
 def wait_until_waiting_on_lock(answers: list) -> None:
-    """Until a server's INSERT waits on the test's table lock (pg_stat_activity)."""
+    """Until a server's INSERT of a post (a statement of its own or a WITH's) waits on the
+    test's table lock (pg_stat_activity)."""
     for _ in range(200):
         assert not answers, answers
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'INSERT%%'"
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%%INSERT INTO %%posts_post%%'"
             )
             if cursor.fetchone()[0]:
                 return
