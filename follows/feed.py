@@ -35,13 +35,16 @@ from posts.models import Post
 ORDERING = Ordering("feed", ("created_at", "id"))
 
 #: Below this many followees a page merges each author's newest posts (LATERAL); from it on,
-#: it walks the newest-first index keeping the followees' posts (see the module docstring).
+#: it walks the newest-first index (see the module docstring).
 FEW_FOLLOWEES = 300
+#: From this many followees on, the walk looks each candidate post's author up in the follows'
+#: unique index (follower, followee) instead of hashing all the followees first.
+MANY_FOLLOWEES = 2_000
 
-# One statement, two plans: each branch is gated by a one-time filter on the follow count
-# (counted no further than FEW_FOLLOWEES), so PostgreSQL runs exactly one of them.
-_FEW = "(SELECT count(*) FROM (SELECT 1 FROM follows_follow WHERE follower_id = %s LIMIT {few}) c) {compare} {few}"
-_MERGE = f"""
+# One statement, three plans: each branch is gated by a one-time filter on the follow count
+# (counted once, in the CTE, no further than MANY_FOLLOWEES), so PostgreSQL runs exactly one.
+_COUNT = "WITH n AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM follows_follow WHERE follower_id = %s LIMIT {many}) c)"
+_MERGE = """
     SELECT p.id, p.created_at FROM (
         SELECT %s::bigint AS id
         UNION ALL
@@ -51,21 +54,34 @@ _MERGE = f"""
     ) a
     CROSS JOIN LATERAL (
         SELECT p.id, p.created_at FROM posts_post p
-        WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {{after}}
-        ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
+        WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {after}
+        ORDER BY p.created_at {order}, p.id {order} LIMIT %s
     ) p
-    WHERE {_FEW.format(few=FEW_FOLLOWEES, compare="<")}
-    ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
-"""  # noqa: S608 (only the fixed fragments below are formatted in)
-_WALK = f"""
+    WHERE (SELECT n FROM n) < {few}
+    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
+"""
+_WALK_HASH = """
     SELECT p.id, p.created_at FROM posts_post p
     JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
-    WHERE {_FEW.format(few=FEW_FOLLOWEES, compare=">=")}
-      AND p.published AND NOT p.hidden {{after}}
+    WHERE (SELECT n FROM n) >= {few} AND (SELECT n FROM n) < {many}
+      AND p.published AND NOT p.hidden {after}
       AND (p.owner_id = %s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %s))
-    ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
-"""  # noqa: S608
-_PAGE = f"SELECT x.id FROM (({_MERGE}) UNION ALL ({_WALK})) x ORDER BY x.created_at {{order}}, x.id {{order}} LIMIT %s"  # noqa: S608
+    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
+"""
+# The scalar subquery is a SubPlan run per candidate row (PostgreSQL never turns it into a
+# join): one probe of follow_once, whatever the number of followees.
+_WALK_PROBE = """
+    SELECT p.id, p.created_at FROM posts_post p
+    JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
+    WHERE (SELECT n FROM n) >= {many}
+      AND p.published AND NOT p.hidden {after}
+      AND (p.owner_id = %s OR (SELECT true FROM follows_follow f WHERE f.follower_id = %s AND f.followee_id = p.owner_id))
+    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
+"""
+_PAGE = (
+    f"{_COUNT} SELECT x.id FROM (({_MERGE}) UNION ALL ({_WALK_HASH}) UNION ALL ({_WALK_PROBE})) x"
+    " ORDER BY x.created_at {order}, x.id {order} LIMIT %s"
+)
 
 
 def feed_ids(
@@ -82,10 +98,11 @@ def feed_ids(
         operator = "<" if direction == NEXT else ">"
         after, params = f"AND (p.created_at, p.id) {operator} (%s, %s)", list(position)
     order = "DESC" if direction == NEXT else "ASC"
-    merge: list[Any] = [user_id, user_id, *params, limit, user_id, limit]
-    walk: list[Any] = [user_id, *params, user_id, user_id, limit]
+    merge: list[Any] = [user_id, user_id, *params, limit, limit]
+    walk: list[Any] = [*params, user_id, user_id, limit]
+    sql = _PAGE.format(after=after, order=order, few=FEW_FOLLOWEES, many=MANY_FOLLOWEES)
     with connection.cursor() as cursor:
-        cursor.execute(_PAGE.format(after=after, order=order), [*merge, *walk, limit])
+        cursor.execute(sql, [user_id, *merge, *walk, *walk, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
