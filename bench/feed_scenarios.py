@@ -6,7 +6,7 @@ user2, user3 and user4 follow exactly 10, 1,000 and 10,000 users (capped at user
 Beside the list (``GET /posts/?limit=10``, measured again in the same rounds, as the yardstick):
 the feed's first page and a page DEEP posts down (by the cursors of its ``Link`` headers) for each
 of the three readers, and ``POST /posts/`` by user1 (the celebrity) against a user nobody
-follows. A size whose data holds no such graph gets one row saying why, and nothing is run.
+follows (or the least followed, graph()). A size whose data holds no such graph gets one row saying why, and nothing is run.
 bench/feed.py runs the same scenarios on a database of its own and compares the feed's designs.
 """
 
@@ -14,6 +14,7 @@ import json
 import urllib.request
 
 from bench.datasets import PASSWORD
+from bench.report import load_average
 
 READERS = {10: "user2@example.com", 1_000: "user3@example.com", 10_000: "user4@example.com"}
 CELEBRITY = "user1@example.com"
@@ -23,8 +24,9 @@ LIST = "list (in the feed's rounds)"
 
 def graph() -> tuple[dict[int, str], int, str] | str:
     """The readers' emails by followee count (checked), the celebrity's follower count and the
-    email of an active user nobody follows; or why the data holds no graph to measure."""
-    from django.db.models import Exists, OuterRef
+    email of an active user nobody follows (or, when everyone has a follower, the least followed
+    of the last 1,000 users); or why the data holds no graph to measure."""
+    from django.db.models import Count, Exists, OuterRef
 
     from accounts.models import User
     from follows.models import Follow
@@ -46,9 +48,22 @@ def graph() -> tuple[dict[int, str], int, str] | str:
         .values_list("email", flat=True)
         .first()
     )
-    if lonely is None:
-        return "every user has a follower: none for the post by a user nobody follows"
+    if lonely is None:  # everyone has a follower: the least followed of the last 1,000 users
+        last = User.objects.filter(is_active=True).order_by("-pk").values_list("pk", flat=True)[:1_000]
+        lonely = (
+            User.objects.filter(pk__in=list(last))
+            .annotate(fans=Count("follower_set"))
+            .order_by("fans", "-pk")
+            .values_list("email", flat=True)
+            .first()
+        )
     return READERS, fans, lonely
+
+
+def followers(email: str) -> int:
+    from follows.models import Follow
+
+    return Follow.objects.filter(followee__email=email).count()
 
 
 def deep_page(server, token: str) -> tuple[str, int]:
@@ -87,7 +102,10 @@ def measure(project, args, wrk, best, probe) -> list[dict]:
         reads.append((f"feed {depth:,} deep, follows {n:,}", {"BENCH_PATH": path, "BENCH_TOKEN": token}))
     writes = [
         (f"post by user1 ({fans:,} followers)", {"BENCH_TOKEN": project.login(CELEBRITY, PASSWORD)}),
-        ("post by a user nobody follows", {"BENCH_TOKEN": project.login(lonely, PASSWORD)}),
+        (
+            f"post by {lonely} ({followers(lonely):,} followers)",
+            {"BENCH_TOKEN": project.login(lonely, PASSWORD)},
+        ),
     ]
     for name, env in reads:
         if (status := project.status(env["BENCH_PATH"], env["BENCH_TOKEN"])) != 200:
@@ -98,11 +116,14 @@ def measure(project, args, wrk, best, probe) -> list[dict]:
     for batch, mode in ((reads, "get"), (writes, "post")):
         for _ in range(args.rounds):
             for name, env in batch:
-                rounds.setdefault(name, []).append(wrk(project, args, {"BENCH_MODE": mode, **env}, args.duration))
+                rounds.setdefault(name, []).append(
+                    wrk(project, args, {"BENCH_MODE": mode, **env}, args.duration)
+                )
     probe.delete_posts_after(newest)  # the data stays as seeded
     rows = [{"scenario": name, **best(rounds[name])} for name, _ in reads + writes]
     for line in ratios(rows):
         print(f"   {line}", flush=True)
+    print(f"   feed scenarios done; load average {load_average()}", flush=True)
     return rows
 
 
@@ -111,15 +132,15 @@ def ratios(rows: list[dict]) -> list[str]:
     list; the 10,000 reader within 1.5x the 10 reader's time; the celebrity's post within 2x)."""
     by = {row["scenario"]: row for row in rows}
     yardstick = by[LIST]["rps"]
-    lines = [
-        f"feed: {row['scenario']}: {row['rps'] / yardstick:.2f} of the list" for row in rows[1:7]
-    ]
+    lines = [f"feed: {row['scenario']}: {row['rps'] / yardstick:.2f} of the list" for row in rows[1:7]]
     for kind in (0, 1):  # first pages, deep pages
         ten, most = rows[1 + kind], rows[5 + kind]
         lines.append(
             f"feed: {most['scenario']} / {ten['scenario']} (p50 time): {most['p50_ms'] / ten['p50_ms']:.2f}x"
         )
     celebrity, anyone = rows[7], rows[8]
-    lines.append(f"feed: {celebrity['scenario']} / {anyone['scenario']} (p50 time): "
-                 f"{celebrity['p50_ms'] / anyone['p50_ms']:.2f}x")
+    lines.append(
+        f"feed: {celebrity['scenario']} / {anyone['scenario']} (p50 time): "
+        f"{celebrity['p50_ms'] / anyone['p50_ms']:.2f}x"
+    )
     return lines

@@ -6,22 +6,27 @@ rebuild, nothing that can lag behind a deactivation, a hidden post or a draft.
 
 A page is two queries: the ids of its posts (``feed_ids``), then those posts with their owners
 by primary key (``feed_posts``, the visibility rule stated again, so a post hidden or an author
-deactivated between the two is left out, never shown). The ids are read in one of two ways,
-whichever costs less for the caller, both in one statement (a one-time filter on the follow
-count runs exactly one):
+deactivated between the two is left out, never shown). The ids are read in one of three ways,
+whichever costs least for the caller, all in one statement (one-time filters on the follow count,
+counted once, run exactly one):
 
 - **merge**, below FEW_FOLLOWEES followees: for the caller and each active followee, the first
   ``limit + 1`` posts after the cursor off the partial index ``post_feed`` (owner, created_at
   DESC, id DESC; published and not hidden), then the newest ``limit + 1`` of those;
-- **walk**, from FEW_FOLLOWEES on: the newest-first index ``post_newest_first`` read from the
-  cursor, keeping the posts whose author the caller follows (a hash of their ids).
+- **walk with a hash**, from FEW_FOLLOWEES to MANY_FOLLOWEES: the newest-first index
+  ``post_newest_first`` read from the cursor, keeping the posts whose author the caller follows
+  (a hash of their ids, built per page);
+- **walk with probes**, from MANY_FOLLOWEES on: the same walk, each post read looked up in the
+  follows' unique index ``follow_once`` (follower, followee): no hash of every followee.
 
-The merge reads up to ``(followees + 1) * (limit + 1)`` index entries; the walk about ``limit``
-times (all posts / the followees' posts) rows; they cost about the same near the square root of
-the number of authors (316 at bench/feed.py's 100,000 users). bench/feed.py compares this with
-the merge alone and with the plain ``owner_id IN (followees)`` query that PostgreSQL plans from
-its estimates (bench/RESULTS.md). Weak spot: a caller who follows hundreds of users who rarely
-post makes the walk read far down the index before a page is full.
+The merge reads up to ``(followees + 1) * (limit + 1)`` index entries; the walks about ``limit``
+times (all posts / the followees' posts) rows, the hash walk hashing every followee besides.
+The merge and the walks cost about the same near the square root of the number of authors (316
+at bench/feed.py's 100,000 users); the probes cost more per post read than the hash, less than
+hashing the followees once these are many (bench/feed.py times each plan alone: at 100,000 users
+the hash wins at 1,000 followees, the probes at 10,000; bench/RESULTS.md). Weak spot: a caller
+who follows hundreds of users who rarely post makes the walk read far down the index before a
+page is full.
 """
 
 from datetime import datetime
@@ -78,10 +83,8 @@ _WALK_PROBE = """
       AND (p.owner_id = %s OR (SELECT true FROM follows_follow f WHERE f.follower_id = %s AND f.followee_id = p.owner_id))
     ORDER BY p.created_at {order}, p.id {order} LIMIT %s
 """
-_PAGE = (
-    f"{_COUNT} SELECT x.id FROM (({_MERGE}) UNION ALL ({_WALK_HASH}) UNION ALL ({_WALK_PROBE})) x"
-    " ORDER BY x.created_at {order}, x.id {order} LIMIT %s"
-)
+_PLANS = f"({_MERGE}) UNION ALL ({_WALK_HASH}) UNION ALL ({_WALK_PROBE})"
+_PAGE = f"{_COUNT} SELECT x.id FROM ({_PLANS}) x ORDER BY x.created_at {{order}}, x.id {{order}} LIMIT %s"  # noqa: S608
 
 
 def feed_ids(
