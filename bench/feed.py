@@ -25,6 +25,7 @@ PostgreSQL plans by itself.
 """
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -33,6 +34,7 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,8 +221,6 @@ def compare_designs(runs: int) -> list[dict]:
     """Median milliseconds of each design's page ids, per reader, on the first page and DEEP
     posts down (or the feed's last full page): the served one (follows.feed.feed_ids, which
     picks its plan by the follow count) and DESIGNS."""
-    from django.db import connection
-
     from accounts.models import User
     from api.paging import NEXT
     from follows.feed import feed_ids, feed_posts
@@ -235,16 +235,12 @@ def compare_designs(runs: int) -> list[dict]:
             after = "AND (p.created_at, p.id) < (%(at)s, %(id)s)" if position else ""
             values = {"user": user.pk, "at": position and position[0], "id": position and position[1]}
             served = feed_ids(user.pk, position=position, direction=NEXT, limit=11)
-            calls = {
-                "served": lambda position=position, user=user: feed_ids(
-                    user.pk, position=position, direction=NEXT, limit=11
-                )
+            calls: dict[str, Callable[[], list[int]]] = {
+                "served": functools.partial(feed_ids, user.pk, position=position, direction=NEXT, limit=11)
             }
             for name, sql in DESIGNS.items():
                 if name != "merge" or n < 5_000:  # the merge alone takes 0.1 s a page from there
-                    calls[name] = lambda sql=sql, after=after, values=values: [
-                        row[0] for row in _run(connection, sql.format(after=after), values)
-                    ]
+                    calls[name] = functools.partial(_ids, sql.format(after=after), values)
             timings = {}
             for design, call in calls.items():
                 if call() != served:
@@ -260,10 +256,12 @@ def compare_designs(runs: int) -> list[dict]:
     return rows
 
 
-def _run(connection, sql: str, values: dict) -> list:
+def _ids(sql: str, values: dict) -> list[int]:
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        return cursor.fetchall()
+        return [row[0] for row in cursor.fetchall()]
 
 
 def report(rows: list[dict], designs: list[dict]) -> str:

@@ -57,6 +57,8 @@ def graph() -> tuple[dict[int, str], int, str] | str:
             .values_list("email", flat=True)
             .first()
         )
+    if lonely is None:
+        return "no active user but the readers and the celebrity"
     return READERS, fans, lonely
 
 
