@@ -15,7 +15,7 @@ the rounds taken in turns), against one gunicorn as bench/run.py serves it: ``GE
 /posts/?limit=10`` (the yardstick), the feed's first page and a page 1,000 posts deep (by the
 cursors of its ``Link`` headers) for each reader, and ``POST /posts/`` by the celebrity and by
 the least followed user. Then the feed designs' SQL (the ids of a page), timed from the bench
-process for each reader and page (median of ``--sql-runs``): the one served (follows.feed: a
+process for each reader and page (median of ``--sql-runs``, and the database CPU per run): the one served (follows.feed: a
 per-author LATERAL merge below 300 followees, a walk of the newest-first index hashing the
 followees below 2,000, the same walk probing the follows' unique index per candidate post from
 2,000 on), each of those plans alone, and the plain ``owner_id IN (followees)`` query that
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.datasets import PASSWORD  # noqa: E402
 from bench.report import load_average, machine  # noqa: E402
-from bench.servers import PYTHON, Server, ensure_wrk, run, wrk  # noqa: E402
+from bench.servers import PYTHON, Server, cpu_seconds, ensure_wrk, run, wrk  # noqa: E402
 
 DATABASE = "bench_feed"
 READERS = (10, 1_000, 10_000)
@@ -88,7 +88,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="wrk runs per scenario; the best is kept")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
-        "--sql-runs", type=int, default=30, help="runs of each design's SQL; the median is kept"
+        "--sql-runs",
+        type=int,
+        default=200,
+        help="runs of each design's SQL (fewer after 3 s); the median is kept",
     )
     args = parser.parse_args()
     ensure_wrk()
@@ -226,6 +229,7 @@ def compare_designs(runs: int) -> list[dict]:
     from follows.feed import feed_ids, feed_posts
 
     rows = []
+    backend = _backend_pid()
     for n in READERS:
         user = User.objects.get(email=reader_email(n))
         feed = feed_ids(user.pk, position=None, direction=NEXT, limit=DEEP + 1)
@@ -245,15 +249,39 @@ def compare_designs(runs: int) -> list[dict]:
             for design, call in calls.items():
                 if call() != served:
                     raise SystemExit(f"{design} disagrees with the served feed for follows {n:,} {page}")
-                samples = []
-                for _ in range(runs):
-                    started = time.perf_counter()
-                    call()
-                    samples.append(1000 * (time.perf_counter() - started))
-                timings[design] = statistics.median(samples)
+                timings[design] = _time(call, runs, backend)
             rows.append({"reader": n, "page": page, **timings})
             print(f"   SQL follows {n:,} {page}: {json.dumps(timings)}", flush=True)
     return rows
+
+
+def _backend_pid() -> int | None:
+    """The bench connection's server process, when the server is the embedded one (its CPU time
+    is then this connection's alone)."""
+    from django.db import connection
+
+    from bench import probe
+
+    if probe.postmaster_pid() is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _time(call: Callable[[], object], runs: int, backend: int | None) -> tuple[float, float | None]:
+    """`call`'s median milliseconds over `runs` runs (fewer, at least 5, once 3 s have gone), and
+    the database CPU milliseconds per run of `backend` (None without one). CPU time moves far
+    less with a busy machine than elapsed time does."""
+    samples: list[float] = []
+    cpu = cpu_seconds(backend)
+    began = time.perf_counter()
+    while len(samples) < runs and (len(samples) < 5 or time.perf_counter() - began < 3):
+        started = time.perf_counter()
+        call()
+        samples.append(1000 * (time.perf_counter() - started))
+    db = 1000 * (cpu_seconds(backend) - cpu) / len(samples) if backend else None
+    return statistics.median(samples), db
 
 
 def _ids(sql: str, values: dict) -> list[int]:
@@ -262,6 +290,10 @@ def _ids(sql: str, values: dict) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return [row[0] for row in cursor.fetchall()]
+
+
+def _cell(elapsed: float, cpu: float | None) -> str:
+    return f"{elapsed:.2f} / " + ("-" if cpu is None else f"{cpu:.2f}")
 
 
 def report(rows: list[dict], designs: list[dict]) -> str:
@@ -280,13 +312,15 @@ def report(rows: list[dict], designs: list[dict]) -> str:
     names = ["served", *DESIGNS]
     lines += [
         "",
-        "| reader follows | page | served (merge < 300 followees, walk with hash < 2,000, walk with probes) ms | "
-        + " | ".join(f"{name} alone ms" for name in names[1:])
+        "Each cell: median ms elapsed / database CPU ms per run (the ids of a page).",
+        "",
+        "| reader follows | page | served (merge < 300 followees, walk with hash < 2,000, walk with probes) | "
+        + " | ".join(f"{name} alone" for name in names[1:])
         + " |",
         "|---|---|" + "---|" * len(names),
     ]
     for row in designs:
-        cells = [f"{row[name]:.2f}" if name in row else "-" for name in names]
+        cells = [_cell(*row[name]) if name in row else "-" for name in names]
         lines.append(f"| {row['reader']:,} | {row['page']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
