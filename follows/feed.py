@@ -33,7 +33,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
+from api.compiled import CompiledQuery
 from api.paging import NEXT, Ordering
 from posts.models import Post
 
@@ -109,14 +111,29 @@ def feed_ids(
         return [row[0] for row in cursor.fetchall()]
 
 
+#: The posts of a page by id, with their owners and their counts, compiled once per process
+#: (api/compiled.py); ``ids`` is run with a list of ids (an array: ``unnest`` takes any length).
+_POSTS = CompiledQuery(
+    lambda ids: (
+        Post.objects.select_related("owner")
+        .filter(
+            id__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]),
+            published=True,
+            hidden=False,
+            owner__is_active=True,
+        )
+        .with_vote_count()
+    ),
+    "ids",
+)
+
+
 def feed_posts(ids: list[int]) -> list[Post]:
     """The posts of `ids` still in a feed (published, not hidden, their author active), with
     their owners and their counts (``with_vote_count``), in the order of `ids`. One query, by
-    primary key."""
-    found = (
-        Post.objects.select_related("owner")
-        .filter(id__in=ids, published=True, hidden=False, owner__is_active=True)
-        .with_vote_count()
-    )
+    primary key, its SQL compiled once (``_POSTS``)."""
+    if not ids:
+        return []
+    found = _POSTS.run(ids=ids)  # type: ignore[arg-type]  # the one list parameter (_POSTS)
     by_id = {post.pk: post for post in found}
     return [by_id[i] for i in ids if i in by_id]
