@@ -1,4 +1,4 @@
-# ruff: noqa: S310, S311  (a local tool: it requests our own server; its graph is seeded, not secret)
+# ruff: noqa: S311  (a local tool: its graph is seeded, not secret)
 """`make bench-feed`: the home feed (GET /feed) at scale, beside the posts list, in one run.
 
 Data, in a database of its own on the bench's PostgreSQL server (``bench_feed``, kept between
@@ -10,19 +10,22 @@ runs and only checked by later ones; ``DROP DATABASE bench_feed`` to seed it aga
   seeded user (the celebrity) is followed by every other user; three readers follow exactly
   10, 1,000 and 10,000 users.
 
-Scenarios under wrk (best of ``--rounds``, the rounds taken in turns), against one gunicorn as
-bench/run.py serves it: ``GET /posts/?limit=10`` (the yardstick), the feed's first page and a
-page 1,000 posts deep (by the cursor of its ``Link`` header) for each reader, and ``POST
-/posts/`` by the celebrity and by a user nobody follows. Then three feed designs' SQL, timed
-from the bench process for each reader and page (median of ``--sql-runs``): the one served
-(follows.feed: a per-author LATERAL merge below 300 followees, a walk of the newest-first index
-from 300 on, then the page's posts by id), the merge alone, and the plain ``owner_id IN
-(followees)`` query that PostgreSQL plans by itself.
+Scenarios under wrk (bench/feed_scenarios.py, as ``make bench`` runs them: best of ``--rounds``,
+the rounds taken in turns), against one gunicorn as bench/run.py serves it: ``GET
+/posts/?limit=10`` (the yardstick), the feed's first page and a page 1,000 posts deep (by the
+cursors of its ``Link`` headers) for each reader, and ``POST /posts/`` by the celebrity and by
+the least followed user. Then the feed designs' SQL (the ids of a page), timed from the bench
+process for each reader and page (median of ``--sql-runs``, and the database CPU per run): the one served (follows.feed: a
+per-author LATERAL merge below 300 followees, a walk of the newest-first index hashing the
+followees below 2,000, the same walk probing the follows' unique index per candidate post from
+2,000 on), each of those plans alone, and the plain ``owner_id IN (followees)`` query that
+PostgreSQL plans by itself.
 
     make bench-feed ARGS="--users=100000 --posts=1000000"
 """
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -30,8 +33,8 @@ import secrets
 import statistics
 import sys
 import time
-import urllib.request
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,32 +42,40 @@ sys.path.insert(0, str(ROOT))
 
 from bench.datasets import PASSWORD  # noqa: E402
 from bench.report import load_average, machine  # noqa: E402
-from bench.servers import PYTHON, Server, ensure_wrk, run, wrk  # noqa: E402
+from bench.servers import PYTHON, Server, cpu_seconds, ensure_wrk, run, wrk  # noqa: E402
 
 DATABASE = "bench_feed"
 READERS = (10, 1_000, 10_000)
 DEEP = 1_000  # posts down the feed for the deep page
 
 # The designs compared with the one served (follows.feed: a per-author merge below 300
-# followees, a walk of the newest-first index from 300 on, then the posts by id): the merge
-# alone, whatever the number of followees, and the plain query PostgreSQL plans by itself.
-MERGE_ONLY = """
-    SELECT p.id FROM (
-        SELECT %(user)s::bigint AS id UNION ALL
-        SELECT f.followee_id FROM follows_follow f JOIN accounts_user u ON u.id = f.followee_id AND u.is_active
-        WHERE f.follower_id = %(user)s
-    ) a CROSS JOIN LATERAL (
-        SELECT p.id, p.created_at FROM posts_post p WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {after}
-        ORDER BY p.created_at DESC, p.id DESC LIMIT 11
-    ) p ORDER BY p.created_at DESC, p.id DESC LIMIT 11
-"""
-PLAIN = """
-    SELECT p.*, u.* FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
-    WHERE p.published AND NOT p.hidden
-      AND (p.owner_id = %(user)s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %(user)s))
-      {after}
-    ORDER BY p.created_at DESC, p.id DESC LIMIT 11
-"""
+# followees, a walk of the newest-first index hashing the followees from 300, the same walk
+# probing follow_once per candidate post from 2,000 on): each of its plans alone, whatever the
+# number of followees, and the plain query PostgreSQL plans by itself. The ids of a page each.
+DESIGNS = {
+    "merge": """
+        SELECT p.id FROM (
+            SELECT %(user)s::bigint AS id UNION ALL
+            SELECT f.followee_id FROM follows_follow f JOIN accounts_user u ON u.id = f.followee_id AND u.is_active
+            WHERE f.follower_id = %(user)s
+        ) a CROSS JOIN LATERAL (
+            SELECT p.id, p.created_at FROM posts_post p WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {after}
+            ORDER BY p.created_at DESC, p.id DESC LIMIT 11
+        ) p ORDER BY p.created_at DESC, p.id DESC LIMIT 11""",
+    "walk, hash": """
+        SELECT p.id FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active WHERE p.published AND NOT p.hidden {after}
+          AND (p.owner_id = %(user)s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %(user)s))
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 11""",
+    "walk, probes": """
+        SELECT p.id FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active WHERE p.published AND NOT p.hidden {after}
+          AND (p.owner_id = %(user)s OR (SELECT true FROM follows_follow f WHERE f.follower_id = %(user)s AND f.followee_id = p.owner_id))
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 11""",
+    "plain": """
+        SELECT p.id FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active WHERE p.published AND NOT p.hidden
+          AND (p.owner_id = %(user)s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %(user)s))
+          {after}
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 11""",
+}
 
 
 def main() -> None:
@@ -77,7 +88,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="wrk runs per scenario; the best is kept")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
-        "--sql-runs", type=int, default=30, help="runs of each design's SQL; the median is kept"
+        "--sql-runs",
+        type=int,
+        default=200,
+        help="runs of each design's SQL (fewer after 3 s); the median is kept",
     )
     args = parser.parse_args()
     ensure_wrk()
@@ -90,20 +104,20 @@ def main() -> None:
     import django
 
     django.setup()
-    from bench import datasets, probe
+    from bench import datasets, feed_scenarios, probe
 
     print(machine(probe.postgres_version()), flush=True)
     url, seeded = prepare(datasets, args)
     print(f"== {args.users} users, {args.posts} posts: {seeded}; load average {load_average()}", flush=True)
     datasets.use_database(url)
-    server = Server(env={"DATABASE_URL": url})
+    server = Server(env={"DATABASE_URL": url, "POST_RATE": "1000000/minute"})
     server.database_pid = probe.postmaster_pid()
     server.start()
     try:
-        rows, depths = measure(server, args)
+        rows = feed_scenarios.measure(server, args, wrk, best, probe)
     finally:
         server.stop()
-    designs = compare_designs(args.sql_runs, depths)
+    designs = compare_designs(args.sql_runs)
     print(report(rows, designs), flush=True)
 
 
@@ -196,147 +210,95 @@ def reader_email(followees: int) -> str:
     return f"user{2 + READERS.index(followees)}@example.com"
 
 
-# -- over HTTP
-
-
-def deep_cursor(server: Server, token: str) -> tuple[str, int]:
-    """The path of the feed's page DEEP posts down (or its last full page, for a shorter feed),
-    by the cursors of its Link headers, and how many posts down it starts."""
-    path, depth, step = "/feed?limit=10", 0, 10
-    while depth < DEEP:
-        request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            link, count = response.headers["Link"], len(json.loads(response.read()))
-        after = [part for part in link.split(", ") if part.endswith('rel="next"')]
-        if not after or count < step:
-            break
-        next_path = after[0].split(">")[0].split(server.url, 1)[1]
-        if depth + count >= DEEP or _page_size(server, next_path, token) == step:
-            path, depth = next_path, depth + count
-        else:
-            break
-    return path, depth
-
-
-def _page_size(server: Server, path: str, token: str) -> int:
-    request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return len(json.loads(response.read()))
-
-
-def measure(server: Server, args) -> tuple[list[dict], dict[int, int]]:
-    """Every HTTP scenario, the rounds in turns; one row each (best round), and how deep each
-    reader's deep page starts."""
-    tokens = {n: server.login(reader_email(n), PASSWORD) for n in READERS}
-    celebrity = server.login("user1@example.com", PASSWORD)
-    nobody = server.login(lonely_email(), PASSWORD)
-    depths: dict[int, int] = {}
-    scenarios: list[tuple[str, dict]] = [
-        ("list (GET /posts/)", {"BENCH_PATH": "/posts/?limit=10", "BENCH_TOKEN": tokens[10]})
-    ]
-    for n in READERS:
-        scenarios.append((f"feed, follows {n:,}", {"BENCH_PATH": "/feed?limit=10", "BENCH_TOKEN": tokens[n]}))
-        deep, depth = deep_cursor(server, tokens[n])
-        depths[n] = depth
-        scenarios.append(
-            (f"feed {depth:,} deep, follows {n:,}", {"BENCH_PATH": deep, "BENCH_TOKEN": tokens[n]})
-        )
-    scenarios.append(("post by the celebrity", {"BENCH_MODE": "post", "BENCH_TOKEN": celebrity}))
-    scenarios.append(("post by a user nobody follows", {"BENCH_MODE": "post", "BENCH_TOKEN": nobody}))
-    for name, env in scenarios:  # every answer must be a 200 before anything is timed
-        if env.get("BENCH_PATH") and (status := server.status(env["BENCH_PATH"], env["BENCH_TOKEN"])) != 200:
-            raise SystemExit(f"{name}: HTTP {status}")
-    wrk(server, args, {"BENCH_MODE": "get", **scenarios[1][1]}, 3)  # warm up
-    rounds: dict[str, list[dict]] = {name: [] for name, _ in scenarios}
-    # The reads' rounds first: the posts the write scenarios add would be the newest in the table,
-    # and every later feed page would read past them.
-    reads = [(name, env) for name, env in scenarios if "BENCH_PATH" in env]
-    for batch in (reads, [(name, env) for name, env in scenarios if "BENCH_PATH" not in env]):
-        for _ in range(args.rounds):
-            for name, env in batch:
-                rounds[name].append(wrk(server, args, {"BENCH_MODE": "get", **env}, args.duration))
-    rows = []
-    for name, _ in scenarios:
-        best = dict(max(rounds[name], key=lambda r: r["rps"]))
-        best["failed"] = sum(r["failed"] for r in rounds[name])
-        rows.append({"scenario": name, **best})
-        print(f"   {name:34} {json.dumps(best)}", flush=True)
-    return rows, depths
-
-
-def lonely_email() -> str:
-    """A seeded user no one follows but the graph's randomness (the last user, most likely)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT u.email FROM accounts_user u WHERE u.id > 4 AND NOT EXISTS "
-            "(SELECT 1 FROM follows_follow f WHERE f.followee_id = u.id AND f.follower_id <> ("
-            "SELECT min(id) FROM accounts_user)) ORDER BY u.id DESC LIMIT 1"
-        )
-        row = cursor.fetchone()
-    return row[0] if row else "user100@example.com"
+def best(rounds: list[dict]) -> dict:
+    """The best round (neighbours only slow one down), with the failures of all."""
+    row = dict(max(rounds, key=lambda r: r["rps"]))
+    row["failed"] = sum(r["failed"] for r in rounds)
+    return row
 
 
 # -- the designs, in SQL
 
 
-def compare_designs(runs: int, depths: dict[int, int]) -> list[dict]:
-    """Median milliseconds of each design's page, per reader, first and deep page: the served one
-    as the view reads it (follows.feed's two queries), the others as SQL."""
-    from django.db import connection
-
+def compare_designs(runs: int) -> list[dict]:
+    """Median milliseconds of each design's page ids, per reader, on the first page and DEEP
+    posts down (or the feed's last full page): the served one (follows.feed.feed_ids, which
+    picks its plan by the follow count) and DESIGNS."""
     from accounts.models import User
     from api.paging import NEXT
     from follows.feed import feed_ids, feed_posts
 
     rows = []
+    backend = _backend_pid()
     for n in READERS:
         user = User.objects.get(email=reader_email(n))
         feed = feed_ids(user.pk, position=None, direction=NEXT, limit=DEEP + 1)
-        depth = depths[n]  # the deep page measured over HTTP
+        depth = min(DEEP, len(feed) - 11) // 10 * 10
         (deep,) = feed_posts([feed[depth - 1]])
         for page, position in (("first", None), (f"{depth:,} deep", (deep.created_at, deep.id))):
             after = "AND (p.created_at, p.id) < (%(at)s, %(id)s)" if position else ""
-            values = {
-                "user": user.pk,
-                "at": position[0] if position else None,
-                "id": position[1] if position else None,
+            values = {"user": user.pk, "at": position and position[0], "id": position and position[1]}
+            served = feed_ids(user.pk, position=position, direction=NEXT, limit=11)
+            calls: dict[str, Callable[[], list[int]]] = {
+                "served": functools.partial(feed_ids, user.pk, position=position, direction=NEXT, limit=11)
             }
-            designs = {
-                "served": lambda position=position, user=user: feed_posts(
-                    feed_ids(user.pk, position=position, direction=NEXT, limit=11)[:10]
-                ),
-                "merge": lambda after=after, values=values: _run(
-                    connection, MERGE_ONLY.format(after=after), values
-                ),
-                "plain": lambda after=after, values=values: _run(
-                    connection, PLAIN.format(after=after), values
-                ),
-            }
+            for name, sql in DESIGNS.items():
+                if name != "merge" or n < 5_000:  # the merge alone takes 0.1 s a page from there
+                    calls[name] = functools.partial(_ids, sql.format(after=after), values)
             timings = {}
-            for design, call in designs.items():
-                samples = []
-                for _ in range(runs):
-                    started = time.perf_counter()
-                    call()
-                    samples.append(1000 * (time.perf_counter() - started))
-                timings[design] = statistics.median(samples)
+            for design, call in calls.items():
+                if call() != served:
+                    raise SystemExit(f"{design} disagrees with the served feed for follows {n:,} {page}")
+                timings[design] = _time(call, runs, backend)
             rows.append({"reader": n, "page": page, **timings})
             print(f"   SQL follows {n:,} {page}: {json.dumps(timings)}", flush=True)
     return rows
 
 
-def _run(connection, sql: str, values: dict) -> list:
+def _backend_pid() -> int | None:
+    """The bench connection's server process, when the server is the embedded one (its CPU time
+    is then this connection's alone)."""
+    from django.db import connection
+
+    from bench import probe
+
+    if probe.postmaster_pid() is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _time(call: Callable[[], object], runs: int, backend: int | None) -> tuple[float, float | None]:
+    """`call`'s median milliseconds over `runs` runs (fewer, at least 5, once 3 s have gone), and
+    the database CPU milliseconds per run of `backend` (None without one). CPU time moves far
+    less with a busy machine than elapsed time does."""
+    samples: list[float] = []
+    cpu = cpu_seconds(backend)
+    began = time.perf_counter()
+    while len(samples) < runs and (len(samples) < 5 or time.perf_counter() - began < 3):
+        started = time.perf_counter()
+        call()
+        samples.append(1000 * (time.perf_counter() - started))
+    db = 1000 * (cpu_seconds(backend) - cpu) / len(samples) if backend else None
+    return statistics.median(samples), db
+
+
+def _ids(sql: str, values: dict) -> list[int]:
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        return cursor.fetchall()
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _cell(elapsed: float, cpu: float | None) -> str:
+    return f"{elapsed:.2f} / " + ("-" if cpu is None else f"{cpu:.2f}")
 
 
 def report(rows: list[dict], designs: list[dict]) -> str:
-    """The Markdown tables of bench/RESULTS.md, and the goals' ratios."""
-    by = {row["scenario"]: row for row in rows}
-    list_rps = by["list (GET /posts/)"]["rps"]
+    """The Markdown tables of bench/RESULTS.md (the ratios are printed by bench/feed_scenarios.py)."""
+    list_rps = rows[0]["rps"]
     lines = [
         "| scenario | req/s | / list | p50 ms | p99 ms | app CPU ms/req | db CPU ms/req | failed |",
         "|---|---|---|---|---|---|---|---|",
@@ -347,22 +309,19 @@ def report(rows: list[dict], designs: list[dict]) -> str:
             f"| {row['scenario']} | {row['rps']:.0f} | {row['rps'] / list_rps:.2f} | {row['p50_ms']:.1f} | "
             f"{row['p99_ms']:.1f} | {row['app_cpu_ms']:.2f} | {db_cpu} | {row['failed']} |"
         )
-    first = [by[f"feed, follows {n:,}"] for n in READERS]
+    names = ["served", *DESIGNS]
     lines += [
         "",
-        f"- feed follows 10,000 / follows 10 (p50 time): {first[-1]['p50_ms'] / first[0]['p50_ms']:.2f}x; "
-        f"(requests/s): {first[0]['rps'] / first[-1]['rps']:.2f}x fewer",
-        "- celebrity's post / anyone's (p50 time): "
-        f"{by['post by the celebrity']['p50_ms'] / by['post by a user nobody follows']['p50_ms']:.2f}x",
+        "Each cell: median ms elapsed / database CPU ms per run (the ids of a page).",
         "",
-        "| reader follows | page | served: merge below 300 followees, walk from 300, then by id ms "
-        "| merge per author alone ms | plain owner_id IN (followees) ms |",
-        "|---|---|---|---|---|",
+        "| reader follows | page | served (merge < 300 followees, walk with hash < 2,000, walk with probes) | "
+        + " | ".join(f"{name} alone" for name in names[1:])
+        + " |",
+        "|---|---|" + "---|" * len(names),
     ]
     for row in designs:
-        lines.append(
-            f"| {row['reader']:,} | {row['page']} | {row['served']:.2f} | {row['merge']:.2f} | {row['plain']:.2f} |"
-        )
+        cells = [_cell(*row[name]) if name in row else "-" for name in names]
+        lines.append(f"| {row['reader']:,} | {row['page']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -87,7 +87,7 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from bench import datasets, probe, revocation, viral
+    from bench import datasets, feed_scenarios, probe, revocation, viral
 
     print(machine(probe.postgres_version()), flush=True)
     if args.workers or args.cpus:
@@ -117,6 +117,8 @@ def main() -> None:
                 print(f"   original: {ORIGINAL_SKIPPED} at {size}", flush=True)
             args.size_name = size
             results[size] = bench_size(*pairs[url], args, probe, revocation, viral, served)
+            if not args.scenarios or "feed" in args.scenarios.split(","):  # bench/feed_scenarios.py
+                results[size] += feed_scenarios.measure(pairs[url][0], args, wrk, best, probe)
             if args.original and not served:
                 for row in results[size]:
                     if row["scenario"] in COMPARED:

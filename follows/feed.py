@@ -6,42 +6,52 @@ rebuild, nothing that can lag behind a deactivation, a hidden post or a draft.
 
 A page is two queries: the ids of its posts (``feed_ids``), then those posts with their owners
 by primary key (``feed_posts``, the visibility rule stated again, so a post hidden or an author
-deactivated between the two is left out, never shown). The ids are read in one of two ways,
-whichever costs less for the caller, both in one statement (a one-time filter on the follow
-count runs exactly one):
+deactivated between the two is left out, never shown). The ids are read in one of three ways,
+whichever costs least for the caller, all in one statement (one-time filters on the follow count,
+counted once, run exactly one):
 
 - **merge**, below FEW_FOLLOWEES followees: for the caller and each active followee, the first
   ``limit + 1`` posts after the cursor off the partial index ``post_feed`` (owner, created_at
   DESC, id DESC; published and not hidden), then the newest ``limit + 1`` of those;
-- **walk**, from FEW_FOLLOWEES on: the newest-first index ``post_newest_first`` read from the
-  cursor, keeping the posts whose author the caller follows (a hash of their ids).
+- **walk with a hash**, from FEW_FOLLOWEES to MANY_FOLLOWEES: the newest-first index
+  ``post_newest_first`` read from the cursor, keeping the posts whose author the caller follows
+  (a hash of their ids, built per page);
+- **walk with probes**, from MANY_FOLLOWEES on: the same walk, each post read looked up in the
+  follows' unique index ``follow_once`` (follower, followee): no hash of every followee.
 
-The merge reads up to ``(followees + 1) * (limit + 1)`` index entries; the walk about ``limit``
-times (all posts / the followees' posts) rows; they cost about the same near the square root of
-the number of authors (316 at bench/feed.py's 100,000 users). bench/feed.py compares this with
-the merge alone and with the plain ``owner_id IN (followees)`` query that PostgreSQL plans from
-its estimates (bench/RESULTS.md). Weak spot: a caller who follows hundreds of users who rarely
-post makes the walk read far down the index before a page is full.
+The merge reads up to ``(followees + 1) * (limit + 1)`` index entries; the walks about ``limit``
+times (all posts / the followees' posts) rows, the hash walk hashing every followee besides.
+The merge and the walks cost about the same near the square root of the number of authors (316
+at bench/feed.py's 100,000 users); the probes cost more per post read than the hash, less than
+hashing the followees once these are many (bench/feed.py times each plan alone: at 100,000 users
+the hash wins at 1,000 followees, the probes at 10,000; bench/RESULTS.md). Weak spot: a caller
+who follows hundreds of users who rarely post makes the walk read far down the index before a
+page is full.
 """
 
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
+from api.compiled import CompiledQuery
 from api.paging import NEXT, Ordering
 from posts.models import Post
 
 ORDERING = Ordering("feed", ("created_at", "id"))
 
 #: Below this many followees a page merges each author's newest posts (LATERAL); from it on,
-#: it walks the newest-first index keeping the followees' posts (see the module docstring).
+#: it walks the newest-first index (see the module docstring).
 FEW_FOLLOWEES = 300
+#: From this many followees on, the walk looks each candidate post's author up in the follows'
+#: unique index (follower, followee) instead of hashing all the followees first.
+MANY_FOLLOWEES = 2_000
 
-# One statement, two plans: each branch is gated by a one-time filter on the follow count
-# (counted no further than FEW_FOLLOWEES), so PostgreSQL runs exactly one of them.
-_FEW = "(SELECT count(*) FROM (SELECT 1 FROM follows_follow WHERE follower_id = %s LIMIT {few}) c) {compare} {few}"
-_MERGE = f"""
+# One statement, three plans: each branch is gated by a one-time filter on the follow count
+# (counted once, in the CTE, no further than MANY_FOLLOWEES), so PostgreSQL runs exactly one.
+_COUNT = "WITH n AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM follows_follow WHERE follower_id = %s LIMIT {many}) c)"
+_MERGE = """
     SELECT p.id, p.created_at FROM (
         SELECT %s::bigint AS id
         UNION ALL
@@ -51,21 +61,32 @@ _MERGE = f"""
     ) a
     CROSS JOIN LATERAL (
         SELECT p.id, p.created_at FROM posts_post p
-        WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {{after}}
-        ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
+        WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {after}
+        ORDER BY p.created_at {order}, p.id {order} LIMIT %s
     ) p
-    WHERE {_FEW.format(few=FEW_FOLLOWEES, compare="<")}
-    ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
-"""  # noqa: S608 (only the fixed fragments below are formatted in)
-_WALK = f"""
+    WHERE (SELECT n FROM n) < {few}
+    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
+"""
+_WALK_HASH = """
     SELECT p.id, p.created_at FROM posts_post p
     JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
-    WHERE {_FEW.format(few=FEW_FOLLOWEES, compare=">=")}
-      AND p.published AND NOT p.hidden {{after}}
+    WHERE (SELECT n FROM n) >= {few} AND (SELECT n FROM n) < {many}
+      AND p.published AND NOT p.hidden {after}
       AND (p.owner_id = %s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %s))
-    ORDER BY p.created_at {{order}}, p.id {{order}} LIMIT %s
-"""  # noqa: S608
-_PAGE = f"SELECT x.id FROM (({_MERGE}) UNION ALL ({_WALK})) x ORDER BY x.created_at {{order}}, x.id {{order}} LIMIT %s"  # noqa: S608
+    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
+"""
+# The scalar subquery is a SubPlan run per candidate row (PostgreSQL never turns it into a
+# join): one probe of follow_once, whatever the number of followees.
+_WALK_PROBE = """
+    SELECT p.id, p.created_at FROM posts_post p
+    JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
+    WHERE (SELECT n FROM n) >= {many}
+      AND p.published AND NOT p.hidden {after}
+      AND (p.owner_id = %s OR (SELECT true FROM follows_follow f WHERE f.follower_id = %s AND f.followee_id = p.owner_id))
+    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
+"""
+_PLANS = f"({_MERGE}) UNION ALL ({_WALK_HASH}) UNION ALL ({_WALK_PROBE})"
+_PAGE = f"{_COUNT} SELECT x.id FROM ({_PLANS}) x ORDER BY x.created_at {{order}}, x.id {{order}} LIMIT %s"  # noqa: S608
 
 
 def feed_ids(
@@ -82,21 +103,37 @@ def feed_ids(
         operator = "<" if direction == NEXT else ">"
         after, params = f"AND (p.created_at, p.id) {operator} (%s, %s)", list(position)
     order = "DESC" if direction == NEXT else "ASC"
-    merge: list[Any] = [user_id, user_id, *params, limit, user_id, limit]
-    walk: list[Any] = [user_id, *params, user_id, user_id, limit]
+    merge: list[Any] = [user_id, user_id, *params, limit, limit]
+    walk: list[Any] = [*params, user_id, user_id, limit]
+    sql = _PAGE.format(after=after, order=order, few=FEW_FOLLOWEES, many=MANY_FOLLOWEES)
     with connection.cursor() as cursor:
-        cursor.execute(_PAGE.format(after=after, order=order), [*merge, *walk, limit])
+        cursor.execute(sql, [user_id, *merge, *walk, *walk, limit])
         return [row[0] for row in cursor.fetchall()]
+
+
+#: The posts of a page by id, with their owners and their counts, compiled once per process
+#: (api/compiled.py); ``ids`` is run with a list of ids (an array: ``unnest`` takes any length).
+_POSTS = CompiledQuery(
+    lambda ids: (
+        Post.objects.select_related("owner")
+        .filter(
+            id__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]),
+            published=True,
+            hidden=False,
+            owner__is_active=True,
+        )
+        .with_vote_count()
+    ),
+    "ids",
+)
 
 
 def feed_posts(ids: list[int]) -> list[Post]:
     """The posts of `ids` still in a feed (published, not hidden, their author active), with
     their owners and their counts (``with_vote_count``), in the order of `ids`. One query, by
-    primary key."""
-    found = (
-        Post.objects.select_related("owner")
-        .filter(id__in=ids, published=True, hidden=False, owner__is_active=True)
-        .with_vote_count()
-    )
+    primary key, its SQL compiled once (``_POSTS``)."""
+    if not ids:
+        return []
+    found = _POSTS.run(ids=ids)  # type: ignore[arg-type]  # the one list parameter (_POSTS)
     by_id = {post.pk: post for post in found}
     return [by_id[i] for i in ids if i in by_id]

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import User
-from follows.feed import FEW_FOLLOWEES
+from follows.feed import FEW_FOLLOWEES, MANY_FOLLOWEES
 from follows.models import Follow
 from moderation import services
 from posts.models import Post
@@ -18,7 +18,9 @@ from testing.clients import client_for
 pytestmark = pytest.mark.django_db
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-MANY = FEW_FOLLOWEES  # followees: the feed's other plan (follows.feed)
+# Followees: the feed's other plans (follows.feed), the walk with a hash and with probes.
+MANY, MOST = FEW_FOLLOWEES, MANY_FOLLOWEES
+SILENT = {"few": 0, "many": MANY, "most": MOST}
 
 
 def post(owner, minute: int, **fields) -> Post:
@@ -49,16 +51,16 @@ def follow_silent_users(user, count: int) -> None:
     Follow.objects.bulk_create(Follow(follower=user, followee=person) for person in silent)
 
 
-@pytest.fixture(params=["few", "many"])
+@pytest.fixture(params=list(SILENT))
 def world(request, user, other_user, make_user):
     """`user` follows other_user and `friend`; `stranger` is followed by no one. Run with a
-    follower of few users and of MANY more."""
+    follower of few users, of MANY more and of MOST more (each of the feed's plans)."""
     friend, stranger = make_user(), make_user()
     Follow.objects.create(follower=user, followee=other_user)
     Follow.objects.create(follower=user, followee=friend)
     Follow.objects.create(follower=stranger, followee=user)
-    if request.param == "many":
-        follow_silent_users(user, MANY)
+    if SILENT[request.param]:
+        follow_silent_users(user, SILENT[request.param])
     return {"friend": friend, "stranger": stranger}
 
 
@@ -147,7 +149,7 @@ def test_a_posts_list_cursor_is_refused_by_the_feed(auth_client, user):
     assert_error(auth_client.get(f"/feed?cursor={cursor}"), 422, loc=["query", "cursor"])
 
 
-@pytest.mark.parametrize("followees", [1, 30, MANY])
+@pytest.mark.parametrize("followees", [1, 30, MANY, MOST])
 def test_feed_query_count_is_fixed(user, make_user, followees, django_assert_num_queries):
     follow_silent_users(user, followees - 1)
     author = make_user()
