@@ -172,6 +172,19 @@ def test_a_failed_load_leaves_the_schema_and_the_data_as_they_were():
     assert not PendingRebuild.objects.exists()
 
 
+def test_an_insert_trigger_other_than_the_counters_still_fires():
+    with connection.cursor() as cursor:  # as a later migration might add one
+        cursor.execute(
+            "CREATE FUNCTION seed_test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'seed_test_trigger fired'; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER seed_test AFTER INSERT ON votes_vote FOR EACH ROW EXECUTE FUNCTION seed_test_refuse()"
+        )
+    with pytest.raises(Exception, match="seed_test_trigger fired"):
+        seed(users=5, posts=50, votes=100)
+
+
 def test_what_a_killed_load_dropped_is_rebuilt_by_the_next_seed():
     before = catalog()
     with connection.cursor() as cursor:  # what a load killed after its drop leaves behind
