@@ -7,7 +7,7 @@ only demo/rows.py, this module, psycopg and the counter's setting name.
 
 import multiprocessing
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import psycopg
@@ -32,7 +32,7 @@ def first_ids(plan: rows.Plan, counts: list[int]) -> list[int]:
     return firsts
 
 
-def load(params: dict[str, Any], plan: rows.Plan, jobs: int) -> Iterator[tuple[Unit, float, int]]:
+def load(params: dict[str, Any], plan: rows.Plan, jobs: int) -> Generator[tuple[Unit, float, int]]:
     """Load every slice of `plan` with `jobs` processes connecting with `params` (psycopg.connect's
     keywords); yield each slice with its seconds and its votes or follows as it commits, in
     ``plan.units()`` order.

@@ -51,6 +51,8 @@ from votes.triggers import TRIGGERS
 SEEDED_EMAIL = r"^user[0-9]+@example\.com$"
 # A seeded user: the name pattern and the instant, both; %s twice, (SEEDED_EMAIL, SEEDED_JOINED).
 SEEDED_USER = "email ~ %s AND date_joined = %s"
+# The CPUs this process may use (os.process_cpu_count, Python 3.13+), else the machine's.
+CPUS = getattr(os, "process_cpu_count", os.cpu_count)() or 1
 # The index builds' sort memory (maintenance_work_mem) in seed's transaction.
 BUILD_MEMORY = "512MB"
 
@@ -78,7 +80,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--jobs",
             type=int,
-            default=len(os.sched_getaffinity(0)),
+            default=CPUS,
             help="processes making and loading the rows (default: the CPUs this process may use)",
         )
         parser.add_argument("--password", default="password123")
@@ -193,25 +195,26 @@ class Command(BaseCommand):
             for key, value in connection.get_connection_params().items()
             if isinstance(value, (str, int)) and not isinstance(value, bool)
         }
-        started = time.monotonic()
-        finished: dict[str, float] = {}
-        busy: dict[str, float] = {}
+        names = {"users": "users", "posts": "posts and votes", "follows": "follows"}
         loaded = {"votes": 0, "follows": 0}
+        current, started, busy = "", time.monotonic(), 0.0
         # closing(): an error here stops the processes at once (the generator's pool exits).
         with closing(parallel.load(params, plan, jobs)) as slices:
             for (table, _), seconds, count in slices:
-                finished[table] = time.monotonic() - started
-                busy[table] = busy.get(table, 0.0) + seconds
+                if current and table != current:  # a table's phase ends when its last slice commits
+                    self._say_phase(names[current], time.monotonic() - started, busy, jobs)
+                    started, busy = time.monotonic(), 0.0
+                current = table
+                busy += seconds
                 loaded["votes" if table == "posts" else "follows"] += count
-        names = {"users": "users", "posts": "posts and votes", "follows": "follows"}
-        previous = 0.0
-        for table, end in finished.items():
-            self._say(
-                f"generate+COPY {names[table]}: {end - previous:.1f} s "
-                f"(slices' own time {busy[table]:.1f} s over {jobs} jobs)"
-            )
-            previous = end
+        if current:
+            self._say_phase(names[current], time.monotonic() - started, busy, jobs)
         return loaded
+
+    def _say_phase(self, name: str, seconds: float, busy: float, jobs: int) -> None:
+        self._say(
+            f"generate+COPY {name}: {seconds:.1f} s (the slices' own time {busy:.1f} s, {jobs} processes)"
+        )
 
     def _rebuild(self, cursor: CursorWrapper, jobs: int) -> None:
         """Rebuild what the load dropped, and move the sequences past the loaded ids."""
