@@ -1,11 +1,13 @@
 """The data `make bench` measures: its sizes, where each lives, and seeding them.
 
 1k and 1M are seeded again on every run into the bench's database (the embedded PostgreSQL, or
-DATABASE_URL), as `manage.py seed` replaces what it loaded before. 10M posts / 30M votes take
-minutes to load, so they live in a database of their own on the same PostgreSQL server,
-``bench_10m``: created, migrated and seeded by the first run that asks for 10M, then kept and
-only checked by later runs. The seeding time is kept in the database's comment and printed by
-every run that uses it. Drop it with ``DROP DATABASE bench_10m`` to seed it again.
+DATABASE_URL), as `manage.py seed` replaces what it loaded before. 1M and 10M carry the social
+graph (``seed --follows``: user1 followed by everyone, user2/3/4 following 10, 1,000 and 10,000
+users); at 10M a million users, so the celebrity has about a million followers. 10M posts / 30M
+votes take minutes to load, so they live in a database of their own on the same PostgreSQL
+server, ``bench_10m``: created, migrated and seeded by the first run that asks for 10M, then kept
+and only checked by later runs. The seeding time is kept in the database's comment and printed
+by every run that uses it. Drop it with ``DROP DATABASE bench_10m`` to seed it again.
 """
 
 import os
@@ -21,8 +23,8 @@ from bench.servers import PYTHON, run
 PASSWORD = "bench-password-123"  # noqa: S105 (the seeded users' password)
 SIZES = {
     "1k": {"users": 500, "posts": 1_000, "votes": 5_000},
-    "1M": {"users": 10_000, "posts": 1_000_000, "votes": 3_000_000},
-    "10M": {"users": 100_000, "posts": 10_000_000, "votes": 30_000_000},
+    "1M": {"users": 10_000, "posts": 1_000_000, "votes": 3_000_000, "follows": True},
+    "10M": {"users": 1_000_000, "posts": 10_000_000, "votes": 30_000_000, "follows": True},
 }
 # Sizes kept between runs, each in a database of its own on the bench's PostgreSQL server.
 KEPT = {"10M": "bench_10m"}
@@ -40,7 +42,8 @@ def database_url(name: str | None = None) -> str:
 
 
 def seed_options(size: str, allow_existing_data: str = "") -> list[str]:
-    options = [f"--{k}={v}" for k, v in SIZES[size].items()] + [f"--password={PASSWORD}"]
+    options = [f"--{k}" if v is True else f"--{k}={v}" for k, v in SIZES[size].items()]
+    options.append(f"--password={PASSWORD}")
     if allow_existing_data:
         options.append(f"--allow-existing-data={allow_existing_data}")
     return options
@@ -75,11 +78,14 @@ def prepare(size: str, allow_existing_data: str = "") -> tuple[str, str]:
 
 
 def _holds(db: psycopg.Connection, counts: dict[str, int]) -> bool:
-    """Whether the database holds exactly the seeded users and posts of these counts."""
-    ((users, posts),) = db.execute(
-        "SELECT (SELECT count(*) FROM accounts_user), (SELECT count(*) FROM posts_post)"
+    """Whether the database holds exactly the seeded users and posts of these counts, and a
+    social graph when the size has one (user1's followers: every other user)."""
+    ((users, posts, followers),) = db.execute(
+        "SELECT (SELECT count(*) FROM accounts_user), (SELECT count(*) FROM posts_post),"
+        " (SELECT count(*) FROM follows_follow WHERE followee_id = 1)"
     ).fetchall()
-    return (users, posts) == (counts["users"], counts["posts"])
+    graph = counts["users"] - 1 if counts.get("follows") else 0
+    return (users, posts, followers) == (counts["users"], counts["posts"], graph)
 
 
 def use_database(url: str) -> None:

@@ -1,14 +1,14 @@
-# ruff: noqa: S311  (a local tool: its graph is seeded, not secret)
+# A local tool: its data comes from manage.py seed, its requests go to its own servers.
 """`make bench-feed`: the home feed (GET /feed) at scale, beside the posts list, in one run.
 
 Data, in a database of its own on the bench's PostgreSQL server (``bench_feed``, kept between
 runs and only checked by later ones; ``DROP DATABASE bench_feed`` to seed it again):
 
-- ``--users`` users and ``--posts`` posts (``manage.py seed``, COPY), no votes;
-- a power-law social graph, loaded with COPY before its indexes are built: each user follows
-  ``10 * Pareto(1.5)`` others (most follow tens, a few thousands, capped at 5,000); the first
-  seeded user (the celebrity) is followed by every other user; three readers follow exactly
-  10, 1,000 and 10,000 users.
+- ``--users`` users and ``--posts`` posts, no votes, and a power-law social graph, all by
+  ``manage.py seed --follows`` (COPY, indexes built after the load): each user follows
+  ``10 * Pareto(1.5)`` others (most follow tens, a few thousands, capped at 5,000); user1 (the
+  celebrity) is followed by every other user; user2, user3 and user4 follow exactly 10, 1,000
+  and 10,000 users.
 
 Scenarios under wrk (bench/feed_scenarios.py, as ``make bench`` runs them: best of ``--rounds``,
 the rounds taken in turns), against one gunicorn as bench/run.py serves it: ``GET
@@ -28,7 +28,6 @@ import argparse
 import functools
 import json
 import os
-import random
 import secrets
 import statistics
 import sys
@@ -146,67 +145,27 @@ def prepare(datasets, args) -> tuple[str, str]:
             ).fetchall()[0]
             return url, f"kept from an earlier run ({comment}; {follows} follows)"
     started = time.monotonic()
-    seed = [PYTHON, "manage.py", "seed", f"--users={args.users}", f"--posts={args.posts}", "--votes=0"]
+    seed = [
+        PYTHON,
+        "manage.py",
+        "seed",
+        f"--users={args.users}",
+        f"--posts={args.posts}",
+        "--votes=0",
+        "--follows",
+    ]
     run([*seed, f"--password={PASSWORD}"], env=env)
-    posts_seconds = time.monotonic() - started
-    follows, graph_seconds = seed_graph(url)
-    note = f"posts seeded in {posts_seconds:.0f} s, {follows} follows in {graph_seconds:.0f} s"
     with psycopg.connect(url, autocommit=True) as db:
+        ((follows,),) = db.execute("SELECT count(*) FROM follows_follow").fetchall()
+        note = f"seeded in {time.monotonic() - started:.0f} s on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
         db.execute(f"COMMENT ON DATABASE \"{DATABASE}\" IS '{note}'")
         db.execute("VACUUM ANALYZE")
-    return url, "seeded now: " + note
-
-
-def seed_graph(url: str) -> tuple[int, float]:
-    """COPY the social graph (module docstring) with the table's indexes dropped, then build
-    them. Returns the follows loaded and the seconds it took."""
-    import psycopg
-    from django.db import connection
-
-    from follows.models import Follow
-
-    started = time.monotonic()
-    rng = random.Random(27)
-    with psycopg.connect(url, autocommit=True) as db:
-        ids = [row[0] for row in db.execute("SELECT id FROM accounts_user ORDER BY id").fetchall()]
-        db.execute("TRUNCATE follows_follow")
-        for constraint in Follow._meta.constraints:
-            db.execute(f'ALTER TABLE follows_follow DROP CONSTRAINT IF EXISTS "{constraint.name}"')
-        for index in Follow._meta.indexes:
-            db.execute(f'DROP INDEX IF EXISTS "{index.name}"')
-        celebrity, readers = ids[0], dict(zip(ids[1 : 1 + len(READERS)], READERS, strict=True))
-        start = time.mktime((2025, 1, 1, 0, 0, 0, 0, 0, 0))
-        count = 0
-        with db.cursor().copy(
-            "COPY follows_follow (follower_id, followee_id, created_at) FROM STDIN"
-        ) as copy:
-            for follower in ids:
-                wanted = readers.get(follower) or min(int(10 * rng.paretovariate(1.5)), 5_000)
-                followees = {celebrity} if follower != celebrity else set()
-                while len(followees) < wanted:
-                    followees.update(rng.sample(ids, wanted - len(followees)))
-                followees.discard(follower)
-                for followee in followees:
-                    when = time.strftime(
-                        "%Y-%m-%d %H:%M:%S+00", time.gmtime(start + rng.randrange(30_000_000))
-                    )
-                    copy.write_row((follower, followee, when))
-                count += len(followees)
-    connection.close()
-    settings = dict(connection.settings_dict)
-    connection.settings_dict["NAME"] = url.rsplit("/", 1)[1]
-    with connection.schema_editor() as editor:
-        for constraint in Follow._meta.constraints:
-            editor.add_constraint(Follow, constraint)
-        for index in Follow._meta.indexes:
-            editor.add_index(Follow, index)
-    connection.close()
-    connection.settings_dict.update(settings)
-    return count, time.monotonic() - started
+    return url, f"{note}; {follows} follows"
 
 
 def reader_email(followees: int) -> str:
-    """The seeded user who follows exactly `followees` users (seed_graph)."""
+    """The seeded user who follows exactly `followees` users: `manage.py seed --follows` makes
+    user2, user3 and user4 follow 10, 1,000 and 10,000 (demo/rows.py's READERS)."""
     return f"user{2 + READERS.index(followees)}@example.com"
 
 

@@ -34,6 +34,7 @@ DRAIN_SECONDS = 12
 sys.path.insert(0, str(ROOT))
 
 from bench import run as bench  # noqa: E402
+from bench.datasets import seed_options  # noqa: E402
 
 
 def main() -> None:
@@ -109,8 +110,7 @@ def measure(
     counts = bench.SIZES[size]
     started = time.monotonic()
     if not args.no_seed:
-        seed = [f"--{k}={v}" for k, v in counts.items()]
-        bench.run([bench.PYTHON, "manage.py", "seed", *seed, f"--password={bench.PASSWORD}"])
+        bench.run([bench.PYTHON, "manage.py", "seed", *seed_options(size)])
     seeded = (
         "as an earlier run seeded it" if args.no_seed else f"seeded in {time.monotonic() - started:.0f} s"
     )

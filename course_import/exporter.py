@@ -74,6 +74,7 @@ NOT_USER_DATA = {
     "webhooks.Delivery",
     "webhooks.Attempt",
     "django_tasks_database.DBTaskResult",  # the background tasks' queue
+    "demo.PendingRebuild",  # manage.py seed's note of the indexes it has yet to rebuild
 }
 
 # Per table: what is read here (COPY ... TO STDOUT) and where it goes there (COPY ... FROM STDIN).
