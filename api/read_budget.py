@@ -59,6 +59,11 @@ def spend(user_id: int) -> Iterator[None]:
     (``pg_try_advisory_xact_lock``), taken in a transaction that spans the block: a commit, a
     rollback (an exception, a statement timeout) or a lost connection (a killed worker) releases
     them, so no persistent connection can keep one."""
+    window = f"user:{user_id}"
+    # A user past the window is refused before the database is asked anything: under a flood
+    # of refused reads each costs one cache read.
+    if (spent := EXPENSIVE_READS.check(window)).over_limit:
+        raise Throttled(spent.retry_after, detail=TOO_MANY)
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute(
@@ -75,7 +80,7 @@ def spend(user_id: int) -> Iterator[None]:
         if not (user_slot and total_slot):
             raise Throttled(1, detail=TOO_MANY)
         # Counted only once in progress: a read refused above spends none of the window.
-        counted = EXPENSIVE_READS.count(f"user:{user_id}")
+        counted = EXPENSIVE_READS.count(window)
         if counted.over_limit:
             raise Throttled(counted.retry_after, detail=TOO_MANY)
         yield
