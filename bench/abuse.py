@@ -3,11 +3,14 @@ much slower is another user's `GET /posts/?limit=10`?
 
 One gunicorn as `make run` serves it (the project's gunicorn.conf.py, DEBUG off), on the bench's
 database (the embedded PostgreSQL unless DATABASE_URL is set), seeded with `--posts` posts by
-`manage.py seed`. The victim (user1) reads its first page one request at a time: first alone
-(the quiet time), then while the attackers (user2, in a process of their own so that they do
-not share the victim's interpreter) loop over the worst reads: searches the trigram index
+`manage.py seed`. The victim (user1) reads its first page one request at a time, in slices of
+SLICE seconds taken in turns: alone (the quiet time; each quiet slice starts once the attackers'
+requests have ended), then while the attackers (user2, in a process of their own so that they
+do not share the victim's interpreter) loop over the worst reads: searches the trigram index
 cannot serve (`~`, `%%%`, `a`), the deepest `skip`, and `Prefer: count=exact`. The ratio of the
-two medians (and of the 90th percentiles) is the figure; each phase is bounded by --duration.
+two medians (and of the 90th percentiles) is the figure; quiet and attacked each take about
+--duration seconds. With --floor each run first measures the same clients sending the victim's
+own cheap read, PAUSE apart: what any such clients cost, which no budget can lower.
 
 With --unbounded the same is measured first against a server without the bounds (no
 statement timeout, no budget for expensive reads), so both ratios come from one run. Without
@@ -83,30 +86,35 @@ def login(url: str, email: str) -> str:
 # does after a 429, cost what any busy clients cost (no budget can make a request free).
 FLOOR = [("/posts/?limit=10", {})]
 PAUSE = 0.05  # seconds an attacker waits after a 429 (a client that reads Retry-After waits longer)
+SLICE = 2.0  # seconds per quiet or attacked slice of a phase
 
 
-def attack(
-    url: str, token: str, reads: list, clients: int, seconds: float, results: "multiprocessing.Queue"
-) -> None:
-    """`clients` threads looping over `reads` for `seconds`, pausing PAUSE after a 429 (after
-    every answer for FLOOR); puts the Counter of statuses."""
+def attack(url: str, token: str, reads: list, clients: int, go, stop, in_flight, results) -> None:
+    """`clients` threads looping over `reads` while the Event `go` is set, until `stop` is,
+    pausing PAUSE after a 429 (after every answer for FLOOR); `in_flight` (a shared int) counts
+    their requests in progress. Puts the Counter of statuses on `results`."""
     host, port = urllib.parse.urlsplit(url).netloc.split(":")
     statuses: Counter[str] = Counter()
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
 
     def loop(offset: int) -> None:
         conn = http.client.HTTPConnection(host, int(port), timeout=60)
         i = offset
-        while time.monotonic() < deadline:
+        while not stop.is_set():
+            if not go.wait(0.1):
+                continue
             path, headers = reads[i % len(reads)]
             i += 1
+            with in_flight.get_lock():
+                in_flight.value += 1
             try:
                 status, _ = timed_get(conn, path, {**headers, "Authorization": f"Bearer {token}"})
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection(host, int(port), timeout=60)
                 status = 0
+            with in_flight.get_lock():
+                in_flight.value -= 1
             with lock:
                 statuses[str(status)] += 1
             if status == 429 or reads == FLOOR:
@@ -147,22 +155,35 @@ def measure(
     looping over `reads` (worst_reads(posts) by default); prints and returns the figures."""
     server = Server(env=env)
     server.start()
+    quiet: list[float] = []
+    loud: list[float] = []
+    attack_seconds = 0.0
     try:
         victim, attacker = login(server.url, VICTIM), login(server.url, ATTACKER)
         victim_times(server.url, victim, 1)  # warm every worker's connection and plans
-        quiet = victim_times(server.url, victim, seconds)
         results: multiprocessing.Queue = multiprocessing.Queue()
+        go, stop, in_flight = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Value("i", 0)
         attackers = multiprocessing.Process(
             target=attack,
-            args=(server.url, attacker, reads or worst_reads(posts), clients, seconds + 2, results),
+            args=(server.url, attacker, reads or worst_reads(posts), clients, go, stop, in_flight, results),
         )
-        attack_started = time.monotonic()
         attackers.start()
-        time.sleep(2)  # every attacker is sending
-        loud = victim_times(server.url, victim, seconds)
-        statuses = results.get(timeout=seconds + 180)
+        # Quiet and attacked slices in turns: both see the same neighbours on a shared machine.
+        for _ in range(max(1, round(seconds / SLICE))):
+            go.clear()
+            settled = time.monotonic() + 60
+            while in_flight.value and time.monotonic() < settled:  # the attackers' requests end
+                time.sleep(0.05)
+            quiet += victim_times(server.url, victim, SLICE)
+            go.set()
+            started = time.monotonic()
+            time.sleep(0.5)  # every attacker is sending
+            loud += victim_times(server.url, victim, SLICE)
+            attack_seconds += time.monotonic() - started
+        go.clear()
+        stop.set()
+        statuses = results.get(timeout=180)
         attackers.join()
-        attack_seconds = time.monotonic() - attack_started
     finally:
         server.stop()
     figures = {
