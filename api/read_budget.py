@@ -11,26 +11,24 @@ A list read is *expensive* when its cost grows with the number of posts rather t
   not);
 - ``Prefer: count=exact`` (a count of every matching post).
 
-Each user may have ``EXPENSIVE_READS_IN_FLIGHT`` such reads in progress at once and
-``EXPENSIVE_READ_RATE`` of them in a window; past either, 429 with ``Retry-After``. Ordinary
-reads are not counted. Every statement is bounded besides (``DATABASE_STATEMENT_TIMEOUT``:
-503 with ``Retry-After``; config/postgresql/base.py). The counts live in the shared cache (Redis
-with ``REDIS_URL``, else each process counts its own) and fail open if it does not answer.
+Each user may have ``EXPENSIVE_READS_IN_FLIGHT`` such reads in progress at once, all users
+together ``EXPENSIVE_READS_IN_FLIGHT_TOTAL``, and each user ``EXPENSIVE_READ_RATE`` of them in a
+window; past any, 429 with ``Retry-After``. Ordinary reads are not counted. Every statement is
+bounded besides (``DATABASE_STATEMENT_TIMEOUT``: 503 with ``Retry-After``;
+config/postgresql/base.py). The reads in progress are advisory locks in PostgreSQL, so every
+worker and server shares them; the window is counted in the shared cache (Redis with
+``REDIS_URL``, else each process counts its own), which fails open if it does not answer.
 """
 
 import contextlib
-import logging
 import re
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from rest_framework.exceptions import Throttled
 
 from api.throttling import FixedWindowLimit
-from outage import cache as cache_outage
-
-logger = logging.getLogger(__name__)
 
 # Past this many skipped rows a page by offset counts as an expensive read.
 EXPENSIVE_SKIP = 1000
@@ -39,9 +37,6 @@ TRIGRAM = re.compile(r"[^\W_]{3}")
 TOO_MANY = (
     "Too many expensive reads (short searches, deep skips, exact counts); use a cursor or a longer search."
 )
-# An in-flight count outlives a killed worker by at most this long (seconds).
-IN_FLIGHT_EXPIRY = 60
-
 EXPENSIVE_READS = FixedWindowLimit("expensive-read", "EXPENSIVE_READ_RATE")
 
 
@@ -53,31 +48,56 @@ def is_expensive(*, search: str, skip: int, exact_count: bool) -> bool:
 
 @contextlib.contextmanager
 def spend(user_id: int) -> Iterator[None]:
-    """Hold one of the user's expensive reads for the ``with`` block. Raises DRF's Throttled
-    (429 with ``Retry-After``) when the user has ``EXPENSIVE_READS_IN_FLIGHT`` in progress
-    already, or has used ``EXPENSIVE_READ_RATE`` in this window."""
-    key = f"expensive-reads-in-flight:{user_id}"
-    try:
-        cache.add(key, 0, timeout=IN_FLIGHT_EXPIRY)
-        in_flight = cache.incr(key)
-    except Exception:
-        cache_outage.unavailable("expensive reads")
-        in_flight = None
-    try:
-        if in_flight is not None and in_flight > settings.EXPENSIVE_READS_IN_FLIGHT:
+    """Hold one of the user's expensive reads, and one of the server's, for the ``with`` block.
+    Raises DRF's Throttled (429 with ``Retry-After``) when the user has
+    ``EXPENSIVE_READS_IN_FLIGHT`` in progress already, when all users together have
+    ``EXPENSIVE_READS_IN_FLIGHT_TOTAL``, or when the user has used ``EXPENSIVE_READ_RATE`` in
+    this window.
+
+    The reads in progress are PostgreSQL advisory locks of the primary database, so every worker
+    and every server agrees on them with or without Redis. They are transaction-level
+    (``pg_try_advisory_xact_lock``), taken in a transaction that spans the block: a commit, a
+    rollback (an exception, a statement timeout) or a lost connection (a killed worker) releases
+    them, so no persistent connection can keep one."""
+    window = f"user:{user_id}"
+    # A user past the window is refused before the database is asked anything: under a flood
+    # of refused reads each costs one cache read.
+    if (spent := EXPENSIVE_READS.check(window)).over_limit:
+        raise Throttled(spent.retry_after, detail=TOO_MANY)
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute(
+                TAKE_SLOTS,
+                [
+                    settings.EXPENSIVE_READS_IN_FLIGHT,
+                    USER_NAMESPACE,
+                    _int4(user_id),
+                    settings.EXPENSIVE_READS_IN_FLIGHT_TOTAL,
+                    TOTAL_NAMESPACE,
+                ],
+            )
+            user_slot, total_slot = cursor.fetchone()
+        if not (user_slot and total_slot):
             raise Throttled(1, detail=TOO_MANY)
         # Counted only once in progress: a read refused above spends none of the window.
-        counted = EXPENSIVE_READS.count(f"user:{user_id}")
+        counted = EXPENSIVE_READS.count(window)
         if counted.over_limit:
             raise Throttled(counted.retry_after, detail=TOO_MANY)
         yield
-    finally:
-        if in_flight is not None:
-            _release(key)
 
 
-def _release(key: str) -> None:
-    try:
-        cache.decr(key)
-    except Exception:  # expired or the cache is down: nothing left to release
-        logger.debug("expensive reads: nothing to release for %s", key)
+# Advisory lock keys (two int4s): the user's slots are (USER_NAMESPACE + n, user id), the
+# server's (TOTAL_NAMESPACE, n). The first free slot is taken; EXISTS stops there.
+USER_NAMESPACE = 0x45520000  # "ER", expensive reads; slot n adds n
+TOTAL_NAMESPACE = 0x4552FFFF
+TAKE_SLOTS = (
+    "SELECT EXISTS (SELECT FROM generate_series(0, %s::int - 1) AS n "
+    "WHERE pg_try_advisory_xact_lock(%s::int + n, %s::int)), "
+    "EXISTS (SELECT FROM generate_series(0, %s::int - 1) AS n "
+    "WHERE pg_try_advisory_xact_lock(%s::int, n))"
+)
+
+
+def _int4(number: int) -> int:
+    """`number` folded into PostgreSQL's int4 (an advisory lock key's half)."""
+    return (number + 2**31) % 2**32 - 2**31

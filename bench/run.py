@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import original  # noqa: E402  (the course app, with --original)
+from bench import abuse, original  # noqa: E402  (abuse: one user's worst reads; original: the course app)
 
 # bench/semantics.py uses these through this module.
 from bench.datasets import PASSWORD, SIZES  # noqa: E402
@@ -248,6 +248,10 @@ def bench_size(
         for row in viral.measure(project, bare, args, wrk, best):
             print(f"   {row['scenario']} {json.dumps(row)}; load average {load_average()}", flush=True)
             rows.append(row)
+    if not only or "abuse" in only:  # another user's list under one user's worst reads (bench/abuse.py)
+        posts = SIZES[args.size_name]["posts"]
+        summary = abuse.rounds(project.extra_env, posts, 16, args.duration, runs=1, redis_url="")
+        rows.append({"scenario": "abuse", "note": summary})
     workers = project.sampler.take_all()
     print(f"   project worker peak RSS (MiB): {sorted(round(v) for v in workers.values())}", flush=True)
     check = revocation.measure(token)

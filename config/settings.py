@@ -312,8 +312,9 @@ COMMENT_RATE = env_rate("COMMENT_RATE", "30/minute")
 FOLLOW_RATE = env_rate("FOLLOW_RATE", "60/minute")
 EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
 # Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
-# once, and per window.
+# once, and per window; and in progress at once for all users together.
 EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
+EXPENSIVE_READS_IN_FLIGHT_TOTAL = env_int("EXPENSIVE_READS_IN_FLIGHT_TOTAL", 2, minimum=1)
 EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
 
 # GET /metrics answers only with this bearer token; unset, it is a 404 and nothing is counted.

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from api.read_budget import is_expensive
 from testing.assertions import assert_error
@@ -89,3 +90,13 @@ def test_one_expensive_read_in_flight_per_user(settings, user, other_user, make_
     assert answers == [200]
     assert client_for(user).get("/posts/?search=~").status_code == 200  # released
     assert client_for(other_user).get("/posts/?search=~").status_code == 200
+
+
+def test_a_read_past_the_window_asks_the_database_nothing_of_the_budget(settings, user, frozen_clock):
+    settings.EXPENSIVE_READ_RATE = "1/minute"
+    client = client_for(user)
+    assert client.get("/posts/?search=~").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get("/posts/?search=~")
+    assert_error(answer, 429, TOO_MANY.format("60 seconds"), headers={"Retry-After": "60"})
+    assert not [q["sql"] for q in queries.captured_queries if "advisory" in q["sql"]]
