@@ -38,7 +38,7 @@ from bench import abuse, original  # noqa: E402  (abuse: one user's worst reads;
 # bench/semantics.py uses these through this module.
 from bench.datasets import PASSWORD, SIZES  # noqa: E402
 from bench.report import COMPARED, load_average, machine, report  # noqa: E402
-from bench.servers import BARE_APP, PYTHON, Server, ensure_wrk, run, wrk  # noqa: E402
+from bench.servers import BARE_APP, NO_WRITE_LIMITS, PYTHON, Server, ensure_wrk, run, wrk  # noqa: E402
 
 # Why the original is measured at 1k and 1M only (bench/original.py's SIZES).
 ORIGINAL_SKIPPED = "not served (its list and get-one join all votes: minutes per request)"
@@ -132,14 +132,6 @@ def main() -> None:
         for url in filled:
             original.drop_tables(url)
     print(report(results), flush=True)
-
-
-# The reply scenario posts comments as fast as it can, too.
-NO_WRITE_LIMITS = {
-    "POST_RATE": "1000000/minute",
-    "VOTE_RATE": "1000000/minute",
-    "COMMENT_RATE": "1000000/minute",
-}
 
 
 def start_pair(url: str, database_pid: int | None, workers: int = 0, cpus: str = "") -> tuple[Server, Server]:
