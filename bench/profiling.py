@@ -36,7 +36,7 @@ LAYERS = [
     ("      view: list", "api/pagination.py", "list"),
     ("      view: retrieve", "rest_framework/mixins.py", "retrieve"),
     ("        query parameters (parse_query)", "api/pagination.py", "parse_query"),
-    ("        page query (offset_page)", "posts/queries.py", "offset_page"),
+    ("        page query (page)", "posts/queries.py", "page"),
     ("        post query (visible_post)", "posts/queries.py", "visible_post"),
     ("        Link header (link_header)", "api/paging.py", "link_header"),
     ("        serializer (to_representation)", "posts/serializers.py", "to_representation"),
