@@ -227,8 +227,8 @@ class CompiledExists:
         if self._compiled is None:
             queryset = self.build(**_stand_ins(self.names))
             # What QuerySet.exists() runs: Query.has_results' query.
-            sql, params = queryset.query.exists(using=queryset.db).get_compiler(using=queryset.db).as_sql()
-            slots = _slots(self.build, self.names, params, lambda qs: qs.query.exists(using=qs.db))
+            sql, params = queryset.query.exists().get_compiler(using=queryset.db).as_sql()
+            slots = _slots(self.build, self.names, params, lambda qs: qs.query.exists())
             self._compiled = (sql, tuple(params), slots, queryset.model)
         return self._compiled
 
