@@ -211,7 +211,10 @@ def _slots(
 
 
 def _arguments(params: Sequence[Any], slots: dict[int, _Slot], values: dict[str, Any]) -> list[Any]:
-    return [slots[index].value(values[slots[index].name]) if index in slots else value for index, value in enumerate(params)]
+    return [
+        slots[index].value(values[slots[index].name]) if index in slots else value
+        for index, value in enumerate(params)
+    ]
 
 
 class CompiledExists:
@@ -280,10 +283,14 @@ class CompiledPages[M: Model]:
                 self._queries[key] = CompiledQuery(paged, *self.names, *position)
             else:
                 order = ordering.order_by if shape == _FIRST else ordering.reversed_order_by
-                self._queries[key] = CompiledQuery(lambda **values: build(**values).order_by(*order), *self.names)
+                self._queries[key] = CompiledQuery(
+                    lambda **values: build(**values).order_by(*order), *self.names
+                )
         return self._queries[key]
 
-    def page(self, ordering: Ordering, *, cursor: Cursor | None, skip: int, limit: int, **values: Any) -> Page[M]:
+    def page(
+        self, ordering: Ordering, *, cursor: Cursor | None, skip: int, limit: int, **values: Any
+    ) -> Page[M]:
         """keyset_page's page (api/paging.py), row for row."""
         if cursor is not None and cursor.direction == PREV and not cursor.position:
             rows = self.query(ordering, _FROM_END).run(offset=skip, limit=limit + 1, **values)

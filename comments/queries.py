@@ -21,11 +21,15 @@ def thread(post_id: int, parent_id: int | None) -> QuerySet[Comment]:
 
 #: The post is one the user can see (``Post.objects.visible_to``).
 POST_VISIBLE = CompiledExists(
-    lambda user_id, post_id: Post.objects.visible_to(User(pk=user_id)).filter(pk=post_id), "user_id", "post_id"
+    lambda user_id, post_id: Post.objects.visible_to(User(pk=user_id)).filter(pk=post_id),
+    "user_id",
+    "post_id",
 )
 #: The comment is one of the post's.
 COMMENT_OF_POST = CompiledExists(
-    lambda comment_id, post_id: Comment.objects.filter(pk=comment_id, post_id=post_id), "comment_id", "post_id"
+    lambda comment_id, post_id: Comment.objects.filter(pk=comment_id, post_id=post_id),
+    "comment_id",
+    "post_id",
 )
 _TOP_LEVEL = CompiledPages(lambda post_id: thread(post_id, None), "post_id")
 _REPLIES = CompiledPages(thread, "post_id", "parent_id")
@@ -48,4 +52,6 @@ def page(
     shape. Raises the contract's 422 for a cursor that does not fit `ordering`."""
     if parent_id is None:
         return _TOP_LEVEL.page(ordering, cursor=cursor, skip=skip, limit=limit, post_id=post_id)
-    return _REPLIES.page(ordering, cursor=cursor, skip=skip, limit=limit, post_id=post_id, parent_id=parent_id)
+    return _REPLIES.page(
+        ordering, cursor=cursor, skip=skip, limit=limit, post_id=post_id, parent_id=parent_id
+    )

@@ -34,7 +34,6 @@ from comments.serializers import (
     CommentListQuerySerializer,
     CommentSerializer,
 )
-from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 
 POST_NOT_FOUND = {404: "post with id: 7 was not found"}

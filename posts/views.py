@@ -20,9 +20,9 @@ from api.openapi import error_responses
 from api.pagination import CompiledPagesMixin, KeysetPagination
 from api.paging import Ordering, Page, prefers_exact_count
 from api.throttling import PostRateThrottle
+from posts import queries
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
-from posts import queries
 from posts.queries import ORDERINGS, visible_post
 from posts.serializers import (
     PostListQuerySerializer,

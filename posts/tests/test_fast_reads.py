@@ -89,7 +89,9 @@ def test_every_read_builds_no_sql_once_warm_and_runs_its_pinned_queries(auth_cli
 def generic_page(self, ordering, query):
     """KeysetPagination.paginate_queryset's page: the QuerySet path."""
     queryset = self.filter_queryset(self.get_queryset())
-    return keyset_page(queryset, ordering, cursor=query["cursor"], skip=query.get("skip", 0), limit=query["limit"])
+    return keyset_page(
+        queryset, ordering, cursor=query["cursor"], skip=query.get("skip", 0), limit=query["limit"]
+    )
 
 
 def test_answers_are_the_querysets_byte_for_byte(auth_client, data, monkeypatch):
@@ -98,7 +100,10 @@ def test_answers_are_the_querysets_byte_for_byte(auth_client, data, monkeypatch)
     prefer = {"Prefer": "count=exact"}  # on the list only: it spends the read budget
     paths["prefer count"] = "/posts/?limit=2&sort=top"
     paths["prefer count comments"] = f"/posts/{data[0][0].pk}/comments?limit=2"
-    compiled = {name: auth_client.get(path, headers=prefer if "prefer" in name else {}) for name, path in paths.items()}
+    compiled = {
+        name: auth_client.get(path, headers=prefer if "prefer" in name else {})
+        for name, path in paths.items()
+    }
     monkeypatch.setattr(PostViewSet, "compiled_page", generic_page)
     monkeypatch.setattr(PostCommentsViewSet, "compiled_page", generic_page)
     for name, path in paths.items():
