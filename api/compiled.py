@@ -38,7 +38,7 @@ class _Loader:
     start: int
     stop: int
     attnames: tuple[str, ...]
-    related: tuple[tuple[Callable[[Model, Model], None], "_Loader"], ...]
+    related: tuple[tuple[Callable[[Model, Model | None], None], "_Loader"], ...]
     #: (name, position in the row, the compiler's converters for it, their expression) of the
     #: QuerySet's annotations, set as attributes as the ORM does.
     annotations: tuple[tuple[str, int, tuple[Any, ...], Any], ...] = ()

@@ -202,17 +202,19 @@ def list_posts(user_id: int, query_string: str) -> list[dict]:
     if sort not in ORDERS:
         raise HttpError("422 Unprocessable Entity", "sort must be new or top")
     search = query.get("search", [""])[-1]
-    sql, params = _VISIBLE, [user_id]
+    sql: str = _VISIBLE
+    params: list[Any] = [user_id]
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql, params = sql + SEARCH_WHERE, [*params, f"%{escaped}%"]
+        sql += SEARCH_WHERE
+        params.append(f"%{escaped}%")
     columns = ORDERS[sort]
     if "cursor" in query:
         position = read_cursor(query["cursor"][-1], sort)
         sql += f" AND ({', '.join(columns)}) < ({', '.join(['%s'] * len(columns))})"
         params += position
     sql += f" ORDER BY {', '.join(f'{column} DESC' for column in columns)} LIMIT %s"
-    rows = connection().execute(sql, (*params, limit + 1), prepare=True).fetchall()  # type: ignore[call-overload]
+    rows = connection().execute(sql, (*params, limit + 1), prepare=True).fetchall()
     return [post_out(row) for row in rows[:limit]]
 
 
