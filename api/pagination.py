@@ -246,7 +246,9 @@ class CompiledPagesMixin(_ListBase):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         paginator = self.paginator
-        query = paginator.parse_query(request, self)
+        # Parsed once per request: a view's own list() may have read it already (a cursor's
+        # signature is checked and its position read in that parse).
+        query = getattr(self, "list_params", None) or paginator.parse_query(request, self)
         page = self.compiled_page(paginator.get_ordering(self, query), query)
         rows = paginator.keep(request, self, page, lambda: self.filter_queryset(self.get_queryset()).count())
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
