@@ -1,3 +1,5 @@
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import password_validation
@@ -8,6 +10,7 @@ from rest_framework import serializers
 
 from accounts.models import User, UserManager
 from api.fields import StrictCharField
+from api.representation import representation_writer
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -31,6 +34,16 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "created_at"]
         read_only_fields = fields
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        """The declared fields' output through a writer made from them once per process
+        (``representation_writer``, as for posts): no ModelSerializer field building per answer."""
+        return _user_writer()(instance)
+
+
+@cache
+def _user_writer() -> Callable[[Any], dict[str, Any]]:
+    return representation_writer(UserSerializer())
 
 
 # Django's email rules in a form a schema can carry, so that what /openapi.json calls an email

@@ -1,5 +1,6 @@
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -10,6 +11,7 @@ from accounts.models import User
 from accounts.serializers import LoginSerializer, SignupSerializer, TokenSerializer, UserSerializer
 from accounts.tokens import issue_pair
 from api import schema as http_schema
+from api.compiled import CompiledQuery
 from api.endpoints import Endpoint
 from api.errors import Conflict
 from api.idempotency import idempotent
@@ -64,6 +66,16 @@ class UserListView(Endpoint):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+def _user_by_id(user_id: int) -> QuerySet[User]:
+    # What ``.first()`` reads: the QuerySet in its own order, else by primary key (LIMIT 1 at run).
+    users = User.objects.filter(pk=user_id)
+    return users if users.ordered else users.order_by("pk")
+
+
+#: A user by id, active or not (``User.objects.filter(pk=id).first()``), compiled once (api/compiled.py).
+USER_BY_ID = CompiledQuery(_user_by_id, "user_id")
+
+
 class UserDetailView(Endpoint):
     """GET /users/{id}: a user, to anyone."""
 
@@ -79,7 +91,8 @@ class UserDetailView(Endpoint):
         tags=["Users"],
     )
     def get(self, request: Request, id: int) -> Response:
-        user = User.objects.filter(pk=id).first()
+        found = USER_BY_ID.run(user_id=id, limit=1)
+        user = found[0] if found else None
         if user is None:
             raise NotFound(f"User with id: {id} does not exist")
         return Response(UserSerializer(user).data)

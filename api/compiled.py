@@ -8,6 +8,10 @@ parameters), keeps it, and runs it with the values of each call; the rows become
 the ORM makes them (``Model.from_db``, the compiler's database converters, ``select_related``
 relations cached, annotations set as attributes). The QuerySet stays the one statement of the
 rule: change it and the compiled SQL changes with it.
+
+``CompiledExists`` does the same for ``QuerySet.exists()``, and ``CompiledPages`` for the pages
+api.paging.keyset_page reads (first page, after or before a cursor), one compiled query per
+shape.
 """
 
 from collections.abc import Callable, Sequence
@@ -16,6 +20,8 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+
+from api.paging import NEXT, PREV, Cursor, Ordering, Page, after_position, cursor_position
 
 # Stand-ins for a query's parameters while it is compiled: integers no real value takes
 # (ids are positive), each found again in the compiled parameters by equality.
@@ -32,15 +38,20 @@ class _Loader:
     start: int
     stop: int
     attnames: tuple[str, ...]
-    related: tuple[tuple[Callable[[Model, Model], None], "_Loader"], ...]
+    related: tuple[tuple[Callable[[Model, Model | None], None], "_Loader"], ...]
     #: (name, position in the row, the compiler's converters for it, their expression) of the
     #: QuerySet's annotations, set as attributes as the ORM does.
     annotations: tuple[tuple[str, int, tuple[Any, ...], Any], ...] = ()
 
+    #: Position in the row of the primary key: NULL there is a missing relation (an outer join).
+    pk_position: int = 0
+
     def load(self, alias: str, row: Sequence[Any]) -> Model:
         instance = self.model.from_db(alias, self.attnames, row[self.start : self.stop])
         for set_cached, loader in self.related:
-            set_cached(instance, loader.load(alias, row))
+            # As the ORM's RelatedPopulator: no row on the other side of a nullable key is None.
+            related = None if row[loader.pk_position] is None else loader.load(alias, row)
+            set_cached(instance, related)
         for name, position, converters, expression in self.annotations:
             value = row[position]
             for convert in converters:
@@ -66,16 +77,20 @@ def _loader(klass_info: dict[str, Any], select: list[Any]) -> _Loader:
         for info in klass_info.get("related_klass_infos", [])
         if not info.get("reverse")
     )
-    return _Loader(model, start, stop, attnames, related)
+    pk_position = start + attnames.index(model._meta.pk.attname)
+    return _Loader(model, start, stop, attnames, related, pk_position=pk_position)
 
 
 class CompiledQuery[M: Model]:
     """A QuerySet's SQL, compiled by the ORM at first use and run with new values.
 
     ``build`` makes the QuerySet from the query's parameters, named by ``names`` (keyword
-    arguments, integers: ids). It is called once, with stand-in integers; each stand-in must
-    reach the compiled SQL's parameters as it was given (an ``=`` lookup on an id does), else
-    ValueError. ``run(limit=..., offset=...)`` adds the LIMIT and OFFSET the ORM's compiler
+    arguments: ids, strings, or any value a lookup passes through unchanged). It is called with
+    stand-in integers; each stand-in must reach the compiled SQL's parameters either as it was
+    given (an ``=`` lookup on an id does) or as the text of a string parameter (``icontains``
+    gives ``%stand-in%``), else ValueError. For a text one, a second compile with a probe value
+    tells whether the lookup escapes ``%``, ``_`` and ``\\`` (``connection.ops.prep_for_like_query``)
+    or passes the value through; each call's value is put in the same way. ``run(limit=..., offset=...)`` adds the LIMIT and OFFSET the ORM's compiler
     adds for a slice (``connection.ops.limit_offset_sql``). Rows are read from the router's
     database for the model, through Django's cursor (logged, counted by query-capturing tests).
     """
@@ -83,24 +98,20 @@ class CompiledQuery[M: Model]:
     def __init__(self, build: Callable[..., QuerySet[M]], *names: str) -> None:
         self.build = build
         self.names = names
-        self._compiled: tuple[str, tuple[Any, ...], dict[int, str], _Loader] | None = None
+        self._compiled: tuple[str, tuple[Any, ...], dict[int, _Slot], _Loader] | None = None
 
-    def queryset(self, **values: int) -> QuerySet[M]:
+    def queryset(self, **values: Any) -> QuerySet[M]:
         """The QuerySet this query compiles, for these values: what the ORM alone would run."""
         return self.build(**values)
 
-    def compile(self) -> tuple[str, tuple[Any, ...], dict[int, str], _Loader]:
-        """(SQL, its parameters with stand-ins, {position: name} of the stand-ins, loader),
+    def compile(self) -> tuple[str, tuple[Any, ...], dict[int, "_Slot"], _Loader]:
+        """(SQL, its parameters with stand-ins, {position: slot} of the stand-ins, loader),
         made once per process."""
         if self._compiled is None:
-            stand_ins = {name: _STAND_IN_BASE - index for index, name in enumerate(self.names)}
-            queryset = self.build(**stand_ins)
+            queryset = self.build(**_stand_ins(self.names))
             compiler = queryset.query.get_compiler(using=queryset.db)
             sql, params = compiler.as_sql()
-            by_value = {value: name for name, value in stand_ins.items()}
-            slots = {index: by_value[value] for index, value in enumerate(params) if value in by_value}
-            if sorted(slots.values()) != sorted(self.names):
-                raise ValueError(f"each of {self.names} must be one parameter of the compiled SQL")
+            slots = _slots(self.build, self.names, params, lambda qs: qs.query)
             converters = compiler.get_converters([column for column, _, _ in compiler.select])
             annotated = compiler.annotation_col_map
             if set(converters) - set(annotated.values()):
@@ -115,17 +126,17 @@ class CompiledQuery[M: Model]:
         return self._compiled
 
     def sql_with_params(
-        self, *, limit: int | None = None, offset: int = 0, **values: int
+        self, *, limit: int | None = None, offset: int = 0, **values: Any
     ) -> tuple[str, list[Any]]:
         """The SQL and parameters ``run`` executes for these values."""
         sql, params, slots, _ = self.compile()
-        args = [values[slots[index]] if index in slots else value for index, value in enumerate(params)]
+        args = _arguments(params, slots, values)
         if limit is not None or offset:
             high = None if limit is None else offset + limit
             sql = f"{sql} {connections['default'].ops.limit_offset_sql(offset, high)}"
         return sql, args
 
-    def run(self, *, limit: int | None = None, offset: int = 0, **values: int) -> list[M]:
+    def run(self, *, limit: int | None = None, offset: int = 0, **values: Any) -> list[M]:
         """The instances of the query's rows for these values (as ``list(queryset)`` gives, or
         ``list(queryset[offset:offset + limit])``)."""
         sql, args = self.sql_with_params(limit=limit, offset=offset, **values)
@@ -135,3 +146,162 @@ class CompiledQuery[M: Model]:
             cursor.execute(sql, args)
             found = cursor.fetchall()
         return [loader.load(alias, row) for row in found]  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where a parameter's value goes in the compiled parameters: as given, or inside a string
+    (``prefix + value + suffix``), LIKE-escaped when the lookup escapes it."""
+
+    name: str
+    text: bool = False
+    prefix: str = ""
+    suffix: str = ""
+    escape: bool = False
+
+    def value(self, given: Any) -> Any:
+        if not self.text:
+            return given
+        if self.escape:
+            given = connections["default"].ops.prep_for_like_query(given)
+        return f"{self.prefix}{given}{self.suffix}"
+
+
+# A value a lookup escapes differently from one it passes through (LIKE's special characters).
+_PROBE = "%_\\"
+
+
+def _stand_ins(names: Sequence[str]) -> dict[str, int]:
+    return {name: _STAND_IN_BASE - index for index, name in enumerate(names)}
+
+
+def _slots(
+    build: Callable[..., Any], names: Sequence[str], params: Sequence[Any], query_of: Callable[[Any], Any]
+) -> dict[int, _Slot]:
+    """{position: slot} of each name's stand-in in `params` (the compiled parameters of
+    ``build(**stand-ins)``); ValueError unless each name is exactly one parameter."""
+    stand_ins = _stand_ins(names)
+    by_value = {value: name for name, value in stand_ins.items()}
+    slots: dict[int, _Slot] = {}
+    for index, value in enumerate(params):
+        if type(value) is int and value in by_value:
+            slots[index] = _Slot(by_value[value])
+        elif isinstance(value, str):
+            for name, stand_in in stand_ins.items():
+                prefix, found, suffix = value.partition(str(stand_in))
+                if found:
+                    slots[index] = _Slot(name, text=True, prefix=prefix, suffix=suffix)
+    if sorted(slot.name for slot in slots.values()) != sorted(names):
+        raise ValueError(f"each of {tuple(names)} must be one parameter of the compiled SQL")
+    texts = {index: slot for index, slot in slots.items() if slot.text}
+    if texts:
+        # How the lookup writes a value: compile once more with the probe after each stand-in.
+        probes = {**stand_ins, **{slot.name: f"{stand_ins[slot.name]}{_PROBE}" for slot in texts.values()}}
+        query = query_of(build(**probes))
+        _, probed = query.get_compiler(using="default").as_sql()
+        escaped = connections["default"].ops.prep_for_like_query(_PROBE)
+        for index, slot in texts.items():
+            head = f"{slot.prefix}{stand_ins[slot.name]}"
+            if probed[index] == f"{head}{_PROBE}{slot.suffix}":
+                continue
+            if probed[index] != f"{head}{escaped}{slot.suffix}":
+                raise ValueError(f"{slot.name}: the lookup changes the value in a way not known here")
+            slots[index] = replace(slot, escape=True)
+    return slots
+
+
+def _arguments(params: Sequence[Any], slots: dict[int, _Slot], values: dict[str, Any]) -> list[Any]:
+    return [
+        slots[index].value(values[slots[index].name]) if index in slots else value
+        for index, value in enumerate(params)
+    ]
+
+
+class CompiledExists:
+    """``build(**values).exists()``, compiled once (as CompiledQuery, whose rules for ``build``
+    and ``names`` it follows): ``run(**values)`` is True when the QuerySet has a row."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], *names: str) -> None:
+        self.build = build
+        self.names = names
+        self._compiled: tuple[str, tuple[Any, ...], dict[int, _Slot], type[Model]] | None = None
+
+    def compile(self) -> tuple[str, tuple[Any, ...], dict[int, _Slot], type[Model]]:
+        if self._compiled is None:
+            queryset = self.build(**_stand_ins(self.names))
+            # What QuerySet.exists() runs: Query.has_results' query.
+            sql, params = queryset.query.exists().get_compiler(using=queryset.db).as_sql()
+            slots = _slots(self.build, self.names, params, lambda qs: qs.query.exists())
+            self._compiled = (sql, tuple(params), slots, queryset.model)
+        return self._compiled
+
+    def sql_with_params(self, **values: Any) -> tuple[str, list[Any]]:
+        sql, params, slots, _ = self.compile()
+        return sql, _arguments(params, slots, values)
+
+    def run(self, **values: Any) -> bool:
+        sql, args = self.sql_with_params(**values)
+        alias = router.db_for_read(self.compile()[3])
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, args)
+            return cursor.fetchone() is not None
+
+
+# The keyset_page shapes: the first page (or any page by offset), the rows after or before a
+# position, and the rows from the far end (a polling link of an empty first page).
+_FIRST, _FROM_END = "first", "from end"
+
+
+class CompiledPages[M: Model]:
+    """api.paging.keyset_page for ``build(**values)``, each shape compiled once per ordering.
+
+    ``page(ordering, cursor=, skip=, limit=, **values)`` gives what
+    ``keyset_page(build(**values), ordering, ...)`` gives, in one query of the same SQL (the
+    position of a cursor is one more set of parameters). ``build`` follows CompiledQuery's rules.
+    Raises the contract's 422 for a cursor whose position does not fit the ordering, as
+    keyset_page does."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *names: str) -> None:
+        self.build = build
+        self.names = names
+        self._queries: dict[tuple[str, bool, str], CompiledQuery[M]] = {}
+
+    def query(self, ordering: Ordering, shape: str) -> CompiledQuery[M]:
+        """The compiled query of one shape: _FIRST, NEXT, PREV or _FROM_END."""
+        key = (ordering.name, ordering.ascending, shape)
+        if key not in self._queries:
+            build = self.build
+            position = tuple(f"position_{index}" for index in range(len(ordering.fields)))
+            if shape in (NEXT, PREV):
+                order = ordering.order_by if shape == NEXT else ordering.reversed_order_by
+
+                def paged(**values: Any) -> QuerySet[M]:
+                    own = {name: values[name] for name in self.names}
+                    at = tuple(values[name] for name in position)
+                    return after_position(build(**own), ordering, at, shape).order_by(*order)
+
+                self._queries[key] = CompiledQuery(paged, *self.names, *position)
+            else:
+                order = ordering.order_by if shape == _FIRST else ordering.reversed_order_by
+                self._queries[key] = CompiledQuery(
+                    lambda **values: build(**values).order_by(*order), *self.names
+                )
+        return self._queries[key]
+
+    def page(
+        self, ordering: Ordering, *, cursor: Cursor | None, skip: int, limit: int, **values: Any
+    ) -> Page[M]:
+        """keyset_page's page (api/paging.py), row for row."""
+        if cursor is not None and cursor.direction == PREV and not cursor.position:
+            rows = self.query(ordering, _FROM_END).run(offset=skip, limit=limit + 1, **values)
+            return Page(rows[:limit][::-1], has_next=False, has_prev=len(rows) > limit)
+        if cursor is None:
+            rows = self.query(ordering, _FIRST).run(offset=skip, limit=limit + 1, **values)
+            return Page(rows[:limit], has_next=len(rows) > limit, has_prev=skip > 0)
+        query = self.query(ordering, cursor.direction)
+        at = cursor_position(query.compile()[3].model, ordering, cursor)
+        positions = {f"position_{index}": value for index, value in enumerate(at)}
+        rows = query.run(offset=skip, limit=limit + 1, **values, **positions)
+        if cursor.direction == NEXT:
+            return Page(rows[:limit], has_next=len(rows) > limit, has_prev=True)
+        return Page(rows[:limit][::-1], has_next=True, has_prev=len(rows) > limit)

@@ -231,23 +231,24 @@ else:
 
 
 class CompiledPagesMixin(_ListBase):
-    """ListModelMixin for a list whose plainest pages (no cursor, and every parameter that is not
-    paging's empty) come from a compiled read (api/compiled.py) instead of a QuerySet built per
-    request. The view declares ``offset_page(ordering, skip=, limit=) -> api.paging.Page``,
-    which must give what KeysetPagination gives for the view's ``filter_queryset(get_queryset())``
-    (a test should hold the two equal); every other page goes through DRF's ListModelMixin."""
+    """ListModelMixin for a list whose pages come from a compiled read (api/compiled.py's
+    CompiledPages) instead of a QuerySet built per request. The view declares
+    ``compiled_page(ordering, query) -> api.paging.Page`` (`query`: the parsed list query,
+    ``view.list_params``), which must give what KeysetPagination gives for the view's
+    ``filter_queryset(get_queryset())`` for every query (cursor, skip, limit and the view's own
+    parameters; a test should hold the two equal). The count of ``Prefer: count=exact`` is the
+    QuerySet's."""
 
     paginator: KeysetPagination
 
-    def offset_page(self, ordering: Ordering, *, skip: int, limit: int) -> Page[Any]:
+    def compiled_page(self, ordering: Ordering, query: dict[str, Any]) -> Page[Any]:
         raise NotImplementedError
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         paginator = self.paginator
-        query = paginator.parse_query(request, self)
-        filtered = any(query[name] for name in query if name not in ("limit", "skip", "cursor", "sort"))
-        if query["cursor"] is not None or filtered:
-            return super().list(request, *args, **kwargs)
-        page = self.offset_page(paginator.get_ordering(self, query), skip=query["skip"], limit=query["limit"])
+        # Parsed once per request: a view's own list() may have read it already (a cursor's
+        # signature is checked and its position read in that parse).
+        query = getattr(self, "list_params", None) or paginator.parse_query(request, self)
+        page = self.compiled_page(paginator.get_ordering(self, query), query)
         rows = paginator.keep(request, self, page, lambda: self.filter_queryset(self.get_queryset()).count())
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -152,10 +152,11 @@ def check_ordering(cursor: Cursor | None, ordering: Ordering) -> None:
         raise serializers.ValidationError({"cursor": [f"This cursor belongs to sort={cursor.ordering}"]})
 
 
-def _after[M: Model](
+def after_position[M: Model](
     queryset: QuerySet[M], ordering: Ordering, position: tuple[Any, ...], direction: str
 ) -> QuerySet[M]:
-    """Rows strictly after `position` in the ordering, or strictly before it."""
+    """Rows of `queryset` strictly after `position` in the ordering (`direction` NEXT), or
+    strictly before it (PREV): one row comparison on the ordering's columns."""
     table = connection.ops.quote_name(queryset.model._meta.db_table)
     columns = ", ".join(
         # An ordering's fields are concrete: each has a column.
@@ -188,18 +189,24 @@ def keyset_page[M: Model](
     if cursor is None:
         rows = list(queryset.order_by(*ordering.order_by)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=skip > 0)
-    try:  # done already when the query's CursorField knew the model; then a no-op
-        position = read_position(queryset.model, ordering, cursor.position)
-    except (TypeError, ValueError, DjangoValidationError) as exc:
-        from api.errors import RequestValidationError  # api.errors reads settings' modules
-
-        raise RequestValidationError({"cursor": ["Invalid cursor"]}, location="query") from exc
-    after = _after(queryset, ordering, position, cursor.direction)
+    position = cursor_position(queryset.model, ordering, cursor)
+    after = after_position(queryset, ordering, position, cursor.direction)
     if cursor.direction == NEXT:
         rows = list(after.order_by(*ordering.order_by)[skip : skip + limit + 1])
         return Page(rows[:limit], has_next=len(rows) > limit, has_prev=True)
     rows = list(after.order_by(*ordering.reversed_order_by)[skip : skip + limit + 1])
     return Page(rows[:limit][::-1], has_next=True, has_prev=len(rows) > limit)
+
+
+def cursor_position(model: type[Model], ordering: Ordering, cursor: Cursor) -> tuple[Any, ...]:
+    """The cursor's position as the ordering's fields' Python values (read_position); raises the
+    contract's 422 at ``["query", "cursor"]`` for one that does not fit them."""
+    try:  # done already when the query's CursorField knew the model; then a no-op
+        return read_position(model, ordering, cursor.position)
+    except (TypeError, ValueError, DjangoValidationError) as exc:
+        from api.errors import RequestValidationError  # api.errors reads settings' modules
+
+        raise RequestValidationError({"cursor": ["Invalid cursor"]}, location="query") from exc
 
 
 def link_header[M: Model](

@@ -1,5 +1,6 @@
-"""The yardstick of `make bench`: a bare WSGI app that answers list, get-one, create-post and vote
-and nothing else.
+"""The yardstick of `make bench`: a bare WSGI app that answers the reads and writes the bench
+compares (list, search, sort=top, a cursor page, get-one, create-post, vote, /users/me,
+/users/{id}, a post's comments) and nothing else.
 
 It does only what those answers must do, with no framework: verify the bearer token with
 PyJWT (same key, algorithm, leeway and claims as config/authentication.py and SimpleJWT: the
@@ -14,14 +15,21 @@ part of what the ratio measures.
 Served by gunicorn with the project's gunicorn.conf.py (``gunicorn bench.bare_app:application
 -c gunicorn.conf.py``). It reads SECRET_KEY, ALGORITHM and JWT_LEEWAY_SECONDS as the settings
 do, and the database from BARE_DATABASE_URL (a libpq URL or conninfo). Routes:
-``GET /`` (start-up probe), ``GET /posts/?limit=N`` (newest first, no search, no cursor),
-``GET /posts/{id}``, ``POST /posts/`` (a JSON body; one INSERT ... RETURNING joined to the owner)
+``GET /`` (start-up probe), ``GET /posts/?limit=N&search=S&sort=top&cursor=C`` (newest or most
+voted first; a search matches a part of the title ignoring case, as the project's ``icontains``;
+a ``rel="next"`` cursor of the project's, its signature checked with the same key: the rows after
+its position), ``GET /posts/{id}``, ``GET /users/me``, ``GET /users/{id}`` (public),
+``GET /posts/{id}/comments?limit=N`` (the post's visibility checked, then its top-level comments,
+oldest first, tombstones as the project writes them), ``POST /posts/`` (a JSON body; one INSERT ... RETURNING joined to the owner)
 and ``POST /vote/`` (a visibility check, then the INSERT or DELETE; the database's unique
 constraint answers a second vote, its triggers keep the count, as for the project); everything
 else is a 404. Each gunicorn thread keeps one connection (autocommit: each statement is its own
 transaction, as a minimal app's would be).
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import threading
@@ -53,9 +61,24 @@ _VISIBLE = (
 )
 # api.paging.keyset_page reads one row more than the page, to know whether more follow.
 LIST_SQL = f"{_VISIBLE} ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
+# The list's orders (posts.queries.ORDERINGS), their columns, and the project's search expression
+# (``icontains`` on PostgreSQL, which its trigram index serves).
+ORDERS = {"new": ("p.created_at", "p.id"), "top": ("p.vote_total", "p.created_at", "p.id")}
+SEARCH_WHERE = " AND UPPER(p.title::text) LIKE UPPER(%s)"
+CURSOR_SALT = "api.paging.cursor"  # api.paging.SALT: django.core.signing's salt of a cursor
 # PostViewSet.retrieve: ``.filter(pk=...).first()`` on the model's ordering.
 GET_SQL = f"{_VISIBLE} AND p.id = %s ORDER BY p.created_at DESC, p.id DESC LIMIT 1"
 USER_SQL = "SELECT id, security_stamp FROM accounts_user WHERE id = %s AND is_active"
+# GET /users/me reads the caller's row with what it shows; GET /users/{id} any user's.
+ME_SQL = "SELECT id, security_stamp, email, date_joined FROM accounts_user WHERE id = %s AND is_active"
+USER_BY_ID_SQL = "SELECT id, email, date_joined FROM accounts_user WHERE id = %s"
+# A post's top-level comments, oldest first, each with its owner if any (comments.queries.thread).
+COMMENTS_SQL = (
+    "SELECT c.id, c.post_id, c.parent_id, c.content, c.created_at, c.edited_at, c.deleted, c.hidden,"
+    " c.reply_count, c.owner_id, u.email, u.date_joined FROM comments_comment c"
+    " LEFT JOIN accounts_user u ON u.id = c.owner_id WHERE c.post_id = %s AND c.parent_id IS NULL"
+    " ORDER BY c.created_at, c.id LIMIT %s"
+)
 # POST /posts/: the new row and its owner, in one statement.
 CREATE_SQL = (
     "WITH p AS (INSERT INTO posts_post (title, content, published, owner_id) VALUES (%s, %s, %s, %s)"
@@ -98,8 +121,9 @@ def connection() -> psycopg.Connection:
     return conn
 
 
-def authenticate(environ: dict) -> int:
-    """The id of the user the bearer token names. Raises HttpError 401 as the project does."""
+def authenticate(environ: dict, user_sql: str = USER_SQL) -> Any:
+    """The id of the user the bearer token names (with `user_sql`: that query's row, its id and
+    security stamp first). Raises HttpError 401 as the project does."""
     scheme, _, raw = environ.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
     raw = raw.strip()
     if scheme.lower() != "bearer" or not raw:
@@ -115,11 +139,11 @@ def authenticate(environ: dict) -> int:
         or not (user_id.isascii() and user_id.isdigit() and int(user_id) <= BIGINT_MAX)
     ):
         raise unauthorized(INVALID_CREDENTIALS)
-    row = connection().execute(USER_SQL, (int(user_id),), prepare=True).fetchone()
+    row = connection().execute(user_sql, (int(user_id),), prepare=True).fetchone()
     # A token issued before the user's sessions were ended carries an old stamp.
     if row is None or str(claims.get("security_stamp", "")) != row[1]:
         raise unauthorized(INVALID_CREDENTIALS)
-    return row[0]
+    return row[0] if user_sql is USER_SQL else row
 
 
 def post_out(row: tuple) -> dict:
@@ -138,20 +162,111 @@ def post_out(row: tuple) -> dict:
     }
 
 
-def list_posts(user_id: int, query: str) -> list[dict]:
-    """A page, newest first: `limit` (default 10, at most 100) as PostListQuerySerializer reads it."""
-    raw = urllib.parse.parse_qs(query).get("limit", ["10"])[-1]
+def user_out(user_id: int, email: str, date_joined: datetime) -> dict:
+    """The contract's ``User``."""
+    return {"id": user_id, "email": email, "created_at": date_joined.strftime(DATETIME_FORMAT)}
+
+
+def parse_limit(query: dict[str, list[str]]) -> int:
+    """`limit` (default 10, at most 100) as PostListQuerySerializer reads it."""
+    raw = query.get("limit", ["10"])[-1]
     if not raw.isascii() or not raw.isdigit():
         raise HttpError("422 Unprocessable Entity", "limit must be an integer")
-    limit = min(int(raw), PAGE_MAX)
-    rows = connection().execute(LIST_SQL, (user_id, limit + 1), prepare=True).fetchall()
+    return min(int(raw), PAGE_MAX)
+
+
+def read_cursor(token: str, sort: str) -> list[Any]:
+    """The position of a ``rel="next"`` cursor of `sort`: django.core.signing's format (base64
+    JSON, a timestamp, an HMAC-SHA256 of them under a key derived from SECRET_KEY and the salt).
+    HttpError 422 for any other."""
+    value, _, signature = token.rpartition(":")
+    key = hashlib.sha256(f"{CURSOR_SALT}signer{SECRET_KEY}".encode()).digest()
+    expected = base64.urlsafe_b64encode(hmac.new(key, value.encode(), hashlib.sha256).digest()).rstrip(b"=")
+    if not hmac.compare_digest(signature.encode(), expected):
+        raise HttpError("422 Unprocessable Entity", "Invalid cursor")
+    data = value.rpartition(":")[0]
+    payload = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+    if payload.get("o") != sort or payload.get("d") != "next" or len(payload["p"]) != len(ORDERS[sort]):
+        raise HttpError("422 Unprocessable Entity", "Invalid cursor")
+    position = list(payload["p"])
+    position[-2] = datetime.fromisoformat(position[-2])  # created_at, before the id
+    return position
+
+
+def list_posts(user_id: int, query_string: str) -> list[dict]:
+    """A page in `sort`'s order (new, top), of the posts matching `search` if given, after the
+    position of `cursor` if given (one row more read, as the project reads it)."""
+    query = urllib.parse.parse_qs(query_string)
+    limit = parse_limit(query)
+    sort = query.get("sort", ["new"])[-1]
+    if sort not in ORDERS:
+        raise HttpError("422 Unprocessable Entity", "sort must be new or top")
+    search = query.get("search", [""])[-1]
+    sql: str = _VISIBLE
+    params: list[Any] = [user_id]
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        sql += SEARCH_WHERE
+        params.append(f"%{escaped}%")
+    columns = ORDERS[sort]
+    if "cursor" in query:
+        position = read_cursor(query["cursor"][-1], sort)
+        sql += f" AND ({', '.join(columns)}) < ({', '.join(['%s'] * len(columns))})"
+        params += position
+    sql += f" ORDER BY {', '.join(f'{column} DESC' for column in columns)} LIMIT %s"
+    rows = connection().execute(sql, (*params, limit + 1), prepare=True).fetchall()
     return [post_out(row) for row in rows[:limit]]
 
 
-def get_post(user_id: int, raw_id: str) -> dict:
+def get_user(raw_id: str) -> dict:
+    """A user by id (any user), or 404 as the project words it."""
+    user_id = parse_id(raw_id)
+    row = connection().execute(USER_BY_ID_SQL, (user_id,), prepare=True).fetchone()
+    if row is None:
+        raise HttpError("404 Not Found", f"User with id: {user_id} does not exist")
+    return user_out(*row)
+
+
+def list_comments(user_id: int, raw_id: str, query_string: str) -> list[dict]:
+    """A post's top-level comments, oldest first, `limit` of them; 404 for a post the caller
+    cannot see. A deleted or hidden comment is a tombstone (no content, no owner)."""
+    post_id = parse_id(raw_id)
+    limit = parse_limit(urllib.parse.parse_qs(query_string))
+    db = connection()
+    if db.execute(VISIBLE_SQL, (post_id, user_id), prepare=True).fetchone() is None:
+        raise HttpError("404 Not Found", f"post with id: {post_id} was not found")
+    rows = db.execute(COMMENTS_SQL, (post_id, limit + 1), prepare=True).fetchall()
+    comments = []
+    for id_, post, parent, content, created, edited, deleted, hidden, replies, owner, email, joined in rows[
+        :limit
+    ]:
+        tombstone = deleted or hidden
+        comments.append(
+            {
+                "id": id_,
+                "post_id": post,
+                "parent_id": parent,
+                "content": "" if tombstone else content,
+                "created_at": created.strftime(DATETIME_FORMAT),
+                "edited_at": edited.strftime(DATETIME_FORMAT) if edited else None,
+                "deleted": tombstone,
+                "reply_count": replies,
+                "owner_id": None if tombstone else owner,
+                "owner": None if tombstone or owner is None else user_out(owner, email, joined),
+            }
+        )
+    return comments
+
+
+def parse_id(raw_id: str) -> int:
     if not raw_id.isascii() or not raw_id.isdigit() or int(raw_id) > BIGINT_MAX:
         raise HttpError("422 Unprocessable Entity", "id must be an integer")
-    row = connection().execute(GET_SQL, (user_id, int(raw_id)), prepare=True).fetchone()
+    return int(raw_id)
+
+
+def get_post(user_id: int, raw_id: str) -> dict:
+    post_id = parse_id(raw_id)
+    row = connection().execute(GET_SQL, (user_id, post_id), prepare=True).fetchone()
     if row is None:
         raise HttpError("404 Not Found", f"post with id: {int(raw_id)} was not found")
     return post_out(row)
@@ -226,6 +341,18 @@ def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]
             data = list_posts(authenticate(environ), environ.get("QUERY_STRING", ""))
         elif path.startswith("/posts/") and path.count("/") == 2:
             data = get_post(authenticate(environ), path[len("/posts/") :])
+        elif (
+            path.startswith("/posts/")
+            and path.rstrip("/").endswith("/comments")
+            and path.count("/") in (3, 4)
+        ):
+            raw_id = path.split("/")[2]
+            data = list_comments(authenticate(environ), raw_id, environ.get("QUERY_STRING", ""))
+        elif path.rstrip("/") == "/users/me":
+            row = authenticate(environ, ME_SQL)
+            data = user_out(row[0], row[2], row[3])
+        elif path.startswith("/users/") and path.rstrip("/").count("/") == 2:
+            data = get_user(path.rstrip("/")[len("/users/") :])
         else:
             raise HttpError("404 Not Found", "Not Found")
         headers = JSON_HEADERS

@@ -51,7 +51,7 @@ LAYERS = [
     ("        serializer output (Serializer.data)", "rest_framework/serializers.py", "data"),
     ("        transaction (Atomic enter/exit)", "django/db/transaction.py", "__exit__"),
     ("        query parameters (parse_query)", "api/pagination.py", "parse_query"),
-    ("        page query (offset_page)", "posts/queries.py", "offset_page"),
+    ("        page query (page)", "posts/queries.py", "page"),
     ("        post query (visible_post)", "posts/queries.py", "visible_post"),
     ("        Link header (link_header)", "api/paging.py", "link_header"),
     ("        serializer (to_representation)", "posts/serializers.py", "to_representation"),

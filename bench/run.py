@@ -37,7 +37,7 @@ from bench import abuse, original  # noqa: E402  (abuse: one user's worst reads;
 
 # bench/semantics.py uses these through this module.
 from bench.datasets import PASSWORD, SIZES  # noqa: E402
-from bench.report import COMPARED, load_average, machine, report  # noqa: E402
+from bench.report import COMPARED, READS, load_average, machine, report  # noqa: E402
 from bench.servers import BARE_APP, NO_WRITE_LIMITS, PYTHON, Server, ensure_wrk, run, wrk  # noqa: E402
 
 # Why the original is measured at 1k and 1M only (bench/original.py's SIZES).
@@ -150,7 +150,7 @@ def start_pair(url: str, database_pid: int | None, workers: int = 0, cpus: str =
 
 
 def scenarios(
-    post_id: int, vote_posts: list[int], token: str, thread: dict[str, str]
+    post_id: int, vote_posts: list[int], token: str, thread: dict[str, str], reads: dict[str, str]
 ) -> list[tuple[str, dict]]:
     login_body = urllib.parse.urlencode({"username": "user2@example.com", "password": PASSWORD})
     reply = json.dumps({"content": "a bench reply", "parent_id": int(thread["parent"])})
@@ -159,8 +159,10 @@ def scenarios(
         ("list", {"BENCH_PATH": "/posts/?limit=10"}),
         ("search", {"BENCH_PATH": "/posts/?limit=10&search=django"}),
         ("top", {"BENCH_PATH": "/posts/?limit=10&sort=top"}),
+        ("page-2", {"BENCH_PATH": reads["page-2"]}),  # the list's rel="next"
         ("get one", {"BENCH_PATH": f"/posts/{post_id}"}),
         ("me", {"BENCH_PATH": "/users/me"}),
+        ("users-id", {"BENCH_PATH": reads["users-id"]}),
         ("vote", {"BENCH_MODE": "vote", "BENCH_VOTE_POSTS": ",".join(map(str, vote_posts[:-1]))}),
         ("create", {"BENCH_MODE": "create"}),
         ("login", {"BENCH_MODE": "login", "BENCH_LOGIN_BODY": login_body}),
@@ -199,15 +201,16 @@ def bench_size(
             original.drain(served[1])
     only = set(filter(None, args.scenarios.split(",")))
     thread = comment_threads(project, token, args.size_name)
+    reads = read_paths(project, token, post_id)
     rows = []
-    for name, env in scenarios(post_id, vote_posts, token, thread):
+    for name, env in scenarios(post_id, vote_posts, token, thread, reads):
         if only and name not in only:
             continue
         env = {"BENCH_MODE": "get", "BENCH_TOKEN": token, **env}
-        servers = [project, bare] if name in COMPARED else [project]
-        if name in COMPARED and env["BENCH_MODE"] == "get":
+        servers = [project, bare] if name in COMPARED or name in READS else [project]
+        if bare in servers and env["BENCH_MODE"] == "get":
             same_answer(project, bare, env["BENCH_PATH"], token)
-            if served:
+            if served and name in COMPARED:
                 original.check_answer(served[0], name, env["BENCH_PATH"], tokens[served[0]])
                 servers.append(served[0])
         rounds: dict[Server, list[dict]] = {server: [] for server in servers}
@@ -229,9 +232,9 @@ def bench_size(
                     if served and server is served[0]:
                         original.drain(served[1])
             row.update(best(rounds[project]))
-            if name in COMPARED:
+            if bare in servers:
                 row["bare"] = best(rounds[bare])
-                if served:
+                if served and name in COMPARED:
                     row["original"] = best(rounds[served[0]])
         row["queries"] = probe.queries(name, env, token, PASSWORD, spare_post=vote_posts[-1])
         print(f"   {name:8} {json.dumps(row)}; load average {load_average()}", flush=True)
@@ -272,6 +275,21 @@ def comment_threads(project: Server, token: str, size: str) -> dict[str, str]:
         deep = threads.cursor_of(response.headers["Link"])
     print(f"   comments: {said}; deep page at comment {length // 2 + 10}", flush=True)
     return {"big": str(big), "small": str(small), "parent": str(parent), "deep": deep}
+
+
+def read_paths(project: Server, token: str, post_id: int) -> dict[str, str]:
+    """The paths of the reads that need the data: the list's second page (the `rel="next"` link of
+    its first, as a client holds it) and the owner of `post_id` (GET /users/{id})."""
+    import urllib.request
+
+    from bench import threads
+
+    request = urllib.request.Request(f"{project.url}/posts/?limit=10")  # noqa: S310 (the bench's own server)
+    request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        page_2 = threads.cursor_of(response.headers["Link"])
+    owner = json.loads(project.get(f"/posts/{post_id}", token)[1])["Post"]["owner_id"]
+    return {"page-2": page_2, "users-id": f"/users/{owner}"}
 
 
 def same_answer(project: Server, bare: Server, path: str, token: str) -> None:

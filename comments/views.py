@@ -23,10 +23,10 @@ from api.endpoints import EndpointViewSet
 from api.errors import RequestValidationError
 from api.idempotency import idempotent
 from api.openapi import error_responses
-from api.pagination import KeysetPagination
-from api.paging import Ordering
+from api.pagination import CompiledPagesMixin, KeysetPagination
+from api.paging import Ordering, Page
 from api.throttling import CommentRateThrottle
-from comments import services
+from comments import queries, services
 from comments.models import Comment
 from comments.serializers import (
     CommentCreateSerializer,
@@ -34,7 +34,6 @@ from comments.serializers import (
     CommentListQuerySerializer,
     CommentSerializer,
 )
-from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
 
 POST_NOT_FOUND = {404: "post with id: 7 was not found"}
@@ -73,7 +72,7 @@ def post_not_found(post_id: int) -> NotFound:
         },
     ),
 )
-class PostCommentsViewSet(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
+class PostCommentsViewSet(ConditionalReads, CompiledPagesMixin, EndpointViewSet):
     """/posts/{id}/comments: list a post's comments, and comment on it."""
 
     permission_classes = [IsAuthenticated]
@@ -91,22 +90,31 @@ class PostCommentsViewSet(ConditionalReads, mixins.ListModelMixin, EndpointViewS
     def check_post(self) -> int:
         """The URL's post id, or the contract's 404 when the caller cannot see that post."""
         post_id = self.kwargs["id"]
-        if not Post.objects.visible_to(self.request.user).filter(pk=post_id).exists():
+        if not queries.post_visible(self.request.user, post_id):  # compiled once (comments.queries)
             raise post_not_found(post_id)
         return post_id
 
     def get_queryset(self) -> QuerySet[Comment]:
         """The list the query names: the post's top-level comments, or one comment's replies."""
-        parent_id = self.list_params["parent_id"]
-        comments = Comment.objects.select_related("owner").filter(post_id=self.kwargs["id"])
-        return comments.filter(parent_id=parent_id) if parent_id is not None else comments.filter(parent=None)
+        return queries.thread(self.kwargs["id"], self.list_params["parent_id"])
+
+    def compiled_page(self, ordering: Ordering, query: dict[str, Any]) -> Page[Comment]:
+        """get_queryset()'s page, compiled once per shape (comments.queries)."""
+        return queries.page(
+            self.kwargs["id"],
+            query["parent_id"],
+            ordering,
+            cursor=query["cursor"],
+            skip=query.get("skip", 0),
+            limit=query["limit"],
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """404 for a post the caller cannot see, then 422 for a bad query or a ``parent_id``
         that is not a comment of this post, then the page."""
         post_id = self.check_post()
         parent_id = self.paginator.parse_query(request, self)["parent_id"]
-        if parent_id is not None and not Comment.objects.filter(pk=parent_id, post_id=post_id).exists():
+        if parent_id is not None and not queries.comment_of_post(parent_id, post_id):
             raise RequestValidationError({"parent_id": ["Not a comment of this post"]}, location="query")
         return super().list(request, *args, **kwargs)
 

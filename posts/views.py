@@ -20,10 +20,11 @@ from api.openapi import error_responses
 from api.pagination import CompiledPagesMixin, KeysetPagination
 from api.paging import Ordering, Page, prefers_exact_count
 from api.throttling import PostRateThrottle
+from posts import queries
 from posts.creation import create_post
 from posts.models import Post
 from posts.permissions import IsOwnerOrReadOnly
-from posts.queries import ORDERINGS, offset_page, visible_post
+from posts.queries import ORDERINGS, visible_post
 from posts.serializers import (
     PostListQuerySerializer,
     PostOutSerializer,
@@ -141,14 +142,21 @@ class PostViewSet(
         (it validates the body and answers the flat ``Post``)."""
         return PostOutSerializer if self.action in ("list", "retrieve") else PostWriteSerializer
 
-    def offset_page(self, ordering: Ordering, *, skip: int, limit: int) -> Page[Post]:
-        """A page without cursor or search: get_queryset()'s, compiled once (posts.queries)."""
-        return offset_page(self.request.user, ordering, skip=skip, limit=limit)
+    def compiled_page(self, ordering: Ordering, query: dict[str, Any]) -> Page[Post]:
+        """The list's page: filter_queryset(get_queryset())'s, compiled once per shape (posts.queries)."""
+        return queries.page(
+            self.request.user,
+            ordering,
+            cursor=query["cursor"],
+            skip=query["skip"],
+            limit=query["limit"],
+            search=query["search"],
+        )
 
     def filter_queryset[Row](self, queryset: QuerySet[Post, Row]) -> QuerySet[Post, Row]:
-        """The list's ``search``: titles holding it, ignoring case, ``%`` and ``_`` literal."""
+        """The list's ``search`` (posts.queries.matching)."""
         search = self.list_params["search"]
-        return queryset.filter(title__icontains=search) if search else queryset
+        return queries.matching(queryset, search) if search else queryset
 
     def get_object(self) -> Post:
         """The post of the URL's id (an integer: the base endpoint parsed it), or the contract's

@@ -193,4 +193,55 @@ def test_a_parameter_the_sql_does_not_carry_is_refused():
     from api.compiled import CompiledQuery
 
     with pytest.raises(ValueError, match="one parameter"):
-        CompiledQuery(lambda post_id: Post.objects.filter(title__icontains=post_id), "post_id").compile()
+        CompiledQuery(lambda post_id: Post.objects.filter(pk__gt=0), "post_id").compile()
+    with pytest.raises(ValueError, match="one parameter"):  # twice
+        CompiledQuery(lambda post_id: Post.objects.filter(pk=post_id, owner_id=post_id), "post_id").compile()
+
+
+@pytest.mark.parametrize("sort", ["new", "top"])
+@pytest.mark.parametrize("search", ["", "p1", "P", "%", "_", "\\", "nothing"])
+def test_cursor_and_search_pages_are_the_orm_pages(posts, user, other_user, sort, search):
+    """Every shape of the list's page (first, after and before each row, from the far end), with
+    and without a search, is keyset_page's of the view's QuerySet."""
+    from api.paging import NEXT, PREV, Cursor
+    from posts.queries import matching, page
+
+    ordering = ORDERINGS[sort]
+    for who in (user, other_user):
+        queryset = Post.objects.visible_to(who).with_vote_count()
+        if search:
+            queryset = matching(queryset, search)
+        cursors = [None, Cursor(sort, PREV, ())]
+        for row in queryset:
+            position = tuple(ordering.values(row))
+            cursors += [Cursor(sort, NEXT, position), Cursor(sort, PREV, position)]
+        for cursor in cursors:
+            for skip, limit in ((0, 3), (1, 2), (0, 100)):
+                expected = keyset_page(queryset, ordering, cursor=cursor, skip=skip, limit=limit)
+                found = page(who, ordering, cursor=cursor, skip=skip, limit=limit, search=search)
+                assert as_tuples(found.rows) == as_tuples(expected.rows)
+                assert (found.has_next, found.has_prev) == (expected.has_next, expected.has_prev)
+
+
+def test_search_is_one_parameter_escaped_as_the_lookup_escapes_it(user):
+    from posts.queries import SEARCH
+
+    for search in ("ab", "50%_off\\"):
+        orm = (
+            Post.objects.visible_to(user)
+            .with_vote_count()
+            .filter(title__icontains=search)
+            .order_by("-created_at", "-id")[0:11]
+            .query.sql_with_params()
+        )
+        query = SEARCH.query(ORDERINGS["new"], "first")
+        sql, params = query.sql_with_params(user_id=user.pk, search=search, offset=0, limit=11)
+        assert (sql, tuple(params)) == orm
+
+
+def test_a_cursor_position_of_another_shape_is_the_contracts_422(user):
+    from api.paging import NEXT, Cursor
+    from posts.queries import page
+
+    with pytest.raises(RequestValidationError):
+        page(user, ORDERINGS["top"], cursor=Cursor("top", NEXT, ("x", "y")), skip=0, limit=10)
