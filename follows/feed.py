@@ -134,6 +134,6 @@ def feed_posts(ids: list[int]) -> list[Post]:
     primary key, its SQL compiled once (``_POSTS``)."""
     if not ids:
         return []
-    found = _POSTS.run(ids=ids)  # type: ignore[arg-type]  # the one list parameter (_POSTS)
+    found = _POSTS.run(ids=ids)  # the stand-in of _POSTS's RawSQL takes the list
     by_id = {post.pk: post for post in found}
     return [by_id[i] for i in ids if i in by_id]
