@@ -7,7 +7,8 @@ import platform
 import urllib.parse
 from pathlib import Path
 
-READS = ["GET /", "list", "search", "top", "get one"]
+# The reads whose req/s are compared across sizes (flatness), each size against 1k.
+FLAT_READS = ["GET /", "list", "search", "top", "get one"]
 # bench/viral.py's two cases, one post and a post each (its ONE and SPREAD).
 VIRAL = ["vote 1 post x200", "vote 200 posts x200"]
 # The scenarios the bare app (bench/bare_app.py) also serves.
@@ -145,7 +146,7 @@ def _flatness(by: dict[str, dict[str, dict]]) -> list[str]:
         "|---|" + "---:|" * (len(larger) + len(by)),
     ]  # fmt: skip
     small = by["1k"]
-    for name in READS:
+    for name in FLAT_READS:
         if "rps" not in small.get(name, {}):
             continue
         cells = [

@@ -234,7 +234,7 @@ def bench_size(
             row.update(best(rounds[project]))
             if bare in servers:
                 row["bare"] = best(rounds[bare])
-                if served and name in COMPARED:
+                if served and served[0] in rounds:  # list and get one (the original has no other)
                     row["original"] = best(rounds[served[0]])
         row["queries"] = probe.queries(name, env, token, PASSWORD, spare_post=vote_posts[-1])
         print(f"   {name:8} {json.dumps(row)}; load average {load_average()}", flush=True)
