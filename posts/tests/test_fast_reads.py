@@ -110,6 +110,16 @@ def test_answers_are_the_querysets_byte_for_byte(auth_client, data, monkeypatch)
         generic = auth_client.get(path, headers=prefer if "prefer" in name else {})
         assert compiled[name].status_code == generic.status_code == 200, name
         assert compiled[name].content == generic.content, name
-        ours = {k: v for k, v in compiled[name].headers.items() if k != "X-Request-ID"}
-        theirs = {k: v for k, v in generic.headers.items() if k != "X-Request-ID"}
-        assert ours == theirs, name
+        assert comparable_headers(compiled[name]) == comparable_headers(generic), name
+
+
+def comparable_headers(response):
+    """The response's headers less X-Request-ID, each Link cursor cut to its payload.
+
+    A cursor is `payload:timestamp:signature` (django.core.signing.dumps); two answers a second
+    apart carry the same payload under a different timestamp, so only the payload is compared.
+    """
+    headers = {k: v for k, v in response.headers.items() if k != "X-Request-ID"}
+    if "Link" in headers:
+        headers["Link"] = re.sub(r"(cursor=[^&>%]*)%3A[^&>]*", r"\1", headers["Link"])
+    return headers
