@@ -25,7 +25,8 @@ The merge reads about ``(followees + 1) * limit`` index entries in as many index
 walks about ``limit`` times (all posts / the followees' posts) entries, the hash walk hashing
 every followee besides. The function's statements are planned once per database connection
 (``plan_cache_mode = force_generic_plan``: the shape of each plan does not depend on the caller),
-so a page pays no planning. At 10M posts and a million users (bench/RESULTS.md) the merge costs
+so a page pays no planning; without JIT compilation and parallel workers, which a generic plan's
+estimates (a tenth of all posts for ``LIMIT page``) would ask for on every page. At 10M posts and a million users (bench/RESULTS.md) the merge costs
 about 10 ms of database CPU at 1,000 followees against 1 to 2 ms for the walk, whatever the cursor;
 the probes cost more per post read than the hash, less than hashing the followees once these
 are many. Weak spot: a caller who follows hundreds of users who rarely post makes the walk read
@@ -101,7 +102,7 @@ INSTALL = f"""
 CREATE OR REPLACE FUNCTION follows_feed_ids(
     reader bigint, position_at timestamptz, position_id bigint, newer boolean, page integer, few integer, many integer
 ) RETURNS SETOF bigint LANGUAGE plpgsql STABLE
-SET plan_cache_mode = force_generic_plan SET max_parallel_workers_per_gather = 0 AS $$
+SET plan_cache_mode = force_generic_plan SET max_parallel_workers_per_gather = 0 SET jit = off AS $$
 DECLARE
     followees integer;
 BEGIN
