@@ -6,7 +6,8 @@ graph (``seed --follows``: user1 followed by everyone, user2/3/4 following 10, 1
 users); at 10M a million users, so the celebrity has about a million followers. 10M posts / 30M
 votes take minutes to load, so they live in a database of their own on the same PostgreSQL
 server, ``bench_10m``: created, migrated and seeded by the first run that asks for 10M, then kept
-and only checked by later runs. The seeding time is kept in the database's comment and printed
+and only checked by later runs, after each is tidied back to the seeded rows (``tidy``: a create or
+vote still in flight when a round's clean-up ran commits after it). The seeding time is kept in the database's comment and printed
 by every run that uses it. Drop it with ``DROP DATABASE bench_10m`` to seed it again.
 """
 
@@ -19,6 +20,7 @@ import psycopg
 from django.db import connection
 
 from bench.servers import PYTHON, run
+from demo import rows
 
 PASSWORD = "bench-password-123"  # noqa: S105 (the seeded users' password)
 SIZES = {
@@ -28,6 +30,8 @@ SIZES = {
 }
 # Sizes kept between runs, each in a database of its own on the bench's PostgreSQL server.
 KEPT = {"10M": "bench_10m"}
+# The tables `tidy` deletes runs' rows from.
+TIDIED = ("posts_post", "votes_vote", "follows_follow")
 
 
 def database_url(name: str | None = None) -> str:
@@ -64,6 +68,13 @@ def prepare(size: str, allow_existing_data: str = "") -> tuple[str, str]:
     env = {**os.environ, "DATABASE_URL": url}
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=env)
     with psycopg.connect(url, autocommit=True) as db:
+        removed = tidy(db, SIZES[size])
+        if removed:
+            print(f"   {name}: removed what earlier runs left beyond the seeded rows: {removed}", flush=True)
+        # The rows runs added and deleted (these, and every create round's) are dead entries at
+        # the head of the newest-first indexes, read past by every walk from the newest post
+        # until a VACUUM removes them: autovacuum would in a running database.
+        db.execute(f"VACUUM {', '.join(TIDIED)}")
         if _holds(db, SIZES[size]):
             (comment,) = db.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
                                     "WHERE datname = current_database()").fetchall()[0]  # fmt: skip
@@ -75,6 +86,22 @@ def prepare(size: str, allow_existing_data: str = "") -> tuple[str, str]:
     with psycopg.connect(url, autocommit=True) as db:
         db.execute(f"COMMENT ON DATABASE \"{name}\" IS 'seeded in {seconds:.0f} s on {stamp}'")
     return url, f"seeded now in database {name} in {seconds:.0f} s"
+
+
+def tidy(db: psycopg.Connection, counts: dict) -> str:
+    """Delete the rows earlier runs added to a seeded database beyond the seed's: the posts,
+    votes and follows whose ids are above the highest the seed gave (demo/rows.py's
+    ``last_ids``; a post's votes, comments and reports go with it, its vote count follows the
+    votes). Seeded rows that runs changed or deleted are not put back. Returns what was deleted
+    ("" when nothing was), e.g. "3 posts, 1 vote"."""
+    plan = rows.Plan(counts["users"], counts["posts"], counts["votes"], bool(counts.get("follows")), "", {})
+    last = rows.last_ids(plan)
+    removed = []
+    for table, key in zip(TIDIED, ("posts", "votes", "follows"), strict=True):
+        deleted = db.execute(f"DELETE FROM {table} WHERE id > %s", [last[key]]).rowcount  # noqa: S608
+        if deleted:
+            removed.append(f"{deleted} {key if deleted > 1 else key[:-1]}")
+    return ", ".join(removed)
 
 
 def _holds(db: psycopg.Connection, counts: dict[str, int]) -> bool:

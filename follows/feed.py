@@ -6,37 +6,40 @@ rebuild, nothing that can lag behind a deactivation, a hidden post or a draft.
 
 A page is two queries: the ids of its posts (``feed_ids``), then those posts with their owners
 by primary key (``feed_posts``, the visibility rule stated again, so a post hidden or an author
-deactivated between the two is left out, never shown). The ids are read in one of three ways,
-whichever costs least for the caller, all in one statement (one-time filters on the follow count,
-counted once, run exactly one):
+deactivated between the two is left out, never shown). The ids come from the database function
+``follows_feed_ids`` (``INSTALL`` below, installed by follows/migrations/0002_*): it counts the
+caller's follows (no further than MANY_FOLLOWEES), then runs one of three plans, whichever costs
+least for that count:
 
 - **merge**, below FEW_FOLLOWEES followees: for the caller and each active followee, the first
-  ``limit + 1`` posts after the cursor off the partial index ``post_feed`` (owner, created_at
-  DESC, id DESC; published and not hidden), then the newest ``limit + 1`` of those;
-- **walk with a hash**, from FEW_FOLLOWEES to MANY_FOLLOWEES: the newest-first index
-  ``post_newest_first`` read from the cursor, keeping the posts whose author the caller follows
-  (a hash of their ids, built per page);
+  ``limit`` posts after the cursor off the partial index ``post_feed`` (owner, created_at DESC,
+  id DESC; published and not hidden), then the newest ``limit`` of those;
+- **walk with a hash**, from FEW_FOLLOWEES to MANY_FOLLOWEES: the index ``post_feed_walk``
+  (created_at DESC, id DESC, carrying owner_id; published and not hidden) read from the cursor
+  without visiting the table, keeping the posts whose author the caller follows (a hash of their
+  ids, built per page);
 - **walk with probes**, from MANY_FOLLOWEES on: the same walk, each post read looked up in the
   follows' unique index ``follow_once`` (follower, followee): no hash of every followee.
 
-The merge reads up to ``(followees + 1) * (limit + 1)`` index entries; the walks about ``limit``
-times (all posts / the followees' posts) rows, the hash walk hashing every followee besides.
-The merge and the walks cost about the same near the square root of the number of authors (316
-at bench/feed.py's 100,000 users); the probes cost more per post read than the hash, less than
-hashing the followees once these are many (bench/feed.py times each plan alone: at 100,000 users
-the hash wins at 1,000 followees, the probes at 10,000; bench/RESULTS.md). Weak spot: a caller
-who follows hundreds of users who rarely post makes the walk read far down the index before a
-page is full.
+The merge reads about ``(followees + 1) * limit`` index entries in as many index descents; the
+walks about ``limit`` times (all posts / the followees' posts) entries, the hash walk hashing
+every followee besides. The function's statements are planned once per database connection
+(``plan_cache_mode = force_generic_plan``: the shape of each plan does not depend on the caller),
+so a page pays no planning; without JIT compilation and parallel workers, which a generic plan's
+estimates (a tenth of all posts for ``LIMIT page``) would ask for on every page. At 10M posts and a million users (bench/RESULTS.md) the merge costs
+about 10 ms of database CPU at 1,000 followees against 1 to 2 ms for the walk, whatever the cursor;
+the probes cost more per post read than the hash, less than hashing the followees once these
+are many. Weak spot: a caller who follows hundreds of users who rarely post makes the walk read
+far down the index before a page is full.
 """
 
 from datetime import datetime
-from typing import Any
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from api.compiled import CompiledQuery
-from api.paging import NEXT, Ordering
+from api.paging import NEXT, PREV, Ordering
 from posts.models import Post
 
 ORDERING = Ordering("feed", ("created_at", "id"))
@@ -48,45 +51,72 @@ FEW_FOLLOWEES = 300
 #: unique index (follower, followee) instead of hashing all the followees first.
 MANY_FOLLOWEES = 2_000
 
-# One statement, three plans: each branch is gated by a one-time filter on the follow count
-# (counted once, in the CTE, no further than MANY_FOLLOWEES), so PostgreSQL runs exactly one.
-_COUNT = "WITH n AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM follows_follow WHERE follower_id = %s LIMIT {many}) c)"
+# The page's three plans in each direction ({op}: "<" older, newest first; ">" newer, oldest
+# first). Positions outside any post's (infinity) stand for "from the start".
 _MERGE = """
-    SELECT p.id, p.created_at FROM (
-        SELECT %s::bigint AS id
+    SELECT p.id FROM (
+        SELECT reader AS owner
         UNION ALL
         SELECT f.followee_id FROM follows_follow f
         JOIN accounts_user u ON u.id = f.followee_id AND u.is_active
-        WHERE f.follower_id = %s
+        WHERE f.follower_id = reader
     ) a
     CROSS JOIN LATERAL (
         SELECT p.id, p.created_at FROM posts_post p
-        WHERE p.owner_id = a.id AND p.published AND NOT p.hidden {after}
-        ORDER BY p.created_at {order}, p.id {order} LIMIT %s
+        WHERE p.owner_id = a.owner AND p.published AND NOT p.hidden AND (p.created_at, p.id) {op} (position_at, position_id)
+        ORDER BY p.created_at {order}, p.id {order} LIMIT page
     ) p
-    WHERE (SELECT n FROM n) < {few}
-    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
-"""
+    ORDER BY p.created_at {order}, p.id {order} LIMIT page"""
 _WALK_HASH = """
-    SELECT p.id, p.created_at FROM posts_post p
+    SELECT p.id FROM posts_post p
     JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
-    WHERE (SELECT n FROM n) >= {few} AND (SELECT n FROM n) < {many}
-      AND p.published AND NOT p.hidden {after}
-      AND (p.owner_id = %s OR p.owner_id IN (SELECT followee_id FROM follows_follow WHERE follower_id = %s))
-    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
-"""
+    WHERE p.published AND NOT p.hidden AND (p.created_at, p.id) {op} (position_at, position_id)
+      AND (p.owner_id = reader OR p.owner_id IN (SELECT f.followee_id FROM follows_follow f WHERE f.follower_id = reader))
+    ORDER BY p.created_at {order}, p.id {order} LIMIT page"""
 # The scalar subquery is a SubPlan run per candidate row (PostgreSQL never turns it into a
 # join): one probe of follow_once, whatever the number of followees.
 _WALK_PROBE = """
-    SELECT p.id, p.created_at FROM posts_post p
+    SELECT p.id FROM posts_post p
     JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
-    WHERE (SELECT n FROM n) >= {many}
-      AND p.published AND NOT p.hidden {after}
-      AND (p.owner_id = %s OR (SELECT true FROM follows_follow f WHERE f.follower_id = %s AND f.followee_id = p.owner_id))
-    ORDER BY p.created_at {order}, p.id {order} LIMIT %s
-"""
-_PLANS = f"({_MERGE}) UNION ALL ({_WALK_HASH}) UNION ALL ({_WALK_PROBE})"
-_PAGE = f"{_COUNT} SELECT x.id FROM ({_PLANS}) x ORDER BY x.created_at {{order}}, x.id {{order}} LIMIT %s"  # noqa: S608
+    WHERE p.published AND NOT p.hidden AND (p.created_at, p.id) {op} (position_at, position_id)
+      AND (p.owner_id = reader OR (SELECT true FROM follows_follow f WHERE f.follower_id = reader AND f.followee_id = p.owner_id))
+    ORDER BY p.created_at {order}, p.id {order} LIMIT page"""
+
+
+def _plans(op: str, order: str) -> str:
+    merge, walk_hash, walk_probe = (
+        sql.format(op=op, order=order) for sql in (_MERGE, _WALK_HASH, _WALK_PROBE)
+    )
+    return f"""
+        IF followees < few THEN RETURN QUERY {merge};
+        ELSIF followees < many THEN RETURN QUERY {walk_hash};
+        ELSE RETURN QUERY {walk_probe};
+        END IF;"""
+
+
+#: ``follows_feed_ids(reader, position_at, position_id, newer, page, few, many)``: the ids of up
+#: to `page` posts of `reader`'s feed after the position (created_at, id): older ones newest first,
+#: or with `newer` newer ones oldest first. `few` and `many`: FEW_FOLLOWEES and MANY_FOLLOWEES.
+#: STABLE: its queries see the snapshot of the statement that calls it.
+INSTALL = f"""
+CREATE OR REPLACE FUNCTION follows_feed_ids(
+    reader bigint, position_at timestamptz, position_id bigint, newer boolean, page integer, few integer, many integer
+) RETURNS SETOF bigint LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET max_parallel_workers_per_gather = 0 SET jit = off AS $$
+DECLARE
+    followees integer;
+BEGIN
+    SELECT count(*) INTO followees FROM (SELECT 1 FROM follows_follow WHERE follower_id = reader LIMIT many) c;
+    IF newer THEN {_plans(">", "ASC")}
+    ELSE {_plans("<", "DESC")}
+    END IF;
+END $$;
+"""  # noqa: S608 (constants only)
+REMOVE = "DROP FUNCTION follows_feed_ids(bigint, timestamptz, bigint, boolean, integer, integer, integer)"
+
+_IDS = "SELECT id FROM follows_feed_ids(%s, %s::timestamptz, %s, %s, %s, %s, %s) WITH ORDINALITY AS f(id, n) ORDER BY n"
+# Where a page without a position starts: before every post (NEXT) or after every post (PREV).
+_START = {NEXT: ("infinity", 2**63 - 1), PREV: ("-infinity", -(2**63))}
 
 
 def feed_ids(
@@ -95,19 +125,11 @@ def feed_ids(
     """The ids of up to `limit` posts of the user's feed (published, not hidden, by the user or
     an active user they follow) after `position` in `direction`, in that direction's order (NEXT:
     older, newest first, from the newest without a position; PREV: newer, oldest first, from the
-    oldest without one). One query."""
-    params: list[Any] = []
-    if not position:
-        after = ""
-    else:
-        operator = "<" if direction == NEXT else ">"
-        after, params = f"AND (p.created_at, p.id) {operator} (%s, %s)", list(position)
-    order = "DESC" if direction == NEXT else "ASC"
-    merge: list[Any] = [user_id, user_id, *params, limit, limit]
-    walk: list[Any] = [*params, user_id, user_id, limit]
-    sql = _PAGE.format(after=after, order=order, few=FEW_FOLLOWEES, many=MANY_FOLLOWEES)
+    oldest without one). One query (``follows_feed_ids``)."""
+    at, after = position or _START[direction]
+    params = [user_id, at, after, direction != NEXT, limit, FEW_FOLLOWEES, MANY_FOLLOWEES]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, *merge, *walk, *walk, limit])
+        cursor.execute(_IDS, params)
         return [row[0] for row in cursor.fetchall()]
 
 

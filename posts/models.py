@@ -45,6 +45,14 @@ class Post(models.Model):
                 name="post_feed",
                 condition=models.Q(published=True, hidden=False),
             ),
+            # GET /feed's walk for readers of many authors (follows.feed): the published, not hidden
+            # posts newest first, each with its author, read without visiting the table.
+            models.Index(
+                fields=["-created_at", "-id"],
+                include=["owner"],
+                name="post_feed_walk",
+                condition=models.Q(published=True, hidden=False),
+            ),
             # The few hidden posts, for the moderation queue's "Hidden" list.
             models.Index(fields=["id"], name="post_hidden", condition=models.Q(hidden=True)),
         ]
