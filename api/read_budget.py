@@ -25,6 +25,7 @@ the reads in progress are advisory locks, the window a row per user and slot
 """
 
 import contextlib
+import contextvars
 import math
 import re
 import threading
@@ -122,7 +123,13 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
                     limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
                     raise Throttled(wait, detail=TOO_MANY)
         if window is None:
-            yield  # nothing counted to keep: an error rolls it all back
+            # Nothing counted to keep: an error rolls it all back. The search itself may read
+            # from a replica (replicas/router.py): the transaction only holds the slot.
+            token = _slot_only.set(len(connections[DEFAULT_DB_ALIAS].atomic_blocks))
+            try:
+                yield
+            finally:
+                _slot_only.reset(token)
         else:
             try:
                 with transaction.atomic(using=DEFAULT_DB_ALIAS):
@@ -131,6 +138,18 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
                 failure = error
     if failure is not None:
         raise failure
+
+
+# While a search holds its slot: how deep the primary's atomic blocks were (its transaction
+# holds nothing else at that depth).
+_slot_only: contextvars.ContextVar[int | None] = contextvars.ContextVar("slot_only", default=None)
+
+
+def only_a_slot_is_held() -> bool:
+    """Whether the primary's open transaction does nothing but hold a search's slot (reads may
+    then go to a replica: replicas/router.py)."""
+    depth = _slot_only.get()
+    return depth is not None and len(connections[DEFAULT_DB_ALIAS].atomic_blocks) == depth
 
 
 def _window() -> tuple[int, float, int]:

@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 
+from api import read_budget
 from outage import cache as cache_outage
 from replicas import health as replica_health
 
@@ -110,7 +111,9 @@ class ReplicaRouter:
 
     def db_for_read(self, model: type, **hints: object) -> str:
         state = _routing.get()
-        if state is None or connections[PRIMARY].in_atomic_block:
+        # In a transaction of the primary reads stay there, but for one that only holds a
+        # search's slot of the read budget (api/read_budget.py).
+        if state is None or (connections[PRIMARY].in_atomic_block and not read_budget.only_a_slot_is_held()):
             return PRIMARY
         return state.read_alias()
 
