@@ -114,6 +114,9 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
                 limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
                 raise Throttled(1, detail=TOO_MANY if expensive else SEARCH_IN_PROGRESS)
             if window is not None:
+                # One core per expensive read: PostgreSQL's parallel workers (2 by default) would
+                # let the one read the cap across users lets through take every core.
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
                 start, end, rate = window
                 cursor.execute(COUNT, [user_id, slot, start, user_id, start])
                 (used,) = cursor.fetchone()

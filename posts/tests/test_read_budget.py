@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from api import read_budget
 from api.read_budget import is_expensive
 from comments.models import Comment
 from follows.models import Follow
@@ -185,3 +186,20 @@ def test_one_search_in_flight_per_user(settings, user, other_user, make_post):
     assert client_for(user).get("/posts/?search=dog").status_code == 200
     assert client_for(user).get("/posts/?search=~").status_code == 200
     assert client_for(other_user).get("/posts/?search=cat").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # SET LOCAL lasts until the outermost transaction ends
+def test_an_expensive_read_runs_on_one_core(user):
+    """The cap across users counts reads, not cores: PostgreSQL's parallel workers would let one
+    sequential scan take every core. The read runs without them; after it the server's setting
+    is back."""
+
+    def parallel_workers() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return cursor.fetchone()[0]
+
+    default = parallel_workers()
+    with read_budget.spend(user.pk):
+        assert parallel_workers() == "0"
+    assert parallel_workers() == default != "0"
