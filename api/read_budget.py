@@ -25,7 +25,6 @@ the reads in progress are advisory locks, the window a row per user and slot
 """
 
 import contextlib
-import contextvars
 import math
 import re
 import threading
@@ -38,6 +37,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from rest_framework.exceptions import Throttled
 
 from api.throttling import FixedWindowLimit, limit_refused, parse_rate
+from replicas.router import lock_only_transaction
 
 # Past this many skipped rows a page by offset counts as an expensive read.
 EXPENSIVE_SKIP = 1000
@@ -128,11 +128,8 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
         if window is None:
             # Nothing counted to keep: an error rolls it all back. The search itself may read
             # from a replica (replicas/router.py): the transaction only holds the slot.
-            token = _slot_only.set(len(connections[DEFAULT_DB_ALIAS].atomic_blocks))
-            try:
+            with lock_only_transaction():
                 yield
-            finally:
-                _slot_only.reset(token)
         else:
             try:
                 with transaction.atomic(using=DEFAULT_DB_ALIAS):
@@ -141,18 +138,6 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
                 failure = error
     if failure is not None:
         raise failure
-
-
-# While a search holds its slot: how deep the primary's atomic blocks were (its transaction
-# holds nothing else at that depth).
-_slot_only: contextvars.ContextVar[int | None] = contextvars.ContextVar("slot_only", default=None)
-
-
-def only_a_slot_is_held() -> bool:
-    """Whether the primary's open transaction does nothing but hold a search's slot (reads may
-    then go to a replica: replicas/router.py)."""
-    depth = _slot_only.get()
-    return depth is not None and len(connections[DEFAULT_DB_ALIAS].atomic_blocks) == depth
 
 
 def _window() -> tuple[int, float, int]:
