@@ -14,11 +14,13 @@ api.paging.keyset_page reads (first page, after or before a cursor), one compile
 shape.
 """
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 
 from api.paging import NEXT, PREV, Cursor, Ordering, Page, after_position, cursor_position
@@ -93,11 +95,15 @@ class CompiledQuery[M: Model]:
     or passes the value through; each call's value is put in the same way. ``run(limit=..., offset=...)`` adds the LIMIT and OFFSET the ORM's compiler
     adds for a slice (``connection.ops.limit_offset_sql``). Rows are read from the router's
     database for the model, through Django's cursor (logged, counted by query-capturing tests).
+
+    With ``plan_each_run`` the query is never prepared: PostgreSQL plans it for each call's
+    values (see ``unprepared``), for a query whose best plan depends on them.
     """
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *names: str) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *names: str, plan_each_run: bool = False) -> None:
         self.build = build
         self.names = names
+        self.plan_each_run = plan_each_run
         self._compiled: tuple[str, tuple[Any, ...], dict[int, _Slot], _Loader] | None = None
 
     def queryset(self, **values: Any) -> QuerySet[M]:
@@ -143,9 +149,35 @@ class CompiledQuery[M: Model]:
         loader = self.compile()[3]
         alias = router.db_for_read(loader.model)
         with connections[alias].cursor() as cursor:
-            cursor.execute(sql, args)
+            if self.plan_each_run:
+                with unprepared(connections[alias]):
+                    cursor.execute(sql, args)
+            else:
+                cursor.execute(sql, args)
             found = cursor.fetchall()
         return [loader.load(alias, row) for row in found]  # type: ignore[misc]
+
+
+@contextlib.contextmanager
+def unprepared(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """No statement run on `connection` (open) in the block is prepared: each is planned for
+    its own parameters.
+
+    psycopg prepares a statement on its sixth run on a connection (environment/databases.py),
+    and PostgreSQL may then keep one generic plan for every value. For a search that plan is
+    the wrong one for most values: after a few searches that read every title (a one-letter
+    search: a full scan, a high cost), the generic plan (walk the newest-first index, filter
+    each title) costs less than their average, PostgreSQL keeps it, and from then on every
+    search on that connection walks the whole table when it matches few titles (700 ms at a
+    million posts for one the trigram index answers in 1 ms): one user's searches made every
+    other user's searches on those connections expensive."""
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 @dataclass(frozen=True)
@@ -261,9 +293,10 @@ class CompiledPages[M: Model]:
     Raises the contract's 422 for a cursor whose position does not fit the ordering, as
     keyset_page does."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *names: str) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *names: str, plan_each_run: bool = False) -> None:
         self.build = build
         self.names = names
+        self.plan_each_run = plan_each_run  # CompiledQuery's, for every shape
         self._queries: dict[tuple[str, bool, str], CompiledQuery[M]] = {}
 
     def query(self, ordering: Ordering, shape: str) -> CompiledQuery[M]:
@@ -280,11 +313,15 @@ class CompiledPages[M: Model]:
                     at = tuple(values[name] for name in position)
                     return after_position(build(**own), ordering, at, shape).order_by(*order)
 
-                self._queries[key] = CompiledQuery(paged, *self.names, *position)
+                self._queries[key] = CompiledQuery(
+                    paged, *self.names, *position, plan_each_run=self.plan_each_run
+                )
             else:
                 order = ordering.order_by if shape == _FIRST else ordering.reversed_order_by
                 self._queries[key] = CompiledQuery(
-                    lambda **values: build(**values).order_by(*order), *self.names
+                    lambda **values: build(**values).order_by(*order),
+                    *self.names,
+                    plan_each_run=self.plan_each_run,
                 )
         return self._queries[key]
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
@@ -27,3 +28,22 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller} {self.key}"
+
+
+class ExpensiveReadWindow(models.Model):
+    """How many expensive reads a user has had in the current window of EXPENSIVE_READ_RATE, one
+    row per user and slot of their reads in progress (api/read_budget.py): the slot's read holds
+    its row, so no two reads wait on one row. A row of an earlier window is counted from 1 again
+    when its slot is next used; rows are never more than the user's slots."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    slot = models.PositiveIntegerField()
+    # The window's number: seconds since the epoch // the rate's period.
+    window_start = models.BigIntegerField()
+    reads = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "slot"], name="expensive_read_window_once")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} slot {self.slot}: {self.reads} in window {self.window_start}"

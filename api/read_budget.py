@@ -1,34 +1,43 @@
 """A per-user budget for the reads whose cost grows with the whole table, so that one account
 cannot take the database from everyone else.
 
-A list read is *expensive* when its cost grows with the number of posts rather than the page:
+A list read is *expensive* when its cost grows with the number of rows rather than the page:
 
 - a ``search`` the trigram index cannot serve: pg_trgm indexes runs of three letters or digits,
   so a search of one or two characters, or of punctuation only (``~``, ``%%%``), reads every
-  title; a search holding such a run (``cat``, ``été``, ``C++ tips``) uses the index and is
-  cheap;
+  title; a search holding such a run (``cat``, ``été``, ``C++ tips``) uses the index;
 - a ``skip`` past ``EXPENSIVE_SKIP`` (the database walks every row it skips; a ``cursor`` does
-  not);
-- ``Prefer: count=exact`` (a count of every matching post).
+  not), on any list that takes one (posts, a post's comments, followers, following);
+- ``Prefer: count=exact`` (a count of every matching row), on the same lists.
 
 Each user may have ``EXPENSIVE_READS_IN_FLIGHT`` such reads in progress at once, all users
 together ``EXPENSIVE_READS_IN_FLIGHT_TOTAL``, and each user ``EXPENSIVE_READ_RATE`` of them in a
-window; past any, 429 with ``Retry-After``. Ordinary reads are not counted. Every statement is
-bounded besides (``DATABASE_STATEMENT_TIMEOUT``: 503 with ``Retry-After``;
-config/postgresql/base.py). The reads in progress are advisory locks in PostgreSQL, so every
-worker and server shares them; the window is counted in the shared cache (Redis with
-``REDIS_URL``, else each process counts its own), which fails open if it does not answer.
+window; past any, 429 with ``Retry-After``. A search the index serves is not expensive, but its
+cost still grows with how many titles hold its trigrams (two common words that never meet read
+both words' lists: 40 to 100 ms at a million posts), so it holds one of the user's reads in
+progress too (a second one at once is 429), and nothing of the window or of the cap across
+users. Ordinary reads are not counted. Every statement is bounded besides
+(``DATABASE_STATEMENT_TIMEOUT``: 503 with ``Retry-After``; config/postgresql/base.py).
+
+Everything is counted in PostgreSQL, so every worker and every server agrees without Redis:
+the reads in progress are advisory locks, the window a row per user and slot
+(``ExpensiveReadWindow``). See docs/abuse.md.
 """
 
 import contextlib
+import math
 import re
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from rest_framework.exceptions import Throttled
 
-from api.throttling import FixedWindowLimit
+from api.throttling import FixedWindowLimit, limit_refused, parse_rate
+from replicas.router import lock_only_transaction
 
 # Past this many skipped rows a page by offset counts as an expensive read.
 EXPENSIVE_SKIP = 1000
@@ -37,64 +46,168 @@ TRIGRAM = re.compile(r"[^\W_]{3}")
 TOO_MANY = (
     "Too many expensive reads (short searches, deep skips, exact counts); use a cursor or a longer search."
 )
-EXPENSIVE_READS = FixedWindowLimit("expensive-read", "EXPENSIVE_READ_RATE")
+SEARCH_IN_PROGRESS = "Another search of yours is in progress; send the next one when it has answered."
+SCOPE = "expensive-read"  # the limit's name in the metrics (observability.metrics)
 
 
-def is_expensive(*, search: str, skip: int, exact_count: bool) -> bool:
+def is_expensive(*, search: str = "", skip: int = 0, exact_count: bool = False) -> bool:
     """Whether a list read with these parameters costs in proportion to the table (see the
     module's docstring)."""
     return exact_count or skip > EXPENSIVE_SKIP or (bool(search) and not TRIGRAM.search(search))
 
 
+def for_list(
+    user_id: int, *, search: str = "", skip: int = 0, exact_count: bool = False
+) -> AbstractContextManager[None]:
+    """What a list read with these parameters spends, for a ``with`` around the whole read (its
+    page and its count): an expensive one ``spend(user_id)``, any other search
+    ``spend(user_id, expensive=False)``, anything else nothing."""
+    if is_expensive(search=search, skip=skip, exact_count=exact_count):
+        return spend(user_id)
+    if search:
+        return spend(user_id, expensive=False)
+    return contextlib.nullcontext()
+
+
 @contextlib.contextmanager
-def spend(user_id: int) -> Iterator[None]:
-    """Hold one of the user's expensive reads, and one of the server's, for the ``with`` block.
-    Raises DRF's Throttled (429 with ``Retry-After``) when the user has
-    ``EXPENSIVE_READS_IN_FLIGHT`` in progress already, when all users together have
-    ``EXPENSIVE_READS_IN_FLIGHT_TOTAL``, or when the user has used ``EXPENSIVE_READ_RATE`` in
-    this window.
+def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
+    """Hold one of the user's reads in progress for the ``with`` block, and when `expensive`
+    one of the server's and one of the user's window. Raises DRF's Throttled (429 with
+    ``Retry-After``) when the user has ``EXPENSIVE_READS_IN_FLIGHT`` in progress already, when
+    all users together have ``EXPENSIVE_READS_IN_FLIGHT_TOTAL``, or when the user has used
+    ``EXPENSIVE_READ_RATE`` in this window.
 
     The reads in progress are PostgreSQL advisory locks of the primary database, so every worker
     and every server agrees on them with or without Redis. They are transaction-level
     (``pg_try_advisory_xact_lock``), taken in a transaction that spans the block: a commit, a
-    rollback (an exception, a statement timeout) or a lost connection (a killed worker) releases
-    them, so no persistent connection can keep one."""
-    window = f"user:{user_id}"
-    # A user past the window is refused before the database is asked anything: under a flood
-    # of refused reads each costs one cache read.
-    if (spent := EXPENSIVE_READS.check(window)).over_limit:
-        raise Throttled(spent.retry_after, detail=TOO_MANY)
+    rollback or a lost connection (a killed worker) releases them, so no persistent connection
+    can keep one. The window is a row per user and slot, counted in that transaction once the
+    slots are taken (a read refused for them spends nothing of it); the block runs in a
+    savepoint, so a read that fails (a statement timeout) still counts, and its error is raised
+    once the count is committed."""
+    window = _window() if expensive else None
+    if window is not None and (wait := _known_over(user_id, window)):
+        # Refused before the database is asked anything: under a flood of refused reads each
+        # costs one dictionary look-up.
+        raise Throttled(wait, detail=TOO_MANY)
+    failure: Exception | None = None
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(
-                TAKE_SLOTS,
-                [
-                    settings.EXPENSIVE_READS_IN_FLIGHT,
-                    USER_NAMESPACE,
-                    _int4(user_id),
-                    settings.EXPENSIVE_READS_IN_FLIGHT_TOTAL,
-                    TOTAL_NAMESPACE,
-                ],
-            )
-            user_slot, total_slot = cursor.fetchone()
-        if not (user_slot and total_slot):
-            raise Throttled(1, detail=TOO_MANY)
-        # Counted only once in progress: a read refused above spends none of the window.
-        counted = EXPENSIVE_READS.count(window)
-        if counted.over_limit:
-            raise Throttled(counted.retry_after, detail=TOO_MANY)
-        yield
+            if window is None:
+                cursor.execute(
+                    TAKE_USER_SLOT, [settings.EXPENSIVE_READS_IN_FLIGHT, USER_NAMESPACE, _int4(user_id)]
+                )
+                slot, total_slot = cursor.fetchone()[0], True
+            else:
+                cursor.execute(
+                    TAKE_SLOTS,
+                    [
+                        settings.EXPENSIVE_READS_IN_FLIGHT,
+                        USER_NAMESPACE,
+                        _int4(user_id),
+                        settings.EXPENSIVE_READS_IN_FLIGHT_TOTAL,
+                        TOTAL_NAMESPACE,
+                    ],
+                )
+                slot, total_slot = cursor.fetchone()
+            if slot is None or not total_slot:
+                limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
+                raise Throttled(1, detail=TOO_MANY if expensive else SEARCH_IN_PROGRESS)
+            if window is not None:
+                # One core per expensive read: PostgreSQL's parallel workers (2 by default) would
+                # let the one read the cap across users lets through take every core.
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                start, end, rate = window
+                cursor.execute(COUNT, [user_id, slot, start, user_id, start])
+                (used,) = cursor.fetchone()
+                if used > rate:
+                    # Rolled back with the transaction: a refused read spends nothing.
+                    wait = _over(user_id, end)
+                    limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
+                    raise Throttled(wait, detail=TOO_MANY)
+        if window is None:
+            # Nothing counted to keep: an error rolls it all back. The search itself may read
+            # from a replica (replicas/router.py): the transaction only holds the slot.
+            with lock_only_transaction():
+                yield
+        else:
+            try:
+                with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                    yield
+            except Exception as error:  # rolled back to the savepoint: the count above is kept
+                failure = error
+    if failure is not None:
+        raise failure
+
+
+def _window() -> tuple[int, float, int]:
+    """EXPENSIVE_READ_RATE's window now: (its number, seconds since the epoch // the period;
+    when it ends, in seconds since the epoch; the reads it allows)."""
+    rate = parse_rate(settings.EXPENSIVE_READ_RATE)
+    number = int(time.time() // rate.period)
+    return number, (number + 1) * rate.period, rate.limit
+
+
+# The users this process has seen past their window, until when (seconds since the epoch).
+_past_window: dict[int, float] = {}
+_past_window_lock = threading.Lock()
+
+
+def _known_over(user_id: int, window: tuple[int, float, int]) -> int:
+    """Seconds until the window ends, if this process already knows the user is past it; 0 if
+    not."""
+    until = _past_window.get(user_id, 0.0)
+    if until != window[1]:
+        return 0
+    return max(math.ceil(until - time.time()), 1)
+
+
+def forget() -> None:
+    """Forget which users this process has seen past their window (tests start afresh)."""
+    with _past_window_lock:
+        _past_window.clear()
+
+
+def _over(user_id: int, until: float) -> int:
+    """Note the user past the window until `until`; the seconds to wait (Retry-After)."""
+    with _past_window_lock:
+        now = time.time()
+        if len(_past_window) > 10_000:  # the ended windows go
+            for user, ends in list(_past_window.items()):
+                if ends <= now:
+                    del _past_window[user]
+        _past_window[user_id] = until
+    return max(math.ceil(until - now), 1)
 
 
 # Advisory lock keys (two int4s): the user's slots are (USER_NAMESPACE + n, user id), the
-# server's (TOTAL_NAMESPACE, n). The first free slot is taken; EXISTS stops there.
+# server's (TOTAL_NAMESPACE, n). The first free slot is taken, and only it: LIMIT 1 and EXISTS
+# stop the series (read in order, never sorted) there. The user's slot number n is answered
+# (NULL: none free).
 USER_NAMESPACE = 0x45520000  # "ER", expensive reads; slot n adds n
 TOTAL_NAMESPACE = 0x4552FFFF
+_USER_SLOT = (
+    "(SELECT n FROM generate_series(0, %s::int - 1) AS n "
+    "WHERE pg_try_advisory_xact_lock(%s::int + n, %s::int) LIMIT 1)"
+)
+TAKE_USER_SLOT = f"SELECT {_USER_SLOT}"
 TAKE_SLOTS = (
-    "SELECT EXISTS (SELECT FROM generate_series(0, %s::int - 1) AS n "
-    "WHERE pg_try_advisory_xact_lock(%s::int + n, %s::int)), "
+    f"SELECT {_USER_SLOT}, "  # noqa: S608 (constants only)
     "EXISTS (SELECT FROM generate_series(0, %s::int - 1) AS n "
     "WHERE pg_try_advisory_xact_lock(%s::int, n))"
+)
+# One row per user and slot (api.models.ExpensiveReadWindow): the slot's row is counted (a row
+# of an earlier window starts again at 1), then the user's rows of this window summed. The slot
+# is the user's own, held until the transaction ends, so no two reads wait on one row; another
+# slot's read still in progress is not seen until it commits (at most EXPENSIVE_READS_IN_FLIGHT
+# - 1 over the rate).
+COUNT = (
+    "WITH counted AS (INSERT INTO api_expensivereadwindow AS w (user_id, slot, window_start, reads) "
+    "VALUES (%s, %s, %s, 1) ON CONFLICT (user_id, slot) DO UPDATE SET "
+    "reads = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.reads + 1 ELSE 1 END, "
+    "window_start = EXCLUDED.window_start RETURNING slot, reads) "
+    "SELECT (SELECT reads FROM counted) + COALESCE((SELECT sum(reads) FROM api_expensivereadwindow "
+    "WHERE user_id = %s AND window_start = %s AND slot <> (SELECT slot FROM counted)), 0)"
 )
 
 

@@ -1,27 +1,29 @@
 """`make bench-abuse`: while 16 clients of one user send the most expensive reads they can, how
 much slower is another user's `GET /posts/?limit=10`?
 
-One gunicorn as `make run` serves it (the project's gunicorn.conf.py, DEBUG off), on the bench's
-database (the embedded PostgreSQL unless DATABASE_URL is set), seeded with `--posts` posts by
-`manage.py seed`. The victim (user1) reads its first page one request at a time, in slices of
-SLICE seconds taken in turns: alone (the quiet time; each quiet slice starts once the attackers'
-requests have ended), then while the attackers (user2, in a process of their own so that they
-do not share the victim's interpreter) loop over the worst reads: searches the trigram index
-cannot serve (`~`, `%%%`, `a`), the deepest `skip`, and `Prefer: count=exact`. The ratio of the
-two medians (and of the 90th percentiles) is the figure; quiet and attacked each take about
---duration seconds. With --floor each run first measures the same clients sending the victim's
-own cheap read, PAUSE apart: what any such clients cost, which no budget can lower.
+One gunicorn as `make run` serves it (the project's gunicorn.conf.py, DEBUG off, no Redis: the
+budget is counted in PostgreSQL), on the bench's database (the embedded PostgreSQL unless
+DATABASE_URL is set), seeded with `--posts` posts by `manage.py seed` and a thread of
+`--comments` comments on one post. The victim (user1) reads its first page one request at a
+time, in slices of SLICE seconds taken in turns: alone (the quiet time; each quiet slice starts
+once the attackers' requests have ended), then while the attackers (user2, in a process of their
+own so that they do not share the victim's interpreter) loop over the worst reads
+(worst_reads): searches the trigram index cannot serve (`~`, `%%%`, `a`), searches it serves
+that still read long lists of it (common words that never meet), the deepest `skip` and
+`Prefer: count=exact` on the posts and on the thread's comments, each client PAUSE after each
+answer. The ratio of the two medians (and of the 90th percentiles) is the figure; quiet and
+attacked each take about --duration seconds. With --floor each run first measures the same
+clients at the same pace sending the victim's own cheap read: what any such clients cost, which
+no budget can lower.
 
 With --unbounded the same is measured first against a server without the bounds (no
-statement timeout, no budget for expensive reads), so both ratios come from one run. Without
---redis-url each worker process counts the budget's window on its own, as `make run` serves it
-(the reads in progress are counted in PostgreSQL either way); with it, each run measures the
-server without Redis and then with it, in turns, so both see the same neighbours. --runs repeats
-that on the one seeded database; the summary says in how many runs the goal held (the victim's
-median within GOAL times its quiet median). `make bench ARGS="--scenarios=abuse"` runs one round
-of it on each size (bench/run.py).
+statement timeout, no budget for expensive reads), so both ratios come from one run. --runs
+repeats the measure on the one seeded database; the summary says in how many runs the goal
+held (the victim's median within GOAL times its quiet median). `make bench
+ARGS="--scenarios=abuse"` runs one round of it on each size (bench/run.py), with make bench's
+comment threads.
 
-    make bench-abuse ARGS="--posts=200000 --duration=15 --runs=5 --redis-url=redis://127.0.0.1:6379/1"
+    make bench-abuse ARGS="--posts=200000 --duration=15 --runs=5 --floor"
 """
 
 import argparse
@@ -52,15 +54,56 @@ UNBOUNDED = {"DATABASE_STATEMENT_TIMEOUT": "0", "EXPENSIVE_READS_IN_FLIGHT": "10
              "EXPENSIVE_READS_IN_FLIGHT_TOTAL": "1000", "EXPENSIVE_READ_RATE": "100000000/second"}  # fmt: skip
 
 
-def worst_reads(posts: int) -> list[tuple[str, dict[str, str]]]:
-    """The most expensive list reads found: each reads every post, or nearly."""
-    return [
-        ("/posts/?search=" + urllib.parse.quote("~"), {}),
-        ("/posts/?search=" + urllib.parse.quote("%%%"), {}),
+# Searches the trigram index serves that still read long lists of it: two common words of the
+# seeded titles that never meet (40 to 100 ms each at a million posts), and a long run of them.
+COMMON_WORDS = ["lazy tips", "simple trick", "gentle review", "curious thoughts", "deep notes"]
+LONG_SEARCH = "quick lazy curious practical modern gentle bold simple deep small guide notes tips story"
+
+
+def worst_reads(posts: int, thread: tuple[int, int] | None = None) -> list[tuple[str, dict[str, str]]]:
+    """The most expensive reads found: each reads every post, or nearly, or the long lists of
+    common trigrams; with `thread` (a post's id, its number of comments) also the deepest page
+    and the exact count of that post's comments."""
+    quote = urllib.parse.quote
+    reads: list[tuple[str, dict[str, str]]] = [
+        ("/posts/?search=" + quote("~"), {}),
+        ("/posts/?search=" + quote("%%%"), {}),
         ("/posts/?search=a&limit=100", {"Prefer": "count=exact"}),
         (f"/posts/?skip={max(posts - 10, 0)}", {}),
         ("/posts/", {"Prefer": "count=exact"}),
+        ("/posts/?search=" + quote(LONG_SEARCH), {}),
+        *(("/posts/?search=" + quote(words), {}) for words in COMMON_WORDS),
     ]
+    if thread:
+        post, comments = thread
+        reads += [
+            (f"/posts/{post}/comments?skip={max(comments - 10, 0)}", {}),
+            (f"/posts/{post}/comments", {"Prefer": "count=exact"}),
+        ]
+    return reads
+
+
+def seed_thread(comments: int) -> tuple[int, int]:
+    """`comments` comments on the first published post, oldest first, one second apart (as
+    bench/threads.py seeds make bench's, by one INSERT ... SELECT: the triggers run per row);
+    (the post's id, `comments`)."""
+    import psycopg
+
+    with psycopg.connect(os.environ["DATABASE_URL"]) as db:
+        row = db.execute("SELECT min(id) FROM posts_post WHERE published AND NOT hidden").fetchone()
+        if row is None or row[0] is None:
+            raise SystemExit("no published post to comment on")
+        post = row[0]
+        users = [row[0] for row in db.execute("SELECT id FROM accounts_user ORDER BY id LIMIT 100")]
+        db.execute("DELETE FROM comments_comment WHERE post_id = %s", [post])
+        db.execute(
+            "INSERT INTO comments_comment (post_id, owner_id, content, created_at) "
+            "SELECT %s, (%s::bigint[])[1 + i %% %s], 'comment ' || i, "
+            "now() - make_interval(secs => %s - i) FROM generate_series(1, %s) i",
+            [post, users, len(users), comments, comments],
+        )
+        db.execute("ANALYZE comments_comment")
+    return post, comments
 
 
 def timed_get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> tuple[int, float]:
@@ -85,13 +128,17 @@ def login(url: str, email: str) -> str:
 # The floor: the same clients sending the victim's own cheap read, each pausing as an attacker
 # does after a 429, cost what any busy clients cost (no budget can make a request free).
 FLOOR: list[tuple[str, dict[str, str]]] = [("/posts/?limit=10", {})]
-PAUSE = 0.05  # seconds an attacker waits after a 429 (a client that reads Retry-After waits longer)
+# Seconds each attacking client waits after every answer, as the floor's clients do: the attack
+# and the floor then send at the same pace, and the figure tells costly reads from a flood
+# (which a per-client cap in front of the app bounds: deploy/nginx.conf). A client that reads
+# Retry-After waits longer after a 429.
+PAUSE = 0.05
 SLICE = 2.0  # seconds per quiet or attacked slice of a phase
 
 
 def attack(url: str, token: str, reads: list, clients: int, go, stop, in_flight, results) -> None:
     """`clients` threads looping over `reads` while the Event `go` is set, until `stop` is,
-    pausing PAUSE after a 429 (after every answer for FLOOR); `in_flight` (a shared int) counts
+    pausing PAUSE after every answer; `in_flight` (a shared int) counts
     their requests in progress. Puts the Counter of statuses on `results`."""
     host, port = urllib.parse.urlsplit(url).netloc.split(":")
     statuses: Counter[str] = Counter()
@@ -117,8 +164,7 @@ def attack(url: str, token: str, reads: list, clients: int, go, stop, in_flight,
                 in_flight.value -= 1
             with lock:
                 statuses[str(status)] += 1
-            if status == 429 or reads == FLOOR:
-                time.sleep(PAUSE)
+            time.sleep(PAUSE)
         conn.close()
 
     threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
@@ -149,10 +195,16 @@ def p90(values: list[float]) -> float:
 
 
 def measure(
-    label: str, env: dict[str, str], posts: int, clients: int, seconds: float, reads: list | None = None
+    label: str,
+    env: dict[str, str],
+    posts: int,
+    clients: int,
+    seconds: float,
+    reads: list | None = None,
+    thread: tuple[int, int] | None = None,
 ) -> dict:
     """One server with `env` added: the victim's times alone, then under `clients` attackers
-    looping over `reads` (worst_reads(posts) by default); prints and returns the figures."""
+    looping over `reads` (worst_reads(posts, thread) by default); prints and returns the figures."""
     server = Server(env=env)
     server.start()
     quiet: list[float] = []
@@ -165,7 +217,16 @@ def measure(
         go, stop, in_flight = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Value("i", 0)
         attackers = multiprocessing.Process(
             target=attack,
-            args=(server.url, attacker, reads or worst_reads(posts), clients, go, stop, in_flight, results),
+            args=(
+                server.url,
+                attacker,
+                reads or worst_reads(posts, thread),
+                clients,
+                go,
+                stop,
+                in_flight,
+                results,
+            ),
         )
         attackers.start()
         # Quiet and attacked slices in turns: both see the same neighbours on a shared machine.
@@ -209,16 +270,14 @@ def rounds(
     clients: int,
     seconds: float,
     runs: int,
-    redis_url: str,
     floor: bool = False,
+    thread: tuple[int, int] | None = None,
 ) -> str:
-    """`runs` rounds, each against the server as configured without Redis and, with
-    `redis_url`, with it (in turns), after the FLOOR with `floor`; `env` is added to each
-    server's. Returns the summary line: per setup, the median ratios and how many were within
-    GOAL."""
-    setups = [("as configured, counts per worker process", {"REDIS_URL": ""})]
-    if redis_url:
-        setups.append(("as configured, counts in Redis", {"REDIS_URL": redis_url}))
+    """`runs` rounds, each against the server as configured (without Redis: the budget is
+    counted in PostgreSQL), after the FLOOR with `floor`; `env` is added to each server's, and
+    the attackers read `thread`'s comments too (worst_reads). Returns the summary line: the
+    median ratios and how many were within GOAL."""
+    setups = [("as configured", {"REDIS_URL": ""})]
     ratios: dict[str, list[float]] = {label: [] for label, _ in setups}
     for _ in range(runs):
         if floor:
@@ -231,7 +290,8 @@ def rounds(
                 FLOOR,
             )
         for label, extra in setups:
-            ratios[label].append(measure(label, {**env, **extra}, posts, clients, seconds)["median ratio"])
+            figures = measure(label, {**env, **extra}, posts, clients, seconds, thread=thread)
+            ratios[label].append(figures["median ratio"])
     summary = "; ".join(
         f"{label}: median ratios {values}, within {GOAL:g}x in {sum(r <= GOAL for r in values)} of {len(values)}"
         for label, values in ratios.items()
@@ -251,7 +311,7 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help="each run, measure the FLOOR first")
     parser.add_argument("--unbounded", action="store_true", help="measure a server without the bounds first")
     parser.add_argument(
-        "--redis-url", default="", help="also measure with REDIS_URL: one window count for all workers"
+        "--comments", type=int, default=100_000, help="comments on one post, for the attackers' deep pages"
     )
     args = parser.parse_args()
     os.environ["DEBUG"] = "false"
@@ -266,9 +326,11 @@ def main() -> None:
         f"load average {load_average()}",
         flush=True,
     )
+    thread = seed_thread(args.comments)
+    print(f"a thread of {thread[1]} comments on post {thread[0]}; load average {load_average()}", flush=True)
     if args.unbounded:
-        measure("without bounds", UNBOUNDED, args.posts, args.clients, args.duration)
-    rounds({}, args.posts, args.clients, args.duration, args.runs, args.redis_url, args.floor)
+        measure("without bounds", UNBOUNDED, args.posts, args.clients, args.duration, thread=thread)
+    rounds({}, args.posts, args.clients, args.duration, args.runs, args.floor, thread)
 
 
 if __name__ == "__main__":

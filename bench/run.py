@@ -245,7 +245,12 @@ def bench_size(
             rows.append(row)
     if not only or "abuse" in only:  # another user's list under one user's worst reads (bench/abuse.py)
         posts = SIZES[args.size_name]["posts"]
-        summary = abuse.rounds(project.extra_env, posts, 16, args.duration, runs=1, redis_url="", floor=True)
+        from bench import threads
+
+        big_thread = (int(thread["big"]), threads.THREADS[args.size_name])
+        summary = abuse.rounds(
+            project.extra_env, posts, 16, args.duration, runs=1, floor=True, thread=big_thread
+        )
         rows.append({"scenario": "abuse", "note": summary})
     workers = project.sampler.take_all()
     print(f"   project worker peak RSS (MiB): {sorted(round(v) for v in workers.values())}", flush=True)

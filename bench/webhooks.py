@@ -139,6 +139,8 @@ def main() -> None:
         server.stop()
         worker.terminate()
         worker.wait(30)
+        # Its posts go with it: the next `make bench` seeds a database of seeded users only.
+        User.objects.filter(pk=user.pk).delete()
 
 
 if __name__ == "__main__":

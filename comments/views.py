@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.request_types import AuthenticatedRequest
+from api import read_budget
 from api import schema as http_schema
 from api.conditional import ConditionalReads, ConditionalWrites, etag_of_data
 from api.endpoints import EndpointViewSet
@@ -24,7 +25,7 @@ from api.errors import RequestValidationError
 from api.idempotency import idempotent
 from api.openapi import error_responses
 from api.pagination import CompiledPagesMixin, KeysetPagination
-from api.paging import Ordering, Page
+from api.paging import Ordering, Page, prefers_exact_count
 from api.throttling import CommentRateThrottle
 from comments import queries, services
 from comments.models import Comment
@@ -67,7 +68,7 @@ def post_not_found(post_id: int) -> NotFound:
         responses={
             200: CommentSerializer(many=True),
             **http_schema.NOT_MODIFIED,
-            **error_responses(404, messages=POST_NOT_FOUND),
+            **error_responses(404, 429, messages={**POST_NOT_FOUND, 429: read_budget.TOO_MANY}),
             **http_schema.PRECONDITION_FAILED,
         },
     ),
@@ -111,12 +112,18 @@ class PostCommentsViewSet(ConditionalReads, CompiledPagesMixin, EndpointViewSet)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """404 for a post the caller cannot see, then 422 for a bad query or a ``parent_id``
-        that is not a comment of this post, then the page."""
+        that is not a comment of this post, then 429 past the budget of expensive reads, then
+        the page."""
         post_id = self.check_post()
-        parent_id = self.paginator.parse_query(request, self)["parent_id"]
+        query = self.paginator.parse_query(request, self)
+        parent_id = query["parent_id"]
         if parent_id is not None and not queries.comment_of_post(parent_id, post_id):
             raise RequestValidationError({"parent_id": ["Not a comment of this post"]}, location="query")
-        return super().list(request, *args, **kwargs)
+        # A deep skip or an exact count reads the whole thread (api/read_budget.py: 429 past the budget).
+        with read_budget.for_list(
+            self.request.user.pk, skip=query["skip"], exact_count=prefers_exact_count(request)
+        ):
+            return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Comment on a post",

@@ -5,6 +5,7 @@ this module has no side effects: it starts no database, writes no file and reads
 line; the commands that need a local database or key hand them over (devdb/embedded.py).
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -312,9 +313,13 @@ COMMENT_RATE = env_rate("COMMENT_RATE", "30/minute")
 FOLLOW_RATE = env_rate("FOLLOW_RATE", "60/minute")
 EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per user
 # Reads that cost in proportion to the table (api/read_budget.py), per user: in progress at
-# once, and per window; and in progress at once for all users together.
+# once, and per window; and in progress at once for all users together: by default one core
+# fewer than this process may use (at least 1), so that one core is always left to the other
+# reads (docs/abuse.md). Set it to the database server's cores less one when it runs elsewhere.
 EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
-EXPENSIVE_READS_IN_FLIGHT_TOTAL = env_int("EXPENSIVE_READS_IN_FLIGHT_TOTAL", 2, minimum=1)
+EXPENSIVE_READS_IN_FLIGHT_TOTAL = env_int(
+    "EXPENSIVE_READS_IN_FLIGHT_TOTAL", max((os.process_cpu_count() or 1) - 1, 1), minimum=1
+)
 EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
 
 # GET /metrics answers only with this bearer token; unset, it is a 404 and nothing is counted.

@@ -67,6 +67,7 @@ NOT_USER_DATA = {
     "moderation.ReportedComment",  # the comments' queue: a view of comments (a proxy model)
     "moderation.QueueEntry",  # the one queue: a database view of the two above
     "api.IdempotencyKey",  # replayable answers, kept for a day
+    "api.ExpensiveReadWindow",  # how many expensive reads a user had in this minute
     "votes.VoteDelta",  # pending parts of the posts' vote counts, derived from the votes
     "token_blacklist.BlacklistedToken",  # which refresh tokens are spent (the sessions say it)
     "webhooks.Endpoint",  # staff's receivers

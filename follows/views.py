@@ -14,13 +14,14 @@ from rest_framework.response import Response
 from accounts.models import User
 from accounts.request_types import AuthenticatedRequest
 from accounts.serializers import UserSerializer
+from api import read_budget
 from api import schema as http_schema
 from api.conditional import ConditionalReads
 from api.endpoints import Endpoint, EndpointViewSet
 from api.errors import RequestValidationError
 from api.openapi import error_responses
 from api.pagination import KeysetPagination
-from api.paging import Ordering
+from api.paging import Ordering, prefers_exact_count
 from follows.models import Follow
 from follows.throttling import FollowRateThrottle
 
@@ -85,6 +86,7 @@ class FollowListView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
     id, descending), active users only. ``side`` names the listed end of the follows."""
 
     pagination_class = KeysetPagination
+    paginator: KeysetPagination
     serializer_class = UserSerializer
     request: AuthenticatedRequest
     side = "follower"  # "follower": GET /users/{id}/followers; "followee": /following
@@ -102,17 +104,22 @@ class FollowListView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         active_user_or_404(kwargs["id"])
-        follows = self.paginate_queryset(self.get_queryset())
-        assert follows is not None  # noqa: S101 (pagination_class is set)
-        users = [getattr(follow, self.side) for follow in follows]
-        return self.get_paginated_response(UserSerializer(users, many=True).data)
+        query = self.paginator.parse_query(request, self)
+        # A deep skip or an exact count reads every follow of the user (api/read_budget.py).
+        with read_budget.for_list(
+            self.request.user.pk, skip=query["skip"], exact_count=prefers_exact_count(request)
+        ):
+            follows = self.paginate_queryset(self.get_queryset())
+            assert follows is not None  # noqa: S101 (pagination_class is set)
+            users = [getattr(follow, self.side) for follow in follows]
+            return self.get_paginated_response(UserSerializer(users, many=True).data)
 
 
 LIST_PARAMETERS = http_schema.read_parameters(http_schema.PREFER, *http_schema.LIST_HEADERS)
 LIST_RESPONSES = {
     200: UserSerializer(many=True),
     **http_schema.NOT_MODIFIED,
-    **error_responses(404, messages=MISSING),
+    **error_responses(404, 429, messages={**MISSING, 429: read_budget.TOO_MANY}),
 }
 
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from api.compiled import CompiledPages, CompiledQuery
 from api.paging import Cursor, Ordering, Page
+from api.read_budget import TRIGRAM
 from posts.models import Post
 
 # The list's orders (docs/api.md, "Routes" and "HTTP semantics"): each has an index of its own (posts.models.Post.Meta).
@@ -18,9 +19,26 @@ ORDERINGS = {
 }
 
 
-def matching[Q: QuerySet[Any]](queryset: Q, search: str) -> Q:
-    """The list's ``search``: titles holding it, ignoring case, ``%`` and ``_`` literal."""
-    return queryset.filter(title__icontains=search)
+def matching[Q: QuerySet[Any]](queryset: Q, search: str, *, ignore_case: bool | None = None) -> Q:
+    """The list's ``search``: titles holding it, ignoring case, ``%`` and ``_`` literal.
+
+    Case is compared only where it can matter (``ignore_case`` None: ``case_matters(search)``):
+    a search with no letter that has another case, and no run the trigram index reads, is looked
+    for as it is, which spares PostgreSQL upper-casing every title it reads (a search of ``~``
+    reads them all: 260 to 310 ms against 610 to 900 at a million posts). The rows are the same."""
+    if ignore_case is None:
+        ignore_case = case_matters(search)
+    return (
+        queryset.filter(title__icontains=search) if ignore_case else queryset.filter(title__contains=search)
+    )
+
+
+def case_matters(search: str) -> bool:
+    """False for a search that no index serves and whose every character is its own upper and
+    lower case (punctuation, digits, spaces: ``~``, ``%%%``, ``12``); True otherwise. A search the
+    trigram index serves keeps the case-blind comparison, which that index (on the upper-cased
+    title) answers."""
+    return bool(TRIGRAM.search(search)) or not (search == search.upper() == search.lower())
 
 
 def _visible(user_id: int) -> QuerySet[Post]:
@@ -29,7 +47,21 @@ def _visible(user_id: int) -> QuerySet[Post]:
 
 #: The list's pages: every visible post, or those matching a search (api.paging.keyset_page's pages).
 LIST = CompiledPages(_visible, "user_id")
-SEARCH = CompiledPages(lambda user_id, search: matching(_visible(user_id), search), "user_id", "search")
+#: A search is planned for its own text (api.compiled.unprepared): whether the trigram index or
+#: the newest-first walk is cheaper depends on it.
+SEARCH = CompiledPages(
+    lambda user_id, search: matching(_visible(user_id), search, ignore_case=True),
+    "user_id",
+    "search",
+    plan_each_run=True,
+)
+#: A search where case cannot matter (case_matters).
+SEARCH_AS_IS = CompiledPages(
+    lambda user_id, search: matching(_visible(user_id), search, ignore_case=False),
+    "user_id",
+    "search",
+    plan_each_run=True,
+)
 #: The visible posts in each order, run with LIMIT and OFFSET (the list's first pages).
 PAGES = {name: LIST.query(ordering, "first") for name, ordering in ORDERINGS.items()}
 #: One visible post by id.
@@ -47,7 +79,8 @@ def page(
     ``matching(search)`` when `search` is not empty): the list's page, in one query compiled
     once per shape. Raises the contract's 422 for a cursor that does not fit `ordering`."""
     if search:
-        return SEARCH.page(ordering, cursor=cursor, skip=skip, limit=limit, user_id=user.pk, search=search)
+        compiled = SEARCH if case_matters(search) else SEARCH_AS_IS
+        return compiled.page(ordering, cursor=cursor, skip=skip, limit=limit, user_id=user.pk, search=search)
     return LIST.page(ordering, cursor=cursor, skip=skip, limit=limit, user_id=user.pk)
 
 

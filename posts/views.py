@@ -59,7 +59,7 @@ WRITE_ANSWERS = {
             200: PostOutSerializer(many=True),
             **http_schema.NOT_MODIFIED,
             **http_schema.PRECONDITION_FAILED,
-            **error_responses(429, messages={429: read_budget.TOO_MANY}),
+            **error_responses(429, messages={429: [read_budget.TOO_MANY, read_budget.SEARCH_IN_PROGRESS]}),
         },
     ),
     retrieve=extend_schema(
@@ -124,13 +124,14 @@ class PostViewSet(
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The list; a read that costs in proportion to the table (a short search, a deep skip,
-        an exact count) spends the caller's budget of them (api/read_budget.py: 429 past it)."""
+        an exact count) spends the caller's budget of them, and any search holds one of the
+        caller's reads in progress (api/read_budget.py: 429 past either)."""
         query = self.paginator.parse_query(request, self)
         exact_count = prefers_exact_count(request)
-        if read_budget.is_expensive(search=query["search"], skip=query["skip"], exact_count=exact_count):
-            with read_budget.spend(self.request.user.pk):
-                return super().list(request, *args, **kwargs)
-        return super().list(request, *args, **kwargs)
+        with read_budget.for_list(
+            self.request.user.pk, search=query["search"], skip=query["skip"], exact_count=exact_count
+        ):
+            return super().list(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Post]:
         """The posts the caller can see (``Post.objects.visible_to``) with their counts, locked while a

@@ -19,9 +19,10 @@ The rule of routing reads to replicas and keeping a writer's reads on the primar
 is Django's multiple-database router pattern (docs: "Multiple databases", "An example").
 """
 
+import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -105,12 +106,34 @@ def is_pinned(user_id: int) -> bool:
         return True
 
 
+# How deep the primary's atomic blocks are where its transaction holds nothing but locks.
+_lock_only_depth: ContextVar[int | None] = ContextVar("lock_only_depth", default=None)
+
+
+@contextlib.contextmanager
+def lock_only_transaction() -> Iterator[None]:
+    """For a ``with`` in a transaction of the primary that has only taken locks which say
+    nothing of the data (api/read_budget.py's slot of a search): reads in it are routed as
+    outside any transaction, to a replica when the request's routing allows. A transaction
+    opened inside the block keeps its reads on the primary again."""
+    token = _lock_only_depth.set(len(connections[PRIMARY].atomic_blocks))
+    try:
+        yield
+    finally:
+        _lock_only_depth.reset(token)
+
+
 class ReplicaRouter:
     """Django database router: reads as the request's routing says, the rest on the primary."""
 
     def db_for_read(self, model: type, **hints: object) -> str:
         state = _routing.get()
-        if state is None or connections[PRIMARY].in_atomic_block:
+        # In a transaction of the primary reads stay there, but for one that holds nothing but
+        # locks (lock_only_transaction).
+        primary = connections[PRIMARY]
+        if state is None or (
+            primary.in_atomic_block and len(primary.atomic_blocks) != _lock_only_depth.get()
+        ):
             return PRIMARY
         return state.read_alias()
 

@@ -1,18 +1,19 @@
 """The clock the rate limiter reads, frozen, so that in-process tests line up rate windows by
 moving the clock rather than by sleeping.
 
-The limiter (FixedWindowLimit, in LIMITER_MODULE) reads the time as `time.time()`; the
-`frozen_clock` fixture replaces that module's `time` with a FrozenClock, so only the limiter's
-clock stops: Django, tokens, the cache's expiry and the database keep real time. When the
-limiter moves, LIMITER_MODULE is the one line to change.
+The limiters (FixedWindowLimit, and api/read_budget.py's window; LIMITER_MODULES) read the time
+as `time.time()`; the `frozen_clock` fixture replaces those modules' `time` with a FrozenClock,
+so only the limiters' clock stops: Django, tokens, the cache's expiry and the database keep real
+time. When a limiter moves, LIMITER_MODULES is the one line to change.
 """
 
 import time
 from types import ModuleType
 from typing import Any
 
-LIMITER_MODULE = "api.throttling"
-"""The module whose `time.time()` is the rate limiter's clock."""
+LIMITER_MODULES = ("api.throttling", "api.read_budget")
+"""The modules whose `time.time()` is the rate limiters' clock (the budget of expensive reads
+counts its window in PostgreSQL, with this clock's window numbers)."""
 
 START = 1_800_057_600.0
 """Where a frozen clock starts, in seconds since the epoch: 2027-01-15 08:00:00 UTC, a midnight

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from testing import PASSWORD
-from testing.clock import LIMITER_MODULE, FrozenClock
+from testing.clock import LIMITER_MODULES, FrozenClock
 from testing.schema_check import check_response
 from testing.servers import Server, gunicorn
 
@@ -82,8 +82,11 @@ def fresh_rate_limits(settings) -> None:
     in a local-memory cache even when REDIS_URL is set (never clear a real Redis)."""
     from django.core.cache import cache
 
+    from api import read_budget
+
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+    read_budget.forget()
 
 
 @pytest.fixture
@@ -91,7 +94,8 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     """The rate limiter's clock (testing/clock.py), stopped at the first instant of a day (so
     of every window); `frozen_clock.advance(seconds)` moves it on."""
     clock = FrozenClock()
-    monkeypatch.setattr(f"{LIMITER_MODULE}.time", clock)
+    for module in LIMITER_MODULES:
+        monkeypatch.setattr(f"{module}.time", clock)
     return clock
 
 

@@ -196,3 +196,21 @@ def test_stopping_the_replica_mid_run_gives_no_5xx_and_reads_move_to_the_primary
     assert stopped_at < load.count
     assert [status for status in load.statuses if status != 200] == []
     assert cluster.post_reads(cluster.primary_port) - on_primary >= load.count - stopped_at - 20
+
+
+def test_searches_land_on_the_replica_though_each_holds_a_slot_on_the_primary(replicated):
+    """A search holds one of its user's reads in progress, a lock in a transaction of the
+    primary (api/read_budget.py); the search itself still reads the replica."""
+    cluster, servers = replicated
+    token = reader(servers, "searcher@example.com")
+    on_replica, on_primary = (
+        cluster.post_reads(cluster.replica_port),
+        cluster.post_reads(cluster.primary_port),
+    )
+    # One at a time: a user's second search at once is 429.
+    load = ReadLoad(servers, token, count=40, concurrency=1, path="/posts/?limit=10&search=post").run()
+    assert set(load.statuses) == {200}
+    replica_reads = cluster.post_reads(cluster.replica_port) - on_replica
+    primary_reads = cluster.post_reads(cluster.primary_port) - on_primary
+    assert replica_reads >= load.count * 0.75, (replica_reads, primary_reads)
+    assert primary_reads <= load.count * 0.25, (replica_reads, primary_reads)

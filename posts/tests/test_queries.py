@@ -245,3 +245,28 @@ def test_a_cursor_position_of_another_shape_is_the_contracts_422(user):
 
     with pytest.raises(RequestValidationError):
         page(user, ORDERINGS["top"], cursor=Cursor("top", NEXT, ("x", "y")), skip=0, limit=10)
+
+
+@pytest.mark.parametrize("search", ["~", "%%%", "12", "_", "\\", "#1", "%_", "1.5"])
+def test_a_search_where_case_cannot_matter_finds_what_the_case_blind_one_finds(user, make_post, search):
+    """Such a search (no letter with another case, no run the trigram index reads) is looked for
+    as it is, a cheaper scan; its rows are the case-blind search's."""
+    from posts.queries import ORDERINGS, case_matters, matching, page
+
+    titles = ["Été ~ 12", "STRASSE %%% 1.5", "straße_12", "\u2170 ~ roman", "#1 \\ back", "plain", "%_ 12"]
+    for title in titles:
+        make_post(title=title, owner=user)
+    assert not case_matters(search)
+    visible = Post.objects.visible_to(user).with_vote_count()
+    blind = list(matching(visible, search, ignore_case=True).order_by("id").values_list("title", flat=True))
+    assert blind  # the titles hold every one of these searches
+    assert list(matching(visible, search).order_by("id").values_list("title", flat=True)) == blind
+    found = page(user, ORDERINGS["new"], cursor=None, skip=0, limit=100, search=search)
+    assert sorted(post.title for post in found.rows) == sorted(blind)
+
+
+@pytest.mark.parametrize("search", ["a", "ß", "\u2170", "É!", "cat", "2024", "C++ tips"])
+def test_case_matters_where_a_letter_has_another_case_or_the_index_serves_it(search):
+    from posts.queries import case_matters
+
+    assert case_matters(search)

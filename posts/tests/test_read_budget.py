@@ -1,6 +1,7 @@
 """Reads whose cost grows with the table (a search the trigram index cannot serve, a deep skip,
-an exact count) are held to a per-user budget (429 with Retry-After); ordinary reads and
-normal searches never are."""
+an exact count, on the posts, a post's comments and the follows) are held to a per-user budget
+(429 with Retry-After); a search the index serves holds one of the user's reads in progress
+only; ordinary reads are never counted."""
 
 import threading
 import time
@@ -9,12 +10,19 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from api import read_budget
 from api.read_budget import is_expensive
+from comments.models import Comment
+from follows.models import Follow
 from testing.assertions import assert_error
 from testing.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
+SEARCH_IN_PROGRESS = (
+    "Another search of yours is in progress; send the next one when it has answered. Expected "
+    "available in 1 second."
+)
 TOO_MANY = (
     "Too many expensive reads (short searches, deep skips, exact counts); use a cursor or a longer "
     "search. Expected available in {}."
@@ -92,11 +100,106 @@ def test_one_expensive_read_in_flight_per_user(settings, user, other_user, make_
     assert client_for(other_user).get("/posts/?search=~").status_code == 200
 
 
-def test_a_read_past_the_window_asks_the_database_nothing_of_the_budget(settings, user, frozen_clock):
+def test_a_user_known_past_the_window_is_refused_before_the_database_is_asked(settings, user, frozen_clock):
     settings.EXPENSIVE_READ_RATE = "1/minute"
     client = client_for(user)
     assert client.get("/posts/?search=~").status_code == 200
+    # The process learns it from the database once, then refuses by itself until the window ends.
+    assert_error(
+        client.get("/posts/?search=~"), 429, TOO_MANY.format("60 seconds"), headers={"Retry-After": "60"}
+    )
+    frozen_clock.advance(30)
     with CaptureQueriesContext(connection) as queries:
         answer = client.get("/posts/?search=~")
-    assert_error(answer, 429, TOO_MANY.format("60 seconds"), headers={"Retry-After": "60"})
-    assert not [q["sql"] for q in queries.captured_queries if "advisory" in q["sql"]]
+    assert_error(answer, 429, TOO_MANY.format("30 seconds"), headers={"Retry-After": "30"})
+    assert not [
+        q["sql"] for q in queries.captured_queries if "advisory" in q["sql"] or "expensiveread" in q["sql"]
+    ]
+    frozen_clock.advance(30)
+    assert client.get("/posts/?search=~").status_code == 200  # a new window
+
+
+def test_deep_skips_and_exact_counts_of_comments_and_follows_spend_the_budget(
+    settings, user, other_user, make_post, frozen_clock
+):
+    """A post's comments, a user's followers and whom a user follows are paged as the posts are:
+    a deep skip walks, and an exact count reads, every row of the thread or of the follows."""
+    settings.EXPENSIVE_READ_RATE = "3/minute"
+    post = make_post(title="t")
+    Comment.objects.create(post=post, owner=user, content="c")
+    Follow.objects.create(follower=other_user, followee=user)
+    client = client_for(user)
+    reads = [
+        (f"/posts/{post.pk}/comments?skip=5000", {}),
+        (f"/users/{user.pk}/followers", {"HTTP_PREFER": "count=exact"}),
+        (f"/users/{other_user.pk}/following?skip=1001", {}),
+    ]
+    assert [client.get(path, **headers).status_code for path, headers in reads] == [200, 200, 200]
+    for path, headers in [
+        (f"/posts/{post.pk}/comments", {"HTTP_PREFER": "count=exact"}),
+        (f"/users/{user.pk}/followers?skip=2000", {}),
+        (f"/users/{other_user.pk}/following", {"HTTP_PREFER": "count=exact"}),
+    ]:
+        answer = client.get(path, **headers)
+        assert_error(answer, 429, TOO_MANY.format("60 seconds"), headers={"Retry-After": "60"})
+    # Their ordinary pages are not counted.
+    for _ in range(5):
+        assert client.get(f"/posts/{post.pk}/comments?skip=1000").status_code == 200
+        assert client.get(f"/users/{user.pk}/followers").status_code == 200
+        assert client.get(f"/users/{other_user.pk}/following").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_search_in_flight_per_user(settings, user, other_user, make_post):
+    """A search the index serves spends nothing of the window, but holds one of the user's reads
+    in progress: two common words that never meet read both words' lists of titles."""
+    settings.EXPENSIVE_READ_RATE = "1/minute"
+    make_post(title="a cat")
+    answers = []
+
+    def search() -> None:
+        try:
+            answers.append(client_for(user).get("/posts/?search=cat").status_code)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE posts_post IN ACCESS EXCLUSIVE MODE")  # the first search waits
+        first = threading.Thread(target=search)
+        first.start()
+        for _ in range(200):  # until it waits on the lock
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cursor.fetchone()[0]:
+                    break
+            time.sleep(0.05)
+        # While it is in progress the same user's next search, of any kind, is refused at once.
+        answer = client_for(user).get("/posts/?search=dog")
+        assert_error(answer, 429, SEARCH_IN_PROGRESS, headers={"Retry-After": "1"})
+        answer = client_for(user).get("/posts/?search=~")
+        assert_error(answer, 429, TOO_MANY.format("1 second"), headers={"Retry-After": "1"})
+    first.join(30)
+    assert answers == [200]
+    # Released, and none of them spent the window: the one expensive read of the minute is left.
+    assert client_for(user).get("/posts/?search=dog").status_code == 200
+    assert client_for(user).get("/posts/?search=~").status_code == 200
+    assert client_for(other_user).get("/posts/?search=cat").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # SET LOCAL lasts until the outermost transaction ends
+def test_an_expensive_read_runs_on_one_core(user):
+    """The cap across users counts reads, not cores: PostgreSQL's parallel workers would let one
+    sequential scan take every core. The read runs without them; after it the server's setting
+    is back."""
+
+    def parallel_workers() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return cursor.fetchone()[0]
+
+    default = parallel_workers()
+    with read_budget.spend(user.pk):
+        assert parallel_workers() == "0"
+    assert parallel_workers() == default != "0"

@@ -3,11 +3,13 @@ gunicorn with several workers and no Redis: a user's second one is 429 whichever
 it, all users together are capped, and no count outlives its request (a client gone, a statement
 timeout, a killed worker)."""
 
+import json
 import os
 import re
 import signal
 import threading
 import time
+from collections import Counter
 
 import pytest
 from django.db import connection, transaction
@@ -25,8 +27,9 @@ TOO_MANY = (
     "search. Expected available in 1 second."
 )
 EXACT = {"Prefer": "count=exact"}
-# The window's count is not what these tests are about.
-ENV = {"EXPENSIVE_READ_RATE": "1000/minute"}
+# The window's count is not what these tests are about; two users' reads may be in progress at
+# once whatever the machine's cores (the cap's default follows them).
+ENV = {"EXPENSIVE_READ_RATE": "1000/minute", "EXPENSIVE_READS_IN_FLIGHT_TOTAL": "2"}
 
 
 def blocked_reads(count: int) -> None:
@@ -158,3 +161,48 @@ def test_no_count_outlives_a_gone_client_a_timeout_or_a_killed_worker(make_user)
         no_advisory_locks_left()
         server.wait_until_serving(workers=2)  # the master boots a new one
         assert server.request("GET", "/posts/", headers=EXACT, token=token).status == 200
+
+
+def answers_per_worker(server: Server, path: str) -> Counter[str]:
+    """How many requests for `path` each worker (its pid) has answered."""
+    messages = [json.loads(line)["message"].split() for line in server.access_lines()]
+    return Counter(message[0] for message in messages if message[-1] == path)
+
+
+def test_the_window_is_one_count_for_every_worker(make_user):
+    """Without Redis each worker once counted EXPENSIVE_READ_RATE on its own (4 workers: 4 times
+    the rate); the window is counted in PostgreSQL now. The rate is per day, so that no window
+    ends during the test."""
+    user = make_user()
+    Post.objects.create(owner=user, title="t", content="c")
+    token = str(AccessToken.for_user(user))
+    with gunicorn({"EXPENSIVE_READ_RATE": "2/day"}, workers=2) as server:
+        statuses = []
+        # Each on a new connection until each worker has answered three (which worker accepts is
+        # the kernel's choice): counted per worker, 4 of them would be 200.
+        for _ in range(300):
+            statuses.append(server.request("GET", "/posts/?search=~", token=token).status)
+            per_worker = answers_per_worker(server, "/posts/")
+            if len(per_worker) == 2 and min(per_worker.values()) >= 3:
+                break
+        assert min(answers_per_worker(server, "/posts/").values()) >= 3
+        assert statuses[:2] == [200, 200]
+        assert set(statuses[2:]) == {429}
+
+
+def test_a_read_cancelled_by_the_statement_timeout_still_spends_the_window(make_user):
+    user = make_user()
+    Post.objects.create(owner=user, title="t", content="c")
+    token = str(AccessToken.for_user(user))
+    env = {"EXPENSIVE_READ_RATE": "1/day", "DATABASE_STATEMENT_TIMEOUT": "1"}
+    with gunicorn(env, workers=1) as server:
+        with transaction.atomic():
+            lock_posts()
+            answer = server.request("GET", "/posts/", headers=EXACT, token=token)
+            assert_error(
+                answer, 503, "Database unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            )
+        no_advisory_locks_left()
+        answer = server.request("GET", "/posts/?search=~", token=token)
+        assert answer.status == 429
+        assert "Too many expensive reads" in answer.json()["detail"]

@@ -7,6 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 from accounts.models import User
 from posts.extensions import ensure_extension
 from posts.models import Post
+from testing.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +56,30 @@ def test_the_index_migration_reverses_and_reapplies():
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert index_exists() == ensure_extension(connection, "pg_trgm")
+
+
+def prepared_statements(fragment: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{fragment}%"]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_search_is_planned_for_its_own_text_never_prepared(settings, user, make_post):
+    """psycopg prepares a statement on its sixth run on a connection; PostgreSQL may then keep
+    one generic plan for every search, which walks every title for a search the trigram index
+    would answer at once (posts.queries.SEARCH, api.compiled.unprepared). The list itself stays
+    prepared."""
+    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        pytest.skip("statements are never prepared on this connection (transaction pooling)")
+    settings.EXPENSIVE_READ_RATE = "1000/minute"
+    make_post(title="a cat")
+    client = client_for(user)
+    for search in ["~", "a", "~", "cat", "zq", "cat", "xyz", "cat"]:
+        assert client.get("/posts/", {"search": search}).status_code == 200
+    for _ in range(8):
+        assert client.get("/posts/?limit=10").status_code == 200
+    assert prepared_statements('"posts_post"."created_at" DESC')  # the list's pages are prepared
+    assert not prepared_statements("LIKE UPPER")
+    assert [p["Post"]["title"] for p in client.get("/posts/?search=cat").json()] == ["a cat"]
