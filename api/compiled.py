@@ -22,6 +22,10 @@ from typing import Any
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 from api.paging import NEXT, PREV, Cursor, Ordering, Page, after_position, cursor_position
 
@@ -47,9 +51,14 @@ class _Loader:
 
     #: Position in the row of the primary key: NULL there is a missing relation (an outer join).
     pk_position: int = 0
+    #: Whether ``from_db`` may be skipped (``_plain_model``).
+    plain: bool = False
 
     def load(self, alias: str, row: Sequence[Any]) -> Model:
-        instance = self.model.from_db(alias, self.attnames, row[self.start : self.stop])
+        if self.plain and not pre_init.receivers and not post_init.receivers:
+            instance = _from_db(self.model, alias, self.attnames, row[self.start : self.stop])
+        else:
+            instance = self.model.from_db(alias, self.attnames, row[self.start : self.stop])
         for set_cached, loader in self.related:
             # As the ORM's RelatedPopulator: no row on the other side of a nullable key is None.
             related = None if row[loader.pk_position] is None else loader.load(alias, row)
@@ -60,6 +69,42 @@ class _Loader:
                 value = convert(value, expression, connections[alias])
             setattr(instance, name, value)
         return instance
+
+
+def _plain_model(model: type[Model]) -> bool:
+    """Whether ``model.from_db(alias, every attname, a full row)`` does nothing but what
+    ``_from_db`` does: Django's own ``from_db`` and ``__init__`` (no class of the model's
+    defines another), and every field's attribute one that a value in the instance's
+    ``__dict__`` is read through (Django's ``DeferredAttribute``; a foreign key's id, whose
+    setter only drops a cached relation, which a new instance has not got)."""
+    inits = [cls for cls in model.__mro__ if "__init__" in vars(cls) and cls not in (Model, object)]
+    from_db = getattr(model.from_db, "__func__", None)
+    return (
+        not inits
+        and from_db is Model.from_db.__func__  # type: ignore[attr-defined]
+        and all(
+            type(getattr(model, field.attname, None)) in _PLAIN_ATTRIBUTES
+            for field in model._meta.concrete_fields
+        )
+    )
+
+
+_PLAIN_ATTRIBUTES = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _from_db(model: type[Model], alias: str, attnames: tuple[str, ...], values: Sequence[Any]) -> Model:
+    """What ``model.from_db(alias, attnames, values)`` gives for a plain model (``_plain_model``),
+    every attname given in field order, and no ``pre_init`` or ``post_init`` receiver: the
+    instance's state, then its values, set straight into its ``__dict__`` in the order
+    ``Model.__init__`` sets them."""
+    instance = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = alias
+    fields = instance.__dict__
+    fields["_state"] = state
+    fields.update(zip(attnames, values, strict=True))
+    return instance
 
 
 def _loader(klass_info: dict[str, Any], select: list[Any]) -> _Loader:
@@ -80,7 +125,7 @@ def _loader(klass_info: dict[str, Any], select: list[Any]) -> _Loader:
         if not info.get("reverse")
     )
     pk_position = start + attnames.index(model._meta.pk.attname)
-    return _Loader(model, start, stop, attnames, related, pk_position=pk_position)
+    return _Loader(model, start, stop, attnames, related, pk_position=pk_position, plain=_plain_model(model))
 
 
 class CompiledQuery[M: Model]:

@@ -111,11 +111,12 @@ MIDDLEWARE = [
     "config.chunked.ChunkedBodyMiddleware",
     # Every body of every content type within DATA_UPLOAD_MAX_MEMORY_SIZE (413), files included.
     "config.body_limit.BodyLimitMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, Django's user and messages: the admin's pages only (siteadmin/middleware.py).
+    "siteadmin.middleware.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "siteadmin.middleware.AdminAuthenticationMiddleware",
+    "siteadmin.middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

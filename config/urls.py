@@ -17,6 +17,7 @@ from follows.views import FollowersView, FollowingView, FollowView
 from moderation.views import CommentReportView, ReportView
 from observability.views import MetricsView
 from posts.views import PostViewSet
+from siteadmin.middleware import ADMIN_URL_PREFIX
 from votes.views import VoteView
 
 router = SimpleRouter()
@@ -62,7 +63,7 @@ urlpatterns = [
     re_path(r"^docs/?$", SwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^redoc/?$", RedocView.as_view(url_name="schema"), name="redoc"),
     path("favicon.ico", favicon, name="favicon"),
-    path("admin/", admin.site.urls),
+    path(ADMIN_URL_PREFIX, admin.site.urls),
 ]
 
 handler400 = "api.errors.bad_request"

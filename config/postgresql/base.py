@@ -16,9 +16,19 @@ Only requests are bounded: ``config/wsgi.py`` and ``config/asgi.py`` call ``boun
 Management commands (migrations building an index, the benchmark's seeding) run unbounded.
 Behind PgBouncer in transaction pooling mode no startup option reaches the server: set
 ``statement_timeout`` on the database role there (docs/abuse.md); the client-side bound holds.
+
+The health check of a persistent connection (``CONN_HEALTH_CHECKS``: Django's ``SELECT 1`` before
+a request's first query) costs a round trip per request. Here a connection that passed a check
+(or was opened) less than ``HEALTH_CHECK_INTERVAL`` seconds ago is only looked at: a server that
+ends a session (a restart, ``pg_terminate_backend``, ``idle_session_timeout``, a proxy dropping
+its connections) sends its reason or closes the socket, so there is something to read on an
+idle connection, and then the full check runs. A connection idle for longer (a firewall may have
+dropped it without a word) gets the full check, as before.
 """
 
 import os
+import select
+import time
 from typing import Any
 
 import psycopg
@@ -27,6 +37,8 @@ from psycopg import errors as pg_errors
 
 # Seconds the client waits on a statement beyond the server's own statement timeout.
 CLIENT_GRACE_SECONDS = 1.0
+# Seconds after a connection's last full health check during which a quiet socket is enough.
+HEALTH_CHECK_INTERVAL = 1.0
 
 _requests_bounded = False
 
@@ -42,6 +54,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
     """Django's PostgreSQL DatabaseWrapper with the bounds of the module's docstring, read from
     the settings dict's ``STATEMENT_TIMEOUT`` (seconds; 0 or missing: unbounded) and
     ``TRANSACTION_POOLING`` keys (environment/databases.py)."""
+
+    #: time.monotonic() of the connection's opening or its last full health check that passed.
+    _checked_at = float("-inf")
+    # Django's own attributes (BaseDatabaseWrapper), which django-stubs does not declare.
+    health_check_enabled: bool
+    health_check_done: bool
 
     def _statement_timeout(self) -> float:
         return float(self.settings_dict.get("STATEMENT_TIMEOUT") or 0) if _requests_bounded else 0.0
@@ -63,7 +81,33 @@ class DatabaseWrapper(base.DatabaseWrapper):
         seconds = self._statement_timeout()
         if seconds:
             _bound_waits(connection, seconds + CLIENT_GRACE_SECONDS)
+        self._checked_at = time.monotonic()
         return connection
+
+    def close_if_health_check_failed(self) -> None:
+        """Django's health check (the connection closed unless ``SELECT 1`` answers), run at most
+        once per HEALTH_CHECK_INTERVAL on a connection; in between, a connection with anything
+        to read (the server ended the session) gets it too, a quiet one none."""
+        if self.connection is None or not self.health_check_enabled or self.health_check_done:
+            return
+        if time.monotonic() - self._checked_at < HEALTH_CHECK_INTERVAL and _quiet(self.connection):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
+        if self.connection is not None:
+            self._checked_at = time.monotonic()
+
+
+def _quiet(connection: psycopg.Connection) -> bool:
+    """Whether the idle connection's socket has nothing to read (no message from the server, no
+    end of the stream) and libpq holds it open."""
+    try:
+        socket = connection.pgconn.socket
+    except psycopg.OperationalError:  # libpq has closed it
+        return False
+    poller = select.poll()
+    poller.register(socket, select.POLLIN)
+    return connection.pgconn.status == psycopg.pq.ConnStatus.OK and not poller.poll(0)
 
 
 def _bound_waits(connection: psycopg.Connection, limit: float) -> None:

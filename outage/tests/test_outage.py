@@ -11,8 +11,10 @@ import re
 import time
 
 import jwt
+import psycopg
 import pytest
 from django.conf import settings
+from django.core.signals import request_started
 from django.db import connection, transaction
 
 from accounts.models import User
@@ -20,7 +22,7 @@ from api.authentication import SECURITY_STAMP_CLAIM
 from outage.responses import RETRY_AFTER_SECONDS
 from posts.models import Post
 from testing.assertions import assert_error
-from testing.databases import database_env
+from testing.databases import database_env, database_url
 from testing.db_proxy import DatabaseProxy
 from testing.schema_check import api_schema, check
 from testing.servers import gunicorn
@@ -127,3 +129,23 @@ def test_statement_timeout_and_read_only_database(make_user):
         assert server.request("GET", "/posts/", token=token).status == 200
         assert_one_line_each(server.log(), ids)
     assert not Post.objects.exists()
+
+
+def test_a_connection_the_server_ended_is_replaced_before_the_next_requests_query(make_user):
+    """A request's health check (config/postgresql/base.py) runs ``SELECT 1`` at most once a
+    second per connection; in between it looks at the socket. A session the server ended a
+    moment after the last check (a restart, pg_terminate_backend) is still found and replaced
+    before the next request's first query, which then succeeds instead of answering 503."""
+    user = make_user("carol@example.com")
+    request_started.send(sender=None)
+    assert User.objects.get(pk=user.pk).email == "carol@example.com"  # checked just now
+    ended = connection.connection.info.backend_pid
+    with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other:
+        assert other.execute("SELECT pg_terminate_backend(%s)", [ended]).fetchone() == (True,)
+        for _ in range(100):  # the backend's exit, and with it the socket's end, follow shortly
+            if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [ended]).fetchone():
+                break
+            time.sleep(0.01)
+    request_started.send(sender=None)  # the next request, well within the second
+    assert User.objects.get(pk=user.pk).email == "carol@example.com"
+    assert connection.connection.info.backend_pid != ended

@@ -5,6 +5,7 @@ serializer's."""
 
 import pytest
 from django.db import connection, transaction
+from django.db.models.signals import post_init
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.request import Request
@@ -105,6 +106,43 @@ def test_active_user_is_the_orm_user(user, other_user, make_user):
         assert (found._state.db, found._state.adding) == ("default", False)
     assert active_user(inactive.pk) is None
     assert active_user(inactive.pk + 1000) is None
+
+
+def test_compiled_instances_are_the_orms_attribute_for_attribute(posts, user):
+    """The compiled reads make their instances without ``Model.__init__`` (api/compiled.py's
+    _from_db): each holds the ORM's instance's attributes, in the same order, with the same
+    values and state, its owner's too."""
+    for post in posts:
+        expected = Post.objects.visible_to(user).with_vote_count().filter(pk=post.pk).first()
+        found = visible_post(user, post.pk)
+        if expected is None:
+            assert found is None
+            continue
+        for mine, orms in ((found, expected), (found.owner, expected.owner)):
+            assert type(mine) is type(orms)
+            assert list(vars(mine)) == list(vars(orms))
+            assert {k: v for k, v in vars(mine).items() if k != "_state"} == {
+                k: v for k, v in vars(orms).items() if k != "_state"
+            }
+            assert (mine._state.db, mine._state.adding) == (orms._state.db, orms._state.adding)
+    found = active_user(user.pk)
+    assert list(vars(found)) == list(vars(type(user).objects.get(pk=user.pk)))
+
+
+def test_a_model_signal_receiver_sees_the_compiled_instances(posts, user):
+    """With a ``post_init`` receiver connected, the compiled reads make their instances through
+    ``Model.from_db`` again, so the receiver is called for each, as for the ORM's."""
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append((sender, instance.pk))
+
+    post_init.connect(receiver)
+    try:
+        found = visible_post(user, posts[0].pk)
+    finally:
+        post_init.disconnect(receiver)
+    assert (Post, found.pk) in seen and (type(user), found.owner_id) in seen
 
 
 @pytest.mark.parametrize(
