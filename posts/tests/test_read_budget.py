@@ -3,8 +3,10 @@ an exact count, on the posts, a post's comments and the follows) are held to a p
 (429 with Retry-After); a search the index serves holds one of the user's reads in progress
 only; ordinary reads are never counted."""
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.db import connection, transaction
@@ -79,22 +81,10 @@ def test_one_expensive_read_in_flight_per_user(settings, user, other_user, make_
         finally:
             connection.close()
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE posts_post IN ACCESS EXCLUSIVE MODE")  # the first read waits
-        first = threading.Thread(target=count_exact)
-        first.start()
-        for _ in range(200):  # until it waits on the lock
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                if cursor.fetchone()[0]:
-                    break
-            time.sleep(0.05)
+    with waiting_on_a_lock(count_exact):
         # While it is in progress the same user's next expensive read is refused at once.
         answer = client_for(user).get("/posts/?search=~")
         assert_error(answer, 429, TOO_MANY.format("1 second"), headers={"Retry-After": "1"})
-    first.join(30)
     assert answers == [200]
     assert client_for(user).get("/posts/?search=~").status_code == 200  # released
     assert client_for(other_user).get("/posts/?search=~").status_code == 200
@@ -163,24 +153,12 @@ def test_one_search_in_flight_per_user(settings, user, other_user, make_post):
         finally:
             connection.close()
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE posts_post IN ACCESS EXCLUSIVE MODE")  # the first search waits
-        first = threading.Thread(target=search)
-        first.start()
-        for _ in range(200):  # until it waits on the lock
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                if cursor.fetchone()[0]:
-                    break
-            time.sleep(0.05)
+    with waiting_on_a_lock(search):
         # While it is in progress the same user's next search, of any kind, is refused at once.
         answer = client_for(user).get("/posts/?search=dog")
         assert_error(answer, 429, SEARCH_IN_PROGRESS, headers={"Retry-After": "1"})
         answer = client_for(user).get("/posts/?search=~")
         assert_error(answer, 429, TOO_MANY.format("1 second"), headers={"Retry-After": "1"})
-    first.join(30)
     assert answers == [200]
     # Released, and none of them spent the window: the one expensive read of the minute is left.
     assert client_for(user).get("/posts/?search=dog").status_code == 200
@@ -203,3 +181,26 @@ def test_an_expensive_read_runs_on_one_core(user):
     with read_budget.spend(user.pk):
         assert parallel_workers() == "0"
     assert parallel_workers() == default != "0"
+
+
+@contextlib.contextmanager
+def waiting_on_a_lock(read: Callable[[], None]) -> Iterator[None]:
+    """Run `read` in a thread while the test holds LOCK TABLE posts_post, and enter the block once
+    its statement waits on that lock (so the read is in progress, holding its slot); the lock is
+    released and the thread joined on leaving. AssertionError if the read never waits."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE posts_post IN ACCESS EXCLUSIVE MODE")
+        thread = threading.Thread(target=read)
+        thread.start()
+        for _ in range(200):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if cursor.fetchone()[0]:
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the read never waited on the lock")
+        yield
+    thread.join(30)
