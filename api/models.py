@@ -41,6 +41,9 @@ class ExpensiveReadWindow(models.Model):
     # The window's number: seconds since the epoch // the rate's period.
     window_start = models.BigIntegerField()
     reads = models.PositiveIntegerField()
+    # Until when the user's searches and expensive reads on this slot have paid for their time
+    # at EXPENSIVE_READ_SHARE (api/read_budget.py); NULL: none charged yet.
+    busy_until = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "slot"], name="expensive_read_window_once")]

@@ -19,8 +19,19 @@ progress too (a second one at once is 429), and nothing of the window or of the 
 users. Ordinary reads are not counted. Every statement is bounded besides
 (``DATABASE_STATEMENT_TIMEOUT``: 503 with ``Retry-After``; config/postgresql/base.py).
 
+Counting reads does not bound their time: one user's reads one after another, each refused
+while another is in progress, still keep a core busy all the time. So the time of these reads
+(searches and expensive reads) is a budget too, as GitHub's secondary limit bounds the CPU
+time of a user's requests: over any stretch of time, a user's take at most
+``EXPENSIVE_READ_SHARE`` percent of it, plus a burst of BURST seconds' worth. It is kept as
+the time until which the user's reads so far have paid (a generic cell rate algorithm): each
+read of ``t`` seconds moves it ``t x 100 / EXPENSIVE_READ_SHARE`` seconds on from now or from
+where it was, whichever is later, and a read is refused (429 with ``Retry-After``) while it lies
+more than BURST seconds ahead. A read under FREE seconds (a search the index serves well) is
+not written down.
+
 Everything is counted in PostgreSQL, so every worker and every server agrees without Redis:
-the reads in progress are advisory locks, the window a row per user and slot
+the reads in progress are advisory locks, the window and the time a row per user and slot
 (``ExpensiveReadWindow``). See docs/abuse.md.
 """
 
@@ -33,7 +44,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from rest_framework.exceptions import Throttled
 
 from api.throttling import FixedWindowLimit, limit_refused, parse_rate
@@ -47,7 +58,12 @@ TOO_MANY = (
     "Too many expensive reads (short searches, deep skips, exact counts); use a cursor or a longer search."
 )
 SEARCH_IN_PROGRESS = "Another search of yours is in progress; send the next one when it has answered."
+PAUSED = "Your searches and expensive reads have taken their share of the database for now."
 SCOPE = "expensive-read"  # the limit's name in the metrics (observability.metrics)
+# Seconds of the time budget a user may run ahead of it (see the module's docstring).
+BURST = 1.0
+# Seconds: a read shorter than this is not charged to the time budget (nothing is written).
+FREE = 0.002
 
 
 def is_expensive(*, search: str = "", skip: int = 0, exact_count: bool = False) -> bool:
@@ -72,10 +88,12 @@ def for_list(
 @contextlib.contextmanager
 def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
     """Hold one of the user's reads in progress for the ``with`` block, and when `expensive`
-    one of the server's and one of the user's window. Raises DRF's Throttled (429 with
-    ``Retry-After``) when the user has ``EXPENSIVE_READS_IN_FLIGHT`` in progress already, when
-    all users together have ``EXPENSIVE_READS_IN_FLIGHT_TOTAL``, or when the user has used
-    ``EXPENSIVE_READ_RATE`` in this window.
+    one of the server's and one of the user's window; charge the block's time to the user's
+    time budget. Raises DRF's Throttled (429 with ``Retry-After``) when the user's reads have
+    paid for their time more than BURST seconds ahead, when the user has
+    ``EXPENSIVE_READS_IN_FLIGHT`` in progress already, when all users together have
+    ``EXPENSIVE_READS_IN_FLIGHT_TOTAL``, or when the user has used ``EXPENSIVE_READ_RATE`` in
+    this window.
 
     The reads in progress are PostgreSQL advisory locks of the primary database, so every worker
     and every server agrees on them with or without Redis. They are transaction-level
@@ -84,60 +102,95 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
     can keep one. The window is a row per user and slot, counted in that transaction once the
     slots are taken (a read refused for them spends nothing of it); the block runs in a
     savepoint, so a read that fails (a statement timeout) still counts, and its error is raised
-    once the count is committed."""
+    once the count is committed. A search runs in no savepoint (one statement fewer); when it
+    fails, its time is charged once its transaction is rolled back."""
     window = _window() if expensive else None
+    # Refused before the database is asked anything: under a flood of refused reads each costs
+    # a dictionary look-up.
+    if settings.EXPENSIVE_READ_SHARE < 100 and (wait := _known_busy(user_id)):
+        raise Throttled(wait, detail=PAUSED)
     if window is not None and (wait := _known_over(user_id, window)):
-        # Refused before the database is asked anything: under a flood of refused reads each
-        # costs one dictionary look-up.
         raise Throttled(wait, detail=TOO_MANY)
     failure: Exception | None = None
-    with transaction.atomic(using=DEFAULT_DB_ALIAS):
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            if window is None:
-                cursor.execute(
-                    TAKE_USER_SLOT, [settings.EXPENSIVE_READS_IN_FLIGHT, USER_NAMESPACE, _int4(user_id)]
-                )
-                slot, total_slot = cursor.fetchone()[0], True
-            else:
-                cursor.execute(
-                    TAKE_SLOTS,
-                    [
-                        settings.EXPENSIVE_READS_IN_FLIGHT,
-                        USER_NAMESPACE,
-                        _int4(user_id),
-                        settings.EXPENSIVE_READS_IN_FLIGHT_TOTAL,
-                        TOTAL_NAMESPACE,
-                    ],
-                )
-                slot, total_slot = cursor.fetchone()
-            if slot is None or not total_slot:
-                limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
-                raise Throttled(1, detail=TOO_MANY if expensive else SEARCH_IN_PROGRESS)
-            if window is not None:
-                # One core per expensive read: PostgreSQL's parallel workers (2 by default) would
-                # let the one read the cap across users lets through take every core.
-                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-                start, end, rate = window
-                cursor.execute(COUNT, [user_id, slot, start, user_id, start])
-                (used,) = cursor.fetchone()
-                if used > rate:
-                    # Rolled back with the transaction: a refused read spends nothing.
-                    wait = _over(user_id, end)
+    failed_search: float | None = None  # its time, charged once its transaction is rolled back
+    try:
+        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+            with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+                if window is None:
+                    cursor.execute(
+                        TAKE_USER_SLOT,
+                        [settings.EXPENSIVE_READS_IN_FLIGHT, USER_NAMESPACE, _int4(user_id), user_id],
+                    )
+                    slot, ahead = cursor.fetchone()
+                    total_slot = True
+                else:
+                    cursor.execute(
+                        TAKE_SLOTS,
+                        [
+                            settings.EXPENSIVE_READS_IN_FLIGHT,
+                            USER_NAMESPACE,
+                            _int4(user_id),
+                            settings.EXPENSIVE_READS_IN_FLIGHT_TOTAL,
+                            TOTAL_NAMESPACE,
+                            user_id,
+                        ],
+                    )
+                    slot, total_slot, ahead = cursor.fetchone()
+                if ahead is not None and ahead > BURST and settings.EXPENSIVE_READ_SHARE < 100:
+                    # Rolled back with the transaction: the slots are free again at once.
                     limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
-                    raise Throttled(wait, detail=TOO_MANY)
-        if window is None:
-            # Nothing counted to keep: an error rolls it all back. The search itself may read
-            # from a replica (replicas/router.py): the transaction only holds the slot.
-            with lock_only_transaction():
-                yield
-        else:
-            try:
-                with transaction.atomic(using=DEFAULT_DB_ALIAS):
-                    yield
-            except Exception as error:  # rolled back to the savepoint: the count above is kept
-                failure = error
+                    raise Throttled(_busy_for(user_id, ahead), detail=PAUSED)
+                if slot is None or not total_slot:
+                    limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
+                    raise Throttled(1, detail=TOO_MANY if expensive else SEARCH_IN_PROGRESS)
+                if window is not None:
+                    # One core per expensive read: PostgreSQL's parallel workers (2 by default) would
+                    # let the one read the cap across users lets through take every core.
+                    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                    start, end, rate = window
+                    cursor.execute(COUNT, [user_id, slot, start, user_id, start])
+                    (used,) = cursor.fetchone()
+                    if used > rate:
+                        # Rolled back with the transaction: a refused read spends nothing.
+                        wait = _over(user_id, end)
+                        limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
+                        raise Throttled(wait, detail=TOO_MANY)
+            started = time.perf_counter()
+            if window is None:
+                # The search itself may read from a replica (replicas/router.py): the transaction
+                # only holds the slot. A search that fails rolls it all back, and is charged after.
+                try:
+                    with lock_only_transaction():
+                        yield
+                except Exception:
+                    failed_search = time.perf_counter() - started
+                    raise
+                _charge(user_id, slot, time.perf_counter() - started)
+            else:
+                try:
+                    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                        yield
+                except Exception as error:  # rolled back to the savepoint: the count above is kept
+                    failure = error
+                _charge(user_id, slot, time.perf_counter() - started)
+    finally:
+        if failed_search is not None:
+            with contextlib.suppress(DatabaseError):  # the search's own error is the one to tell
+                _charge(user_id, slot, failed_search)
+
     if failure is not None:
         raise failure
+
+
+def _charge(user_id: int, slot: int, took: float) -> None:
+    """Charge a read of `took` seconds on the user's `slot` to their time budget, in the
+    transaction in progress if there is one (see the module's docstring)."""
+    if took < FREE or settings.EXPENSIVE_READ_SHARE >= 100:
+        return
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(CHARGE, [user_id, slot, _window()[0], took * 100 / settings.EXPENSIVE_READ_SHARE])
+        (ahead,) = cursor.fetchone()
+    _busy_for(user_id, ahead)
 
 
 def _window() -> tuple[int, float, int]:
@@ -153,6 +206,31 @@ _past_window: dict[int, float] = {}
 _past_window_lock = threading.Lock()
 
 
+# Until when (seconds since the epoch) the users this process has seen have paid for their
+# reads' time: past BURST ahead of now, their reads are refused here.
+_busy_until: dict[int, float] = {}
+
+
+def _known_busy(user_id: int) -> int:
+    """Seconds (rounded up) before the user's next search or expensive read is allowed, if this
+    process knows; 0 if not."""
+    wait = _busy_until.get(user_id, 0.0) - BURST - time.time()
+    return math.ceil(wait) if wait > 0 else 0
+
+
+def _busy_for(user_id: int, ahead: float) -> int:
+    """Note the user's reads paid for until `ahead` seconds from now; the seconds before the
+    next is allowed (Retry-After), at least 1."""
+    with _past_window_lock:
+        now = time.time()
+        if len(_busy_until) > 10_000:  # the paid-up users go
+            for user, until in list(_busy_until.items()):
+                if until <= now:
+                    del _busy_until[user]
+        _busy_until[user_id] = now + ahead
+    return max(math.ceil(ahead - BURST), 1)
+
+
 def _known_over(user_id: int, window: tuple[int, float, int]) -> int:
     """Seconds until the window ends, if this process already knows the user is past it; 0 if
     not."""
@@ -166,6 +244,7 @@ def forget() -> None:
     """Forget which users this process has seen past their window (tests start afresh)."""
     with _past_window_lock:
         _past_window.clear()
+        _busy_until.clear()
 
 
 def _over(user_id: int, until: float) -> int:
@@ -190,11 +269,27 @@ _USER_SLOT = (
     "(SELECT n FROM generate_series(0, %s::int - 1) AS n "
     "WHERE pg_try_advisory_xact_lock(%s::int + n, %s::int) LIMIT 1)"
 )
-TAKE_USER_SLOT = f"SELECT {_USER_SLOT}"
+# Seconds the user's reads have paid for ahead of now (NULL: nothing written yet).
+_AHEAD = (
+    "(SELECT extract(epoch FROM max(busy_until) - clock_timestamp())::float "
+    "FROM api_expensivereadwindow WHERE user_id = %s)"
+)
+TAKE_USER_SLOT = f"SELECT {_USER_SLOT}, {_AHEAD}"
 TAKE_SLOTS = (
     f"SELECT {_USER_SLOT}, "  # noqa: S608 (constants only)
     "EXISTS (SELECT FROM generate_series(0, %s::int - 1) AS n "
-    "WHERE pg_try_advisory_xact_lock(%s::int, n))"
+    f"WHERE pg_try_advisory_xact_lock(%s::int, n)), {_AHEAD}"
+)
+# The read's cost (%s seconds) moves the slot's row on from now or from where it was, whichever
+# is later (the database's clock, which every server shares); a new row counts no read of the
+# window. Answers the seconds paid for ahead of now.
+CHARGE = (
+    "WITH now AS (SELECT clock_timestamp() AS t) "
+    "INSERT INTO api_expensivereadwindow AS w (user_id, slot, window_start, reads, busy_until) "
+    "SELECT %s, %s, %s, 0, t + make_interval(secs => %s) FROM now "
+    "ON CONFLICT (user_id, slot) DO UPDATE SET busy_until = "
+    "greatest(w.busy_until, (SELECT t FROM now)) + (EXCLUDED.busy_until - (SELECT t FROM now)) "
+    "RETURNING extract(epoch FROM busy_until - (SELECT t FROM now))::float"
 )
 # One row per user and slot (api.models.ExpensiveReadWindow): the slot's row is counted (a row
 # of an earlier window starts again at 1), then the user's rows of this window summed. The slot

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from api import read_budget
@@ -29,6 +29,7 @@ TOO_MANY = (
     "Too many expensive reads (short searches, deep skips, exact counts); use a cursor or a longer "
     "search. Expected available in {}."
 )
+PAUSED = "Your searches and expensive reads have taken their share of the database for now."
 
 
 @pytest.mark.parametrize("search", ["a", "ab", "~", "%%%", "a b", "__", "é!", "1.2"])
@@ -72,6 +73,7 @@ def test_expensive_reads_are_limited_per_user(settings, user, other_user, make_p
 @pytest.mark.django_db(transaction=True)
 def test_one_expensive_read_in_flight_per_user(settings, user, other_user, make_post):
     settings.EXPENSIVE_READ_RATE = "1000/minute"
+    settings.EXPENSIVE_READ_SHARE = 100  # the read held on a lock takes a while: not timed here
     make_post(title="t")
     answers = []
 
@@ -144,6 +146,7 @@ def test_one_search_in_flight_per_user(settings, user, other_user, make_post):
     """A search the index serves spends nothing of the window, but holds one of the user's reads
     in progress: two common words that never meet read both words' lists of titles."""
     settings.EXPENSIVE_READ_RATE = "1/minute"
+    settings.EXPENSIVE_READ_SHARE = 100  # the read held on a lock takes a while: not timed here
     make_post(title="a cat")
     answers = []
 
@@ -181,6 +184,96 @@ def test_an_expensive_read_runs_on_one_core(user):
     with read_budget.spend(user.pk):
         assert parallel_workers() == "0"
     assert parallel_workers() == default != "0"
+
+
+def seconds_paid_ahead(user) -> float:
+    """How far ahead of now the user's reads have paid for their time (0: not at all)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(extract(epoch FROM max(busy_until) - clock_timestamp()), 0)::float "
+            "FROM api_expensivereadwindow WHERE user_id = %s",
+            [user.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("path", "headers"), [("/posts/?search=cat", {}), ("/posts/", {"HTTP_PREFER": "count=exact"})]
+)
+def test_a_users_searches_and_expensive_reads_take_at_most_their_share_of_the_time(
+    settings, user, other_user, make_post, path, headers
+):
+    """A read that took t seconds charges t x 100 / EXPENSIVE_READ_SHARE to the user's time;
+    past a second's worth ahead of now, their next search or expensive read is 429 with
+    Retry-After until the time has passed. Ordinary reads and other users are not held."""
+    settings.EXPENSIVE_READ_RATE = "1000/minute"
+    settings.EXPENSIVE_READ_SHARE = 25
+    make_post(title="a cat")
+    answers = []
+
+    def read() -> None:
+        try:
+            answers.append(client_for(user).get(path, **headers).status_code)
+        finally:
+            connection.close()
+
+    with waiting_on_a_lock(read):
+        time.sleep(0.6)  # the read takes at least this: charged at least 2.4 s
+    assert answers == [200]
+    ahead = seconds_paid_ahead(user)
+    assert 1.5 < ahead < 30
+    client = client_for(user)
+    for refused in ["/posts/?search=dog", "/posts/?search=~", "/posts/?skip=5000"]:
+        answer = client.get(refused)
+        wait = answer.headers["Retry-After"]
+        assert_error(answer, 429, f"{PAUSED} Expected available in {wait} second{'s' * (wait != '1')}.")
+        assert 1 <= int(wait) <= ahead
+    assert client.get("/posts/?limit=10").status_code == 200
+    assert client_for(other_user).get(path, **headers).status_code == 200
+    # The database holds the time, not the process: once it has passed, the reads are allowed.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE api_expensivereadwindow SET busy_until = now() WHERE user_id = %s", [user.pk])
+    read_budget.forget()
+    assert client.get("/posts/?search=dog").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_search_is_charged_too(settings, user, make_post):
+    """A search cancelled while it ran (here by pg_cancel_backend; in service by the statement
+    timeout) rolls its transaction back, and its time is still charged."""
+    settings.EXPENSIVE_READ_SHARE = 25
+    make_post(title="a cat")
+    answers = []
+
+    def search() -> None:
+        try:
+            answers.append(client_for(user).get("/posts/?search=cat").status_code)
+        except OperationalError as error:  # the test client raises what the view raised
+            answers.append(str(error))
+        finally:
+            connection.close()
+
+    with waiting_on_a_lock(search):
+        time.sleep(0.3)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            )
+    assert answers == ["canceling statement due to user request"]
+    assert seconds_paid_ahead(user) > 1
+
+
+def test_a_share_of_100_times_nothing(settings, user, make_post):
+    settings.EXPENSIVE_READ_SHARE = 100
+    make_post(title="a cat")
+    with connection.cursor() as cursor:  # paid far ahead, as with a smaller share before
+        cursor.execute(
+            "INSERT INTO api_expensivereadwindow (user_id, slot, window_start, reads, busy_until) "
+            "VALUES (%s, 0, 0, 0, now() + interval '1 hour')",
+            [user.pk],
+        )
+    assert client_for(user).get("/posts/?search=cat").status_code == 200
 
 
 @contextlib.contextmanager

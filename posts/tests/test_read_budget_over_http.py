@@ -27,9 +27,14 @@ TOO_MANY = (
     "search. Expected available in 1 second."
 )
 EXACT = {"Prefer": "count=exact"}
-# The window's count is not what these tests are about; two users' reads may be in progress at
-# once whatever the machine's cores (the cap's default follows them).
-ENV = {"EXPENSIVE_READ_RATE": "1000/minute", "EXPENSIVE_READS_IN_FLIGHT_TOTAL": "2"}
+# The window's count and the reads' time are not what these tests are about (but in the last);
+# two users' reads may be in progress at once whatever the machine's cores (the cap's default
+# follows them).
+ENV = {
+    "EXPENSIVE_READ_RATE": "1000/minute",
+    "EXPENSIVE_READS_IN_FLIGHT_TOTAL": "2",
+    "EXPENSIVE_READ_SHARE": "100",
+}
 
 
 def blocked_reads(count: int) -> None:
@@ -194,7 +199,7 @@ def test_a_read_cancelled_by_the_statement_timeout_still_spends_the_window(make_
     user = make_user()
     Post.objects.create(owner=user, title="t", content="c")
     token = str(AccessToken.for_user(user))
-    env = {"EXPENSIVE_READ_RATE": "1/day", "DATABASE_STATEMENT_TIMEOUT": "1"}
+    env = {"EXPENSIVE_READ_RATE": "1/day", "DATABASE_STATEMENT_TIMEOUT": "1", "EXPENSIVE_READ_SHARE": "100"}
     with gunicorn(env, workers=1) as server:
         with transaction.atomic():
             lock_posts()
@@ -206,3 +211,35 @@ def test_a_read_cancelled_by_the_statement_timeout_still_spends_the_window(make_
         answer = server.request("GET", "/posts/?search=~", token=token)
         assert answer.status == 429
         assert "Too many expensive reads" in answer.json()["detail"]
+
+
+def test_a_users_time_is_one_budget_for_every_worker(make_user):
+    """A search held on a lock for a second is charged 4 seconds at a share of 25%: the user's
+    next searches are 429 with Retry-After on either worker, the other user's are not."""
+    user, other = make_user(), make_user()
+    Post.objects.create(owner=user, title="a cat", content="c")
+    token, other_token = str(AccessToken.for_user(user)), str(AccessToken.for_user(other))
+    paused = "Your searches and expensive reads have taken their share of the database for now."
+    with gunicorn({**ENV, "EXPENSIVE_READ_SHARE": "25"}, workers=2) as server:
+        answers: list = []
+        with transaction.atomic():
+            lock_posts()
+            search = threading.Thread(
+                target=lambda: answers.append(server.request("GET", "/posts/?search=cat", token=token).status)
+            )
+            search.start()
+            blocked_reads(1)
+            time.sleep(1)
+        search.join(30)
+        assert answers == [200]
+        since = len(server.access_lines())
+        for _ in range(300):
+            answer = server.request("GET", "/posts/?search=dog", token=token)
+            wait = answer.headers["Retry-After"]
+            assert_error(answer, 429, f"{paused} Expected available in {wait} seconds.")
+            assert 2 <= int(wait) <= 30
+            if len(server.worker_pids("/posts/", since)) == 2:
+                break
+        assert len(server.worker_pids("/posts/", since)) == 2
+        assert server.request("GET", "/posts/?search=cat", token=other_token).status == 200
+        assert server.request("GET", "/posts/?limit=5", token=token).status == 200
