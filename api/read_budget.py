@@ -145,8 +145,9 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
                     raise Throttled(1, detail=TOO_MANY if expensive else SEARCH_IN_PROGRESS)
                 if window is not None:
                     # One core per expensive read: PostgreSQL's parallel workers (2 by default) would
-                    # let the one read the cap across users lets through take every core.
-                    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                    # let the one read the cap across users lets through take every core. And at
+                    # most EXPENSIVE_READ_TIMEOUT seconds of it.
+                    cursor.execute(LIMIT_READ, [_timeout()])
                     start, end, rate = window
                     cursor.execute(COUNT, [user_id, slot, start, user_id, start])
                     (used,) = cursor.fetchone()
@@ -180,6 +181,13 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
 
     if failure is not None:
         raise failure
+
+
+def _timeout() -> str:
+    """The statement timeout of an expensive read: the lower of EXPENSIVE_READ_TIMEOUT and
+    DATABASE_STATEMENT_TIMEOUT (0: not set), as PostgreSQL's setting ("1s", "0": none)."""
+    bounds = [s for s in (settings.EXPENSIVE_READ_TIMEOUT, settings.DATABASE_STATEMENT_TIMEOUT) if s]
+    return f"{min(bounds)}s" if bounds else "0"
 
 
 def _charge(user_id: int, slot: int, took: float) -> None:
@@ -258,6 +266,9 @@ def _over(user_id: int, until: float) -> int:
         _past_window[user_id] = until
     return max(math.ceil(until - now), 1)
 
+
+# For the rest of an expensive read's transaction: no parallel workers, and its statement timeout.
+LIMIT_READ = "SELECT set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', %s, true)"
 
 # Advisory lock keys (two int4s): the user's slots are (USER_NAMESPACE + n, user id), the
 # server's (TOTAL_NAMESPACE, n). The first free slot is taken, and only it: LIMIT 1 and EXISTS

@@ -322,6 +322,8 @@ EXPENSIVE_READS_IN_FLIGHT_TOTAL = env_int(
     "EXPENSIVE_READS_IN_FLIGHT_TOTAL", max((os.process_cpu_count() or 1) - 1, 1), minimum=1
 )
 EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
+# Seconds an expensive read's statements may run (below DATABASE_STATEMENT_TIMEOUT; 0: that one).
+EXPENSIVE_READ_TIMEOUT = env_int("EXPENSIVE_READ_TIMEOUT", 1, minimum=0)
 # The percentage of the time a user's searches and expensive reads may take, beyond a burst of
 # a second's worth (api/read_budget.py); 100: not bounded.
 EXPENSIVE_READ_SHARE = env_int("EXPENSIVE_READ_SHARE", 25, minimum=1)

@@ -169,21 +169,50 @@ def test_one_search_in_flight_per_user(settings, user, other_user, make_post):
     assert client_for(other_user).get("/posts/?search=cat").status_code == 200
 
 
+def setting(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db(transaction=True)  # SET LOCAL lasts until the outermost transaction ends
 def test_an_expensive_read_runs_on_one_core(user):
     """The cap across users counts reads, not cores: PostgreSQL's parallel workers would let one
     sequential scan take every core. The read runs without them; after it the server's setting
     is back."""
-
-    def parallel_workers() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW max_parallel_workers_per_gather")
-            return cursor.fetchone()[0]
-
-    default = parallel_workers()
+    default = setting("max_parallel_workers_per_gather")
     with read_budget.spend(user.pk):
-        assert parallel_workers() == "0"
-    assert parallel_workers() == default != "0"
+        assert setting("max_parallel_workers_per_gather") == "0"
+    assert setting("max_parallel_workers_per_gather") == default != "0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expensive_read_runs_for_at_most_its_own_timeout(settings, user, make_post):
+    """EXPENSIVE_READ_TIMEOUT (1 s) bounds an expensive read's statements, whatever the
+    connection's own statement_timeout (DATABASE_STATEMENT_TIMEOUT, 3 s by default): kept
+    waiting, it is cancelled after a second. After it the connection's own is back."""
+    settings.EXPENSIVE_READ_SHARE = 100
+    make_post(title="t")
+    ordinary = setting("statement_timeout")
+    with read_budget.spend(user.pk):
+        assert setting("statement_timeout") == "1s"
+    assert setting("statement_timeout") == ordinary != "1s"
+    answers = []
+
+    def count_exact() -> None:
+        started = time.monotonic()
+        try:
+            answers.append(client_for(user).get("/posts/", HTTP_PREFER="count=exact").status_code)
+        except OperationalError as error:  # the test client raises what the view raised
+            answers.append(str(error).strip())
+        finally:
+            answers.append(time.monotonic() - started)
+            connection.close()
+
+    with waiting_on_a_lock(count_exact):
+        time.sleep(2)
+    assert answers[0] == "canceling statement due to statement timeout"
+    assert answers[1] < 1.9  # cancelled at 1 s, long before the lock was released
 
 
 def seconds_paid_ahead(user) -> float:
