@@ -19,7 +19,7 @@ import re
 import time
 from typing import Any
 
-from gunicorn.workers import gthread
+from gunicorn.workers import base, gthread
 
 # A client gets this long to send a whole request (head and body), whatever its pace.
 REQUEST_READ_SECONDS = 10.0
@@ -54,6 +54,20 @@ def _wanted(buffer: bytes) -> int | None:
 class BufferedThreadWorker(gthread.ThreadWorker):
     """``gthread`` with requests read ahead off the threads (the module's docstring says why).
     Plain HTTP/1.1 only, as this app is served (TLS ends at the proxy or load balancer)."""
+
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        """SIGQUIT or SIGINT: stop at once, without shutting the thread pool down in the handler.
+
+        ``gthread``'s own handler calls ``ThreadPoolExecutor.shutdown``, which takes the pool's
+        lock. When the signal lands while the main thread holds that lock (handing a request to
+        the pool, or inside the handler of a first quit signal: Ctrl-C in the terminal of ``make
+        run`` sends the workers SIGINT, and the arbiter sends them SIGQUIT right after), the
+        handler waits for its own thread (CPython issue 121649), and the worker hung until the
+        arbiter killed it after ``graceful_timeout`` (30 s; one stop in two or three). Here the
+        handler only ends the process (gunicorn's ``Worker.handle_quit``: ``sys.exit``); at exit
+        concurrent.futures wakes the pool's idle threads and joins them, a request in progress
+        finishing first, as after ``gthread``'s handler."""
+        base.Worker.handle_quit(self, sig, frame)
 
     # conn: gunicorn's TConn, carrying this worker's read_ahead and read_deadline between turns.
     def handle(self, conn: Any) -> object:
