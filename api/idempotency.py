@@ -40,6 +40,8 @@ from api.models import IdempotencyKey
 from api.throttling import client_address
 
 HEADER = "Idempotency-Key"
+# Its name in the WSGI environ (read there: ``request.headers`` would first map every header).
+META_KEY = "HTTP_IDEMPOTENCY_KEY"
 REPLAYED = "Idempotent-Replayed"
 TTL = timedelta(hours=24)
 # A claim still unanswered after this long belongs to a request whose worker died (gunicorn
@@ -141,7 +143,7 @@ def idempotent[V: APIView, R: Request, **P](
 
     @functools.wraps(handler)
     def wrapper(view: V, request: R, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        key = request.headers.get(HEADER)
+        key = request.META.get(META_KEY)
         if key is None:
             return handler(view, request, *args, **kwargs)
         if not _valid_key(key):

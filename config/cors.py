@@ -23,9 +23,19 @@ class CorsMiddleware(middleware.CorsMiddleware):
 
     def add_response_headers(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         """django-cors-headers' answer, with the preflight's requested headers allowed too."""
+        if not request.META.get("HTTP_ORIGIN"):
+            # No Origin (not a browser's cross-origin request): all django-cors-headers does is
+            # add `Vary: origin`. Its own check reads ``request.headers``, which maps every
+            # header of the request first (about 7 µs of the 25 µs this saves per request).
+            enabled = getattr(request, "_cors_enabled", None)
+            if enabled is None:
+                enabled = self.is_enabled(request)
+            if enabled:
+                patch_vary_headers(response, ("origin",))
+            return response
         response = super().add_response_headers(request, response)
-        requested = request.headers.get("Access-Control-Request-Headers", "")
         if middleware.ACCESS_CONTROL_ALLOW_HEADERS in response:
+            requested = request.META.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             names = [name.strip().lower() for name in requested.split(",")]
             allowed = [*conf.CORS_ALLOW_HEADERS, *(name for name in names if _TOKEN.fullmatch(name))]
             response[middleware.ACCESS_CONTROL_ALLOW_HEADERS] = ", ".join(dict.fromkeys(allowed))
