@@ -7,8 +7,8 @@ import re
 import time
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 
-from accounts.password_reset import default_token_generator
 from testing.servers import gunicorn
 from testing.worker import worker
 
