@@ -68,7 +68,9 @@ def post_not_found(post_id: int) -> NotFound:
         responses={
             200: CommentSerializer(many=True),
             **http_schema.NOT_MODIFIED,
-            **error_responses(404, 429, messages={**POST_NOT_FOUND, 429: read_budget.TOO_MANY}),
+            **error_responses(
+                404, 429, messages={**POST_NOT_FOUND, 429: [read_budget.TOO_MANY, read_budget.PAUSED]}
+            ),
             **http_schema.PRECONDITION_FAILED,
         },
     ),

@@ -119,7 +119,7 @@ LIST_PARAMETERS = http_schema.read_parameters(http_schema.PREFER, *http_schema.L
 LIST_RESPONSES = {
     200: UserSerializer(many=True),
     **http_schema.NOT_MODIFIED,
-    **error_responses(404, 429, messages={**MISSING, 429: read_budget.TOO_MANY}),
+    **error_responses(404, 429, messages={**MISSING, 429: [read_budget.TOO_MANY, read_budget.PAUSED]}),
 }
 
 

@@ -59,7 +59,10 @@ WRITE_ANSWERS = {
             200: PostOutSerializer(many=True),
             **http_schema.NOT_MODIFIED,
             **http_schema.PRECONDITION_FAILED,
-            **error_responses(429, messages={429: [read_budget.TOO_MANY, read_budget.SEARCH_IN_PROGRESS]}),
+            **error_responses(
+                429,
+                messages={429: [read_budget.TOO_MANY, read_budget.SEARCH_IN_PROGRESS, read_budget.PAUSED]},
+            ),
         },
     ),
     retrieve=extend_schema(

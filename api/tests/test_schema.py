@@ -6,6 +6,7 @@ import json
 import pytest
 from openapi_schema_validator import OAS30Validator
 
+from api import read_budget
 from testing import schema_check
 from testing.schema_check import SchemaMismatch, api_schema
 
@@ -228,3 +229,13 @@ def string_or_string(node: object):
     elif isinstance(node, list):
         for value in node:
             yield from string_or_string(value)
+
+
+@pytest.mark.parametrize(
+    "path", ["/posts/", "/posts/{id}/comments", "/users/{id}/followers", "/users/{id}/following"]
+)
+def test_the_reads_with_a_time_budget_document_its_429(served, path):
+    """A search or an expensive read past the user's share of the time is 429 (api/read_budget.py):
+    the lists that take either say so with the answer's detail."""
+    examples = served["paths"][path]["get"]["responses"]["429"]["content"]["application/json"]["examples"]
+    assert read_budget.PAUSED in [example["value"]["detail"] for example in examples.values()]
