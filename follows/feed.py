@@ -7,9 +7,10 @@ rebuild, nothing that can lag behind a deactivation, a hidden post or a draft.
 A page is two queries: the ids of its posts (``feed_ids``), then those posts with their owners
 by primary key (``feed_posts``, the visibility rule stated again, so a post hidden or an author
 deactivated between the two is left out, never shown). The ids come from the database function
-``follows_feed_ids`` (``INSTALL`` below, installed by follows/migrations/0002_*): it counts the
-caller's follows (no further than MANY_FOLLOWEES), then runs one of three plans, whichever costs
-least for that count:
+``follows_feed_page`` (``INSTALL`` below, installed by follows/migrations/0003_*): it counts the
+caller's follows (no further than MANY_FOLLOWEES; reading 2,000 entries of an index costs about
+0.5 ms, so each process keeps the number for FOLLOWEES_KEPT_FOR seconds and passes it in), then
+runs one of three plans, whichever costs least for that count (each gives the same page):
 
 - **merge**, below FEW_FOLLOWEES followees: for the caller and each active followee, the first
   ``limit`` posts after the cursor off the partial index ``post_feed`` (owner, created_at DESC,
@@ -33,6 +34,7 @@ are many. Weak spot: a caller who follows hundreds of users who rarely post make
 far down the index before a page is full.
 """
 
+import time
 from datetime import datetime
 
 from django.db import connection
@@ -54,7 +56,7 @@ MANY_FOLLOWEES = 2_000
 # The page's three plans in each direction ({op}: "<" older, newest first; ">" newer, oldest
 # first). Positions outside any post's (infinity) stand for "from the start".
 _MERGE = """
-    SELECT p.id FROM (
+    SELECT p.id, followees FROM (
         SELECT reader AS owner
         UNION ALL
         SELECT f.followee_id FROM follows_follow f
@@ -68,7 +70,7 @@ _MERGE = """
     ) p
     ORDER BY p.created_at {order}, p.id {order} LIMIT page"""
 _WALK_HASH = """
-    SELECT p.id FROM posts_post p
+    SELECT p.id, followees FROM posts_post p
     JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
     WHERE p.published AND NOT p.hidden AND (p.created_at, p.id) {op} (position_at, position_id)
       AND (p.owner_id = reader OR p.owner_id IN (SELECT f.followee_id FROM follows_follow f WHERE f.follower_id = reader))
@@ -76,7 +78,7 @@ _WALK_HASH = """
 # The scalar subquery is a SubPlan run per candidate row (PostgreSQL never turns it into a
 # join): one probe of follow_once, whatever the number of followees.
 _WALK_PROBE = """
-    SELECT p.id FROM posts_post p
+    SELECT p.id, followees FROM posts_post p
     JOIN accounts_user u ON u.id = p.owner_id AND u.is_active
     WHERE p.published AND NOT p.hidden AND (p.created_at, p.id) {op} (position_at, position_id)
       AND (p.owner_id = reader OR (SELECT true FROM follows_follow f WHERE f.follower_id = reader AND f.followee_id = p.owner_id))
@@ -94,29 +96,60 @@ def _plans(op: str, order: str) -> str:
         END IF;"""
 
 
-#: ``follows_feed_ids(reader, position_at, position_id, newer, page, few, many)``: the ids of up
-#: to `page` posts of `reader`'s feed after the position (created_at, id): older ones newest first,
-#: or with `newer` newer ones oldest first. `few` and `many`: FEW_FOLLOWEES and MANY_FOLLOWEES.
-#: STABLE: its queries see the snapshot of the statement that calls it.
+#: ``follows_feed_page(reader, position_at, position_id, newer, page, few, many, followees)``: up to
+#: `page` posts of `reader`'s feed after the position (created_at, id): older ones newest first, or
+#: with `newer` newer ones oldest first; each row (post, followees) also carries the number of
+#: users `reader` follows, counted no further than `many`, that chose the plan. `few` and `many`:
+#: FEW_FOLLOWEES and MANY_FOLLOWEES; `followees`: that number if the caller knows it (NULL: the
+#: function counts). STABLE: its queries see the snapshot of the statement that calls it.
 INSTALL = f"""
-CREATE OR REPLACE FUNCTION follows_feed_ids(
-    reader bigint, position_at timestamptz, position_id bigint, newer boolean, page integer, few integer, many integer
-) RETURNS SETOF bigint LANGUAGE plpgsql STABLE
+CREATE OR REPLACE FUNCTION follows_feed_page(
+    reader bigint, position_at timestamptz, position_id bigint, newer boolean, page integer, few integer, many integer,
+    followees integer
+) RETURNS TABLE (post bigint, followee_count integer) LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_generic_plan SET max_parallel_workers_per_gather = 0 SET jit = off AS $$
-DECLARE
-    followees integer;
 BEGIN
-    SELECT count(*) INTO followees FROM (SELECT 1 FROM follows_follow WHERE follower_id = reader LIMIT many) c;
+    IF followees IS NULL THEN
+        SELECT count(*) INTO followees FROM (SELECT 1 FROM follows_follow WHERE follower_id = reader LIMIT many) c;
+    END IF;
     IF newer THEN {_plans(">", "ASC")}
     ELSE {_plans("<", "DESC")}
     END IF;
 END $$;
 """  # noqa: S608 (constants only)
-REMOVE = "DROP FUNCTION follows_feed_ids(bigint, timestamptz, bigint, boolean, integer, integer, integer)"
+REMOVE = "DROP FUNCTION follows_feed_page(bigint, timestamptz, bigint, boolean, integer, integer, integer, integer)"
 
-_IDS = "SELECT id FROM follows_feed_ids(%s, %s::timestamptz, %s, %s, %s, %s, %s) WITH ORDINALITY AS f(id, n) ORDER BY n"
+_PAGE = (
+    "SELECT post, followee_count FROM follows_feed_page(%s, %s::timestamptz, %s, %s, %s, %s, %s, %s) "
+    "WITH ORDINALITY AS f(post, followee_count, n) ORDER BY n"
+)
 # Where a page without a position starts: before every post (NEXT) or after every post (PREV).
 _START = {NEXT: ("infinity", 2**63 - 1), PREV: ("-infinity", -(2**63))}
+
+#: Seconds this process keeps a reader's number of followees (as the function counted it) to
+#: choose the plan of the reader's next pages without counting again. The number only chooses
+#: the plan, never which posts a page holds: a stale one costs time, never a wrong page. It drifts
+#: by at most FOLLOW_RATE's follows in that time (60 by default), and a follow or unfollow through
+#: this process forgets it at once.
+FOLLOWEES_KEPT_FOR = 60.0
+# reader's id -> (followees counted no further than MANY_FOLLOWEES, until when: time.monotonic()).
+_followees: dict[int, tuple[int, float]] = {}
+
+
+def forget_followees(user_id: int | None = None) -> None:
+    """Forget the number of followees this process keeps for `user_id` (None: for everyone),
+    after the user follows or unfollows someone."""
+    if user_id is None:
+        _followees.clear()
+    else:
+        _followees.pop(user_id, None)
+
+
+def _known_followees(user_id: int) -> int | None:
+    kept = _followees.get(user_id)
+    if kept is None or kept[1] < time.monotonic():
+        return None
+    return kept[0]
 
 
 def feed_ids(
@@ -125,12 +158,19 @@ def feed_ids(
     """The ids of up to `limit` posts of the user's feed (published, not hidden, by the user or
     an active user they follow) after `position` in `direction`, in that direction's order (NEXT:
     older, newest first, from the newest without a position; PREV: newer, oldest first, from the
-    oldest without one). One query (``follows_feed_ids``)."""
+    oldest without one). One query (``follows_feed_page``), which counts the user's followees
+    unless this process counted them in the last FOLLOWEES_KEPT_FOR seconds."""
     at, after = position or _START[direction]
-    params = [user_id, at, after, direction != NEXT, limit, FEW_FOLLOWEES, MANY_FOLLOWEES]
+    known = _known_followees(user_id)
+    params = [user_id, at, after, direction != NEXT, limit, FEW_FOLLOWEES, MANY_FOLLOWEES, known]
     with connection.cursor() as cursor:
-        cursor.execute(_IDS, params)
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(_PAGE, params)
+        rows = cursor.fetchall()
+    if rows and known is None:
+        if len(_followees) > 100_000:  # the readers of the last FOLLOWEES_KEPT_FOR seconds stay few
+            _followees.clear()
+        _followees[user_id] = (rows[0][1], time.monotonic() + FOLLOWEES_KEPT_FOR)
+    return [post for post, _ in rows]
 
 
 #: The posts of a page by id, with their owners and their counts, compiled once per process
