@@ -69,6 +69,7 @@ NOT_USER_DATA = {
     "api.IdempotencyKey",  # replayable answers, kept for a day
     "api.ExpensiveReadWindow",  # how many expensive reads a user had in this minute
     "votes.VoteDelta",  # pending parts of the posts' vote counts, derived from the votes
+    "follows.FolloweeSet",  # each user's followees as one array, derived from the follows
     "token_blacklist.BlacklistedToken",  # which refresh tokens are spent (the sessions say it)
     "webhooks.Endpoint",  # staff's receivers
     "webhooks.Event",  # the outbox: ids of changes, kept while their deliveries are sent

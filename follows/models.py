@@ -1,6 +1,7 @@
 """Who follows whom (CONTRACT.md §7.5)."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 
@@ -46,3 +47,19 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} follows {self.followee_id}"
+
+
+class FolloweeSet(models.Model):
+    """The ids of everyone `user` follows, sorted ascending, and how many they are: the feed's
+    test of "does the reader follow this post's author" is a binary search of this array
+    (follows/feed.py). Written only by the follows' triggers (follows/triggers.py), in the
+    transaction of each follow and unfollow, so it never disagrees with the Follow rows."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.DB_CASCADE, primary_key=True, related_name="+"
+    )
+    followees = ArrayField(models.BigIntegerField(), default=list)
+    count = models.IntegerField(default=0)  # the length of `followees`, written with it
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.count}"

@@ -22,7 +22,6 @@ from api.errors import RequestValidationError
 from api.openapi import error_responses
 from api.pagination import KeysetPagination
 from api.paging import Ordering, prefers_exact_count
-from follows import feed
 from follows.models import Follow
 from follows.throttling import FollowRateThrottle
 
@@ -67,7 +66,6 @@ class FollowView(Endpoint):
             )
         except IntegrityError as exc:  # the user was deleted since the check: no row to point at
             raise NotFound(f"User with id: {id} does not exist") from exc
-        feed.forget_followees(request.user.pk)  # the next feed page counts them again
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -80,7 +78,6 @@ class FollowView(Endpoint):
         active_user_or_404(id)
         not_self(request, id)
         Follow.objects.filter(follower_id=request.user.pk, followee_id=id).delete()
-        feed.forget_followees(request.user.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -89,15 +89,6 @@ def fresh_rate_limits(settings) -> None:
     read_budget.forget()
 
 
-@pytest.fixture(autouse=True)
-def fresh_followee_counts() -> None:
-    """No reader's number of followees kept from an earlier test (follows/feed.py): each feed
-    test's first page counts them, so its plan is the one its follows call for."""
-    from follows import feed
-
-    feed.forget_followees()
-
-
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     """The rate limiter's clock (testing/clock.py), stopped at the first instant of a day (so

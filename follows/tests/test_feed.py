@@ -1,13 +1,11 @@
 """GET /feed (CONTRACT.md §7.5)."""
 
 import datetime as dt
-import re
 import threading
 import time
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from follows import feed
@@ -222,67 +220,28 @@ def test_an_empty_first_page_polls_from_the_oldest_post(auth_client, other_user,
     assert ids(auth_client.get(links(answered)["prev"])) == [made[2]]
 
 
-def numbers_passed(queries: CaptureQueriesContext) -> list[str]:
-    """The number of followees each feed page query passed in (its last argument), as SQL."""
-    calls = (re.search(r"follows_feed_page\((.*)\) WITH", q["sql"]) for q in queries.captured_queries)
-    return [call.group(1).rsplit(", ", 1)[1] for call in calls if call]
-
-
-@pytest.mark.parametrize("kept", [0, MANY, MOST])
-def test_every_plan_gives_the_same_pages_whatever_number_of_followees_is_kept(
-    auth_client, user, other_user, world, make_user, kept
-):
-    """The number of followees a process keeps only chooses the plan (merge below MANY, hash
-    walk below MOST, probes from MOST on): forced to each, the pages are those of the plan the
-    follows call for, drafts, hidden posts and strangers left out alike."""
-    friend = world["friend"]
+@pytest.mark.parametrize("plan", ["merge", "hash", "search"])
+def test_each_plan_gives_the_same_pages(auth_client, user, other_user, world, make_user, monkeypatch, plan):
+    """follows.feed's three plans, each forced by its thresholds (whatever the follows would
+    choose): the same pages, newest first and back, of the same posts; drafts, hidden posts,
+    strangers' and deactivated authors' posts left out alike."""
+    few, many = {"merge": (10**9, 10**9), "hash": (0, 10**9), "search": (0, 0)}[plan]
+    monkeypatch.setattr(feed, "FEW_FOLLOWEES", few)
+    monkeypatch.setattr(feed, "MANY_FOLLOWEES", many)
+    friend, gone = world["friend"], make_user()
+    Follow.objects.create(follower=user, followee=gone)
     made = [post((other_user, friend, user)[i % 3], i) for i in range(12)]
     post(user, 20, published=False)
     hide(made[4], make_user)
     post(world["stranger"], 21)
+    post(gone, 22)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
     shown = [p.pk for p in made[::-1] if p != made[4]]
 
-    def pages() -> list[list[int]]:
-        response, found = auth_client.get("/feed?limit=4"), []
-        found.append(ids(response))
-        while "next" in links(response):
-            response = auth_client.get(links(response)["next"])
-            found.append(ids(response))
-        found.append(ids(auth_client.get(links(response)["prev"])))
-        return found
-
-    expected = pages()
-    assert [pk for page in expected[:-1] for pk in page] == shown
-    feed._followees[user.pk] = (kept, time.monotonic() + 3600)
-    with CaptureQueriesContext(connection) as queries:
-        assert pages() == expected
-    passed = numbers_passed(queries)
-    assert passed and set(passed) == {str(kept)}, passed
-
-
-def test_the_number_of_followees_is_kept_until_a_follow_or_unfollow(auth_client, user, other_user, make_user):
-    """A reader's first page counts the followees (NULL passed in) and the process keeps the
-    number; later pages pass it in; following or unfollowing someone forgets it, and so does
-    time (FOLLOWEES_KEPT_FOR)."""
-    post(other_user, 1)
-    auth_client.put(f"/users/{other_user.pk}/follow")
-
-    def passed() -> str:
-        with CaptureQueriesContext(connection) as queries:
-            assert ids(auth_client.get("/feed")) != []
-        (number,) = numbers_passed(queries)
-        return number
-
-    assert passed() == "NULL"
-    assert feed._followees[user.pk][0] == 1
-    assert passed() == "1"
-    assert auth_client.put(f"/users/{make_user().pk}/follow").status_code == 204
-    assert passed() == "NULL"
-    assert feed._followees[user.pk][0] == 2
-    assert auth_client.delete(f"/users/{other_user.pk}/follow").status_code == 204
-    assert user.pk not in feed._followees
-    post(user, 2)
-    assert passed() == "NULL"
-    assert feed._followees[user.pk][0] == 1
-    feed._followees[user.pk] = (1, time.monotonic() - 1)  # kept for FOLLOWEES_KEPT_FOR: now past
-    assert passed() == "NULL"
+    response, pages = auth_client.get("/feed?limit=4"), []
+    pages.append(ids(response))
+    while "next" in links(response):
+        response = auth_client.get(links(response)["next"])
+        pages.append(ids(response))
+    assert [pk for page in pages for pk in page] == shown
+    assert ids(auth_client.get(links(response)["prev"])) == shown[-len(pages[-1]) - 4 : -len(pages[-1])]
