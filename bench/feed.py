@@ -17,9 +17,10 @@ cursors of its ``Link`` headers) for each reader, and ``POST /posts/`` by the ce
 the least followed user. Then the feed designs' SQL (the ids of a page), timed from the bench
 process for each reader and page (median of ``--sql-runs``, and the database CPU per run): the one served (follows.feed: a
 per-author LATERAL merge below 300 followees, a walk of the newest-first index hashing the
-followees below 2,000, the same walk probing the follows' unique index per candidate post from
-2,000 on), each of those plans alone, and the plain ``owner_id IN (followees)`` query that
-PostgreSQL plans by itself.
+followees below 2,000, the same walk binary-searching the reader's followee set per candidate
+post from 2,000 on), each of those plans alone, the walk probing the follows' unique index per
+candidate post (the plan the binary search replaced), and the plain ``owner_id IN (followees)``
+query that PostgreSQL plans by itself.
 
     make bench-feed ARGS="--users=100000 --posts=1000000"
 """
@@ -49,8 +50,10 @@ DEEP = 1_000  # posts down the feed for the deep page
 
 # The designs compared with the one served (follows.feed: a per-author merge below 300
 # followees, a walk of the newest-first index hashing the followees from 300, the same walk
-# probing follow_once per candidate post from 2,000 on): each of its plans alone, whatever the
-# number of followees, and the plain query PostgreSQL plans by itself. The ids of a page each.
+# binary-searching the reader's followee set per candidate post from 2,000 on): each of its
+# plans alone, whatever the number of followees, the walk probing follow_once per candidate
+# post (what the binary search replaced), and the plain query PostgreSQL plans by itself. The
+# ids of a page each.
 DESIGNS = {
     "merge": """
         SELECT p.id FROM (
@@ -68,6 +71,11 @@ DESIGNS = {
     "walk, probes": """
         SELECT p.id FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active WHERE p.published AND NOT p.hidden {after}
           AND (p.owner_id = %(user)s OR (SELECT true FROM follows_follow f WHERE f.follower_id = %(user)s AND f.followee_id = p.owner_id))
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 11""",
+    "walk, binary search": """
+        SELECT p.id FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active WHERE p.published AND NOT p.hidden {after}
+          AND (p.owner_id = %(user)s OR (SELECT array_cat(s.followees, '{{}}') FROM follows_followeeset s WHERE s.user_id = %(user)s)
+            [width_bucket(p.owner_id, (SELECT array_cat(s.followees, '{{}}') FROM follows_followeeset s WHERE s.user_id = %(user)s))] = p.owner_id)
         ORDER BY p.created_at DESC, p.id DESC LIMIT 11""",
     "plain": """
         SELECT p.id FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id AND u.is_active WHERE p.published AND NOT p.hidden
@@ -273,7 +281,7 @@ def report(rows: list[dict], designs: list[dict]) -> str:
         "",
         "Each cell: median ms elapsed / database CPU ms per run (the ids of a page).",
         "",
-        "| reader follows | page | served (merge < 300 followees, walk with hash < 2,000, walk with probes) | "
+        "| reader follows | page | served (merge < 300 followees, walk with hash < 2,000, walk with binary search) | "
         + " | ".join(f"{name} alone" for name in names[1:])
         + " |",
         "|---|---|" + "---|" * len(names),
