@@ -48,6 +48,7 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             "ALTER TABLE follows_followeeset ALTER followees SET STORAGE EXTERNAL", migrations.RunSQL.noop
         ),
+        migrations.RunSQL(triggers.IMMEDIATE_KEYS, triggers.DEFERRED_KEYS),
         migrations.RunSQL(triggers.INSTALL, triggers.REMOVE),
         migrations.RunSQL(triggers.FILL, migrations.RunSQL.noop),
         migrations.RunSQL(feed.INSTALL, first.INSTALL),

@@ -1,8 +1,11 @@
 """The followee sets (follows.models.FolloweeSet, kept by follows/triggers.py): after every kind
 of write to the follows, each user's set is exactly the sorted ids of everyone they follow."""
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import User
 from follows.models import Follow, FolloweeSet
@@ -93,3 +96,48 @@ def test_concurrent_follows_and_unfollows_of_one_user_lose_nothing(user, make_us
         kept += [p.pk for i in range(8) for p in people[i * 7 + 1 : i * 7 + 7]]
         assert FolloweeSet.objects.get(user=user).followees == sorted(kept)
         assert_sets_match_follows()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_user_while_their_follow_is_uncommitted_waits_for_it(user, make_user):
+    """A follow still open while its follower deletes their account: the deletion waits for
+    the follow's commit, then removes it with the user (no deadlock between the follow's
+    foreign-key check and the set's row)."""
+    followee, already = make_user(), make_user()
+    Follow.objects.create(follower=user, followee=already)  # the user has a set row
+    followed, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            with transaction.atomic():
+                Follow.objects.bulk_create([Follow(follower=user, followee=followee)], ignore_conflicts=True)
+                followed.set()
+                release.wait(5)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def delete() -> None:
+        try:
+            followed.wait(5)
+            User.objects.filter(pk=user.pk).delete()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=follow), threading.Thread(target=delete)]
+    for thread in threads:
+        thread.start()
+    followed.wait(5)
+    time.sleep(0.3)  # the deletion is now waiting on the follow's key-share lock
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert not Follow.objects.filter(follower_id=user.pk).exists()
+    assert not FolloweeSet.objects.filter(user_id=user.pk).exists()
+    assert_sets_match_follows()
