@@ -30,7 +30,7 @@ compilation and parallel workers, which a generic plan's estimates (a tenth of a
 ``LIMIT page``) would ask for on every page. At 10M posts and a million users (bench/RESULTS.md),
 a page's ids for a reader of 10,000 followees (about 1,460 posts read) cost 0.5 ms with the binary
 search, 1.7 ms with a probe of the follows' unique index per post (the design it replaced), and
-about 4 ms with a hash of the 10,000 ids (reading them alone takes 1.2 ms); for a reader of
+3 to 3.5 ms with a hash of the 10,000 ids (reading them alone takes 1.2 ms); for a reader of
 1,000 (about 11,000 posts read) the hash takes 1.4 ms, the binary search 1.6 ms, and the merge
 about 10 ms. Weak spot: a caller who follows hundreds of users who rarely post makes the walk
 read far down the index before a page is full.

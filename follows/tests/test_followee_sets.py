@@ -8,7 +8,9 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.models import User
+from follows import feed
 from follows.models import Follow, FolloweeSet
+from posts.models import Post
 from testing.clients import client_for
 from testing.threads import run_at_once
 
@@ -68,11 +70,27 @@ def test_every_kind_of_write_keeps_the_sets_exact(user, other_user, make_user):
 
 
 @pytest.mark.django_db
-def test_deactivation_does_not_touch_the_sets_and_the_feed_still_drops_them(user, other_user):
-    """The set holds whom the user follows, active or not; the feed's walk checks is_active."""
-    assert client_for(user).put(f"/users/{other_user.pk}/follow").status_code == 204
+def test_deactivation_does_not_touch_the_sets_and_the_feed_still_drops_them(user, other_user, monkeypatch):
+    """The set holds whom the user follows, active or not; the feed read through it (its walk
+    forced here for one followee) checks is_active, so a deactivated author's posts leave the
+    feed at once and come back with the author."""
+    monkeypatch.setattr(feed, "FEW_FOLLOWEES", 0)
+    monkeypatch.setattr(feed, "MANY_FOLLOWEES", 0)
+    client = client_for(user)
+    assert client.put(f"/users/{other_user.pk}/follow").status_code == 204
+    theirs = Post.objects.create(owner=other_user, title="t", content="c").pk
+
+    def shown() -> list[int]:
+        response = client.get("/feed")
+        assert response.status_code == 200
+        return [item["Post"]["id"] for item in response.json()]
+
+    assert shown() == [theirs]
     User.objects.filter(pk=other_user.pk).update(is_active=False)
     assert FolloweeSet.objects.get(user=user).followees == [other_user.pk]
+    assert shown() == []
+    User.objects.filter(pk=other_user.pk).update(is_active=True)
+    assert shown() == [theirs]
 
 
 @pytest.mark.django_db(transaction=True)
