@@ -100,10 +100,10 @@ class KeysetPagination(BasePagination):
         (``list_scope``) and to the requested order."""
         serializer_class = self.query_serializer(view)
         params = request.query_params
-        if "cursor" in params:  # signed with settings' key: never served from a cache
-            query = dict(parse_query(serializer_class, params))
+        key = tuple((name, params.get(name)) for name in params if name != "cursor")
+        if "cursor" in params:
+            query = _parsed_with_cursor(serializer_class, key, params.get("cursor"))
         else:
-            key = tuple((name, params.get(name)) for name in params)
             query = dict(_parsed(serializer_class, key))
         cursor: Cursor | None = query.get("cursor")
         ordering = self.get_ordering(view, query)
@@ -212,6 +212,36 @@ def _parsed(
     """parse_query's answer for a query without a cursor, cached: the same parameters validate
     to the same values (a 422 is raised again each time, never cached). Callers copy it."""
     return parse_query(serializer_class, dict(key))
+
+
+def _parsed_with_cursor(
+    serializer_class: type[serializers.Serializer], key: tuple[tuple[str, Any], ...], cursor: Any
+) -> dict[str, Any]:
+    """parse_query's answer for a query with a cursor: the other parameters from the cache
+    (``_parsed``), the cursor checked on each request (its signature is the server's key's;
+    never cached) by the class's own field, then its ``validate_cursor`` and ``validate``
+    hooks, as DRF runs them. Any refusal parses the whole query again, so that the 422 lists
+    every parameter's error, as the serializer gives it."""
+    prototype = _prototype(serializer_class)
+    try:
+        query = dict(_parsed(serializer_class, key))
+        value = prototype.fields["cursor"].run_validation(cursor)
+        if hook := getattr(prototype, "validate_cursor", None):
+            value = hook(value)
+        query["cursor"] = value
+        return prototype.validate(query)
+    except (RequestValidationError, serializers.ValidationError):
+        return dict(parse_query(serializer_class, {**dict(key), "cursor": cursor}))
+
+
+@lru_cache(maxsize=64)
+def _prototype(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """One instance of `serializer_class` per process, its fields bound once (DRF deep-copies
+    every declared field for each instance): its fields and hooks hold no state of a request,
+    so threads share it."""
+    prototype = serializer_class()
+    prototype.fields  # noqa: B018 (bound here, before threads share it)
+    return prototype
 
 
 def _query_error(detail: dict[str, list[str]]) -> Exception:

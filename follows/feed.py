@@ -4,9 +4,9 @@ A post is written once, whoever follows its author, so a post by an account with
 followers costs what anyone's costs. A feed page is read at request time: no timeline to
 rebuild, nothing that can lag behind a deactivation, a hidden post or a draft.
 
-A page is two queries: the ids of its posts (``feed_ids``), then those posts with their owners
-by primary key (``feed_posts``, the visibility rule stated again, so a post hidden or an author
-deactivated between the two is left out, never shown). The ids come from the database function
+A page is one query (``feed_page``): the ids of its posts (``feed_ids``), and those posts with
+their owners by primary key (``feed_posts``, the visibility rule stated again), in one
+statement, so one snapshot. The ids come from the database function
 ``follows_feed_ids`` (``INSTALL`` below, installed by follows/migrations/0003_*): it reads the
 number of the caller's followees off their ``FolloweeSet`` (follows/models.py: the sorted ids of
 everyone they follow, kept by the follows' triggers), then runs one of three plans, whichever
@@ -153,6 +153,52 @@ _POSTS = CompiledQuery(
     ),
     "ids",
 )
+
+
+#: A page's posts in one statement: ``_POSTS``'s, of the ids ``follows_feed_ids`` gives (the
+#: function runs in the statement's snapshot, so the two agree on every row).
+_PAGE = CompiledQuery(
+    lambda user_id, at, after, newer, page, few, many: (
+        Post.objects.select_related("owner")
+        .filter(
+            id__in=RawSQL(
+                "SELECT f.id FROM follows_feed_ids(%s, %s::timestamptz, %s, %s, %s, %s, %s) AS f(id)",
+                [user_id, at, after, newer, page, few, many],
+            ),
+            published=True,
+            hidden=False,
+            owner__is_active=True,
+        )
+        .with_vote_count()
+    ),
+    "user_id",
+    "at",
+    "after",
+    "newer",
+    "page",
+    "few",
+    "many",
+)
+
+
+def feed_page(
+    user_id: int, *, position: tuple[datetime, int] | tuple[()] | None, direction: str, limit: int
+) -> list[Post]:
+    """The posts of ``feed_ids(user_id, position=..., direction=..., limit=...)`` as
+    ``feed_posts`` gives them (owners and counts; in the direction's order: NEXT newest first,
+    PREV oldest first), in one statement (``_PAGE``) where the two take two."""
+    at, after = position or _START[direction]
+    posts = _PAGE.run(
+        user_id=user_id,
+        at=at,
+        after=after,
+        newer=direction != NEXT,
+        page=limit,
+        few=FEW_FOLLOWEES,
+        many=MANY_FOLLOWEES,
+    )
+    posts.sort(key=lambda post: (post.created_at, post.pk), reverse=direction == NEXT)
+    return posts
 
 
 def feed_posts(ids: list[int]) -> list[Post]:

@@ -13,7 +13,7 @@ from api.conditional import ConditionalReads
 from api.endpoints import EndpointViewSet
 from api.pagination import KeysetPagination
 from api.paging import NEXT, Cursor, Page
-from follows.feed import ORDERING, feed_ids, feed_posts
+from follows.feed import ORDERING, feed_page
 from follows.serializers import FeedQuerySerializer
 from posts.serializers import PostOutSerializer
 
@@ -28,7 +28,7 @@ class FeedPagination(KeysetPagination):
 
 class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
     """The published, not hidden posts of the caller and of the active users the caller follows,
-    newest first (ties by id), as ``PostOut``. Two queries per page (follows.feed)."""
+    newest first (ties by id), as ``PostOut``. One query per page (follows.feed)."""
 
     pagination_class = FeedPagination
     query_serializer_class = FeedQuerySerializer
@@ -49,21 +49,21 @@ class FeedView(ConditionalReads, mixins.ListModelMixin, EndpointViewSet):
         tags=["Follows"],
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """The page the query asks for (follows.feed: its ids, then its posts), with
+        """The page the query asks for (follows.feed.feed_page: one statement), with
         KeysetPagination's links."""
         paginator = self.paginator
         query = paginator.parse_query(request, self)
         cursor: Cursor | None = query["cursor"]
         limit = query["limit"]
         direction = cursor.direction if cursor else NEXT
-        ids = feed_ids(
+        posts = feed_page(
             self.request.user.pk,
             position=cursor.position if cursor else None,
             direction=direction,
             limit=limit + 1,
         )
-        more = len(ids) > limit
-        posts = feed_posts(ids[:limit])
+        more = len(posts) > limit
+        posts = posts[:limit]
         if direction == NEXT:
             page = Page(posts, has_next=more, has_prev=cursor is not None)
         else:  # read oldest first: shown newest first; from the oldest (no position), nothing older

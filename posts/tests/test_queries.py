@@ -14,7 +14,7 @@ from api.authentication import ACTIVE_USER, active_user
 from api.endpoints import parse_query
 from api.errors import RequestValidationError
 from api.pagination import KeysetPagination
-from api.paging import keyset_page
+from api.paging import NEXT, PREV, _encode, keyset_page
 from moderation import services
 from posts.models import Post
 from posts.queries import ONE, ORDERINGS, PAGES, offset_page, visible_post
@@ -170,10 +170,28 @@ def test_a_model_signal_receiver_sees_the_compiled_instances(posts, user):
         "sort=top",
         "search=x",
         "other=1",
+        # A cursor is checked on every request; the other parameters come from the cache.
+        "cursor={new}",
+        "cursor={new}&limit=3&search=x",
+        "cursor={top}&sort=top",
+        "cursor={top}",  # another order's cursor
+        "cursor={new}&sort=top",
+        "cursor={new}&limit=-1",  # a bad parameter beside a good cursor
+        "cursor={new}x",  # a bad signature
+        "cursor={new}x&limit=-1&sort=old",  # every error at once
+        "cursor=",
+        "cursor={new}&cursor={top}",
+        "cursor={malformed}",
+        "limit=3&cursor={new}",
     ],
 )
 def test_list_query_is_the_serializers(query):
-    request = Request(RequestFactory().get(f"/posts/?{query}"))
+    cursors = {
+        "new": _encode(ORDERINGS["new"], NEXT, ["2026-01-02T03:04:05.678901+00:00", 5], "/posts/"),
+        "top": _encode(ORDERINGS["top"], PREV, [3, "2026-01-02T03:04:05+00:00", 5], "/posts/"),
+        "malformed": _encode(ORDERINGS["new"], NEXT, ["yesterday", 5], "/posts/"),
+    }
+    request = Request(RequestFactory().get(f"/posts/?{query.format(**cursors)}"))
 
     def list_query():
         return KeysetPagination().parse_query(request, PostViewSet())
