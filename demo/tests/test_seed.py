@@ -146,6 +146,20 @@ def test_the_social_graph_designates_its_celebrity_and_readers():
     assert not Follow.objects.filter(follower_id=F("followee_id")).exists()
 
 
+def test_the_loaded_tables_and_the_followee_sets_have_statistics():
+    """The planner knows each table's size after a load (ANALYZE; -1: never analyzed), the
+    followee sets the follows' triggers wrote included."""
+    seed(users=300, posts=100, votes=100, follows=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s) ORDER BY 1",
+            [[*LOADED_TABLES, "follows_followeeset"]],
+        )
+        tuples = dict(cursor.fetchall())
+    assert len(tuples) == 5
+    assert all(count > 0 for count in tuples.values()), tuples
+
+
 def test_a_graph_of_one_user_has_no_follows():
     seed(users=1, posts=5, votes=0, follows=True)
     assert not Follow.objects.exists()
