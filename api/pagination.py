@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
 from rest_framework import mixins, serializers
 from rest_framework.pagination import BasePagination
@@ -219,28 +220,39 @@ def _parsed_with_cursor(
 ) -> dict[str, Any]:
     """parse_query's answer for a query with a cursor: the other parameters from the cache
     (``_parsed``), the cursor checked on each request (its signature is the server's key's;
-    never cached) by the class's own field, then its ``validate_cursor`` and ``validate``
-    hooks, as DRF runs them. Any refusal parses the whole query again, so that the 422 lists
-    every parameter's error, as the serializer gives it."""
+    never cached) by the class's own field, then its ``validate_cursor`` hook, the serializer's
+    validators and its ``validate``, as DRF runs them (``validate`` runs on the cached values
+    too: it must read only its argument, as every query serializer's does). Any refusal parses
+    the whole query again, so that the 422 lists every parameter's error as the serializer
+    gives it. A serializer without a ``cursor`` field ignores the parameter, as DRF does."""
     prototype = _prototype(serializer_class)
+    if "cursor" not in prototype.fields:
+        return dict(_parsed(serializer_class, key))
     try:
         query = dict(_parsed(serializer_class, key))
         value = prototype.fields["cursor"].run_validation(cursor)
         if hook := getattr(prototype, "validate_cursor", None):
             value = hook(value)
         query["cursor"] = value
+        prototype.run_validators(query)
         return prototype.validate(query)
-    except (RequestValidationError, serializers.ValidationError):
+    except (RequestValidationError, serializers.ValidationError, DjangoValidationError):
         return dict(parse_query(serializer_class, {**dict(key), "cursor": cursor}))
 
 
 @lru_cache(maxsize=64)
 def _prototype(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
     """One instance of `serializer_class` per process, its fields bound once (DRF deep-copies
-    every declared field for each instance): its fields and hooks hold no state of a request,
-    so threads share it."""
+    every declared field for each instance): its fields, validators and hooks hold no state of
+    a request, so threads share it. What DRF makes on first use is made here, before threads
+    share it: the bound fields, the serializer's validators, and each field's validator
+    messages (DRF's ``lazy_format`` formats itself on first use, which two threads must not do
+    at once)."""
     prototype = serializer_class()
-    prototype.fields  # noqa: B018 (bound here, before threads share it)
+    prototype.validators  # noqa: B018
+    for field in prototype.fields.values():
+        for validator in field.validators:
+            str(getattr(validator, "message", ""))
     return prototype
 
 

@@ -190,7 +190,8 @@ def best(rounds: list[dict]) -> dict:
 def compare_designs(runs: int) -> list[dict]:
     """Median milliseconds of each design's page ids, per reader, on the first page and DEEP
     posts down (or the feed's last full page): the served one (follows.feed.feed_ids, which
-    picks its plan by the follow count) and DESIGNS."""
+    picks its plan by the follow count; the served page, follows.feed.feed_page, runs it inside
+    its one statement) and DESIGNS."""
     from accounts.models import User
     from api.paging import NEXT
     from follows.feed import feed_ids, feed_posts

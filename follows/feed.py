@@ -4,9 +4,10 @@ A post is written once, whoever follows its author, so a post by an account with
 followers costs what anyone's costs. A feed page is read at request time: no timeline to
 rebuild, nothing that can lag behind a deactivation, a hidden post or a draft.
 
-A page is one query (``feed_page``): the ids of its posts (``feed_ids``), and those posts with
-their owners by primary key (``feed_posts``, the visibility rule stated again), in one
-statement, so one snapshot. The ids come from the database function
+A page is one query (``feed_page``): the posts whose ids the database function below gives,
+with their owners, read by primary key with the visibility rule stated again, in one statement,
+so one snapshot. Its two halves are also functions of their own, each one query (``feed_ids``,
+``feed_posts``), which bench/feed.py times apart. The ids come from the database function
 ``follows_feed_ids`` (``INSTALL`` below, installed by follows/migrations/0003_*): it reads the
 number of the caller's followees off their ``FolloweeSet`` (follows/models.py: the sorted ids of
 everyone they follow, kept by the follows' triggers), then runs one of three plans, whichever

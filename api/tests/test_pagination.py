@@ -193,3 +193,57 @@ def test_a_cursor_is_bound_to_the_scope_parameters_of_its_list(
     ]
     answer = auth_client.get("/by-owner/", {"owner_id": other_user.pk, "cursor": cursor})
     assert_error(answer, 422, loc=["query", "cursor"])
+
+
+class NoCursorQuery(serializers.Serializer):
+    limit = serializers.IntegerField(default=10)
+
+
+class CheckedQuery(PageQuerySerializer):
+    """A query whose own check raises Django's ValidationError, which DRF answers as a 422."""
+
+    def validate(self, attrs):
+        from django.core.exceptions import ValidationError
+
+        if attrs["cursor"] is not None and attrs["limit"] == 3:
+            raise ValidationError("not three with a cursor")
+        return attrs
+
+
+def _query_of(serializer_class, query: str):
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+
+    view = TitleList()
+    view.query_serializer_class = serializer_class
+    return KeysetPagination().parse_query(Request(RequestFactory().get(f"/titles/?{query}")), view)
+
+
+def test_a_cursor_is_checked_as_the_whole_query_would_be(user, make_post):
+    """A cursor page reads its other parameters from the cache and checks its cursor alone: a
+    query serializer without a cursor ignores it, and a Django ValidationError of the
+    serializer's own check is the contract's 422, as on a page without a cursor."""
+    from api.errors import RequestValidationError
+    from api.paging import NEXT, _encode
+
+    assert _query_of(NoCursorQuery, "limit=5&cursor=anything") == {"limit": 5}
+    cursor = _encode(Ordering("new", ("created_at", "id")), NEXT, ["2026-01-02T03:04:05+00:00", 5], "/titles/")
+    assert _query_of(CheckedQuery, f"limit=4&cursor={cursor}")["limit"] == 4
+    with pytest.raises(RequestValidationError) as refused:
+        _query_of(CheckedQuery, f"limit=3&cursor={cursor}")
+    assert refused.value.detail == {"non_field_errors": ["not three with a cursor"]}
+
+
+def test_the_shared_query_serializer_has_formatted_its_messages():
+    """Threads share one query serializer per class (api.pagination._prototype): what DRF makes
+    on first use, such as a validator's message (its lazy_format writes itself on first str()),
+    is made before they do."""
+    from api.pagination import _prototype
+    from api.paging import CursorField
+
+    class Query(serializers.Serializer):
+        cursor = CursorField(required=False, default=None)
+
+    field = _prototype(Query).fields["cursor"]
+    lazy = [v.message for v in field.validators if type(v.message).__name__ == "lazy_format"]
+    assert lazy and all(message.format_string is None for message in lazy)

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import User
+from api.paging import NEXT, PREV
 from follows import feed
 from follows.feed import FEW_FOLLOWEES, MANY_FOLLOWEES
 from follows.models import Follow
@@ -245,3 +246,22 @@ def test_each_plan_gives_the_same_pages(auth_client, user, other_user, world, ma
         pages.append(ids(response))
     assert [pk for page in pages for pk in page] == shown
     assert ids(auth_client.get(links(response)["prev"])) == shown[-len(pages[-1]) - 4 : -len(pages[-1])]
+
+
+@pytest.mark.parametrize("direction", [NEXT, PREV])
+def test_a_page_is_its_ids_posts(user, other_user, direction):
+    """feed_page's one statement gives feed_posts(feed_ids(...)), the two queries bench/feed.py
+    times apart, from every position, in both directions, ties of created_at included."""
+    Follow.objects.create(follower=user, followee=other_user)
+    made = [post((user, other_user)[i % 2], i // 3) for i in range(9)]  # three posts a minute
+    post(other_user, 30, published=False)
+    newest_first = sorted(made, key=lambda p: (p.created_at, p.pk), reverse=True)
+    whole = feed.feed_page(user.pk, position=None, direction=direction, limit=20)
+    assert [p.pk for p in whole] == [p.pk for p in (newest_first if direction == NEXT else newest_first[::-1])]
+    for position in [None, *((made_post.created_at, made_post.pk) for made_post in made)]:
+        for limit in (0, 1, 4, 20):
+            asked = {"position": position, "direction": direction, "limit": limit}
+            halves = feed.feed_posts(feed.feed_ids(user.pk, **asked))
+            page = feed.feed_page(user.pk, **asked)
+            assert [p.pk for p in page] == [p.pk for p in halves]
+            assert [p.vote_count for p in page] == [p.vote_count for p in halves]
