@@ -215,7 +215,7 @@ def _query_of(serializer_class, query: str):
     from rest_framework.request import Request
 
     view = TitleList()
-    view.query_serializer_class = serializer_class
+    view.query_serializer_class = serializer_class  # type: ignore[attr-defined]
     return KeysetPagination().parse_query(Request(RequestFactory().get(f"/titles/?{query}")), view)
 
 
@@ -227,7 +227,9 @@ def test_a_cursor_is_checked_as_the_whole_query_would_be(user, make_post):
     from api.paging import NEXT, _encode
 
     assert _query_of(NoCursorQuery, "limit=5&cursor=anything") == {"limit": 5}
-    cursor = _encode(Ordering("new", ("created_at", "id")), NEXT, ["2026-01-02T03:04:05+00:00", 5], "/titles/")
+    cursor = _encode(
+        Ordering("new", ("created_at", "id")), NEXT, ["2026-01-02T03:04:05+00:00", 5], "/titles/"
+    )
     assert _query_of(CheckedQuery, f"limit=4&cursor={cursor}")["limit"] == 4
     with pytest.raises(RequestValidationError) as refused:
         _query_of(CheckedQuery, f"limit=3&cursor={cursor}")

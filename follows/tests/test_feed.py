@@ -257,7 +257,9 @@ def test_a_page_is_its_ids_posts(user, other_user, direction):
     post(other_user, 30, published=False)
     newest_first = sorted(made, key=lambda p: (p.created_at, p.pk), reverse=True)
     whole = feed.feed_page(user.pk, position=None, direction=direction, limit=20)
-    assert [p.pk for p in whole] == [p.pk for p in (newest_first if direction == NEXT else newest_first[::-1])]
+    assert [p.pk for p in whole] == [
+        p.pk for p in (newest_first if direction == NEXT else newest_first[::-1])
+    ]
     for position in [None, *((made_post.created_at, made_post.pk) for made_post in made)]:
         for limit in (0, 1, 4, 20):
             asked = {"position": position, "direction": direction, "limit": limit}
