@@ -107,7 +107,7 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
     window = _window() if expensive else None
     # Refused before the database is asked anything: under a flood of refused reads each costs
     # a dictionary look-up.
-    if settings.EXPENSIVE_READ_SHARE < 100 and (wait := _known_busy(user_id)):
+    if _time_is_budgeted() and (wait := _known_busy(user_id)):
         raise Throttled(wait, detail=PAUSED)
     if window is not None and (wait := _known_over(user_id, window)):
         raise Throttled(wait, detail=TOO_MANY)
@@ -136,7 +136,7 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
                         ],
                     )
                     slot, total_slot, ahead = cursor.fetchone()
-                if ahead is not None and ahead > BURST and settings.EXPENSIVE_READ_SHARE < 100:
+                if ahead is not None and ahead > BURST and _time_is_budgeted():
                     # Rolled back with the transaction: the slots are free again at once.
                     limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
                     raise Throttled(_busy_for(user_id, ahead), detail=PAUSED)
@@ -183,6 +183,12 @@ def spend(user_id: int, *, expensive: bool = True) -> Iterator[None]:
         raise failure
 
 
+def _time_is_budgeted() -> bool:
+    """Whether reads' time is budgeted: EXPENSIVE_READ_SHARE below 100 percent (at 100 a user's
+    reads may take all of the time, and nothing is charged or refused for it)."""
+    return settings.EXPENSIVE_READ_SHARE < 100
+
+
 def _timeout() -> str:
     """The statement timeout of an expensive read: the lower of EXPENSIVE_READ_TIMEOUT and
     DATABASE_STATEMENT_TIMEOUT (0: not set), as PostgreSQL's setting ("1s", "0": none)."""
@@ -193,7 +199,7 @@ def _timeout() -> str:
 def _charge(user_id: int, slot: int, took: float) -> None:
     """Charge a read of `took` seconds on the user's `slot` to their time budget, in the
     transaction in progress if there is one (see the module's docstring)."""
-    if took < FREE or settings.EXPENSIVE_READ_SHARE >= 100:
+    if took < FREE or not _time_is_budgeted():
         return
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(CHARGE, [user_id, slot, _window()[0], took * 100 / settings.EXPENSIVE_READ_SHARE])

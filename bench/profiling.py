@@ -164,23 +164,7 @@ def request_caller(
     """A function that sends ``method path`` with the token (when given) through `application`
     and checks the answer's status is `expect`; each call sends the next of `bodies`, in turn
     (a vote, then its removal)."""
-    route, _, query = path.partition("?")
-    base = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": route,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": sys.stderr,
-    }
-    if token:
-        base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    if content_type:
-        base["CONTENT_TYPE"] = content_type
+    base = wsgi_environ(method, path, token, content_type)
     turns = itertools.cycle(bodies)
 
     def start_response(status: str, headers: list) -> None:
@@ -195,6 +179,29 @@ def request_caller(
         response.close()
 
     return call
+
+
+def wsgi_environ(method: str, path: str, token: str = "", content_type: str = "") -> dict:
+    """The WSGI environ of ``method path`` (a path and query) as gunicorn would pass it, with
+    the bearer token and content type when given, without a body (``wsgi.input``)."""
+    route, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": route,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+    }
+    if token:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if content_type:
+        environ["CONTENT_TYPE"] = content_type
+    return environ
 
 
 def _repeat(call: Callable[[], object], times: int) -> None:

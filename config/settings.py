@@ -406,18 +406,21 @@ SPECTACULAR_SETTINGS = {
 }
 
 # One JSON line per record on stderr, with the request id and without secrets (observability/log.py).
+LOG_LEVEL = env("LOG_LEVEL", "WARNING").upper()
+# Django writes a WARNING for every 4xx ("Unauthorized: /users/me", each 429 of a flood):
+# gunicorn's access line already has its status, path and request id, and the JSON line cost 30
+# to 80 µs of CPU per answer. So at WARNING (the default) django.request writes only its errors
+# (5xx, tracebacks); at INFO or DEBUG, every line, as asked.
+REQUEST_LOG_LEVEL = LOG_LEVEL if LOG_LEVEL in ("DEBUG", "INFO", "CRITICAL") else "ERROR"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "observability.log.JsonLineFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's own handlers print only when DEBUG is on; its errors come here instead.
     "loggers": {
-        "django": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING"), "propagate": False},
-        # Django writes a WARNING for every 4xx ("Unauthorized: /users/me", each 429 of a
-        # flood): gunicorn's access line already has its status, path and request id, and the
-        # JSON line cost 30 to 80 µs of CPU per answer. Errors (5xx, tracebacks) are still written.
-        "django.request": {"level": "ERROR"},
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.request": {"level": REQUEST_LOG_LEVEL},
     },
 }

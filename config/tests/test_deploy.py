@@ -86,3 +86,19 @@ def test_https_redirect_spares_health(settings, api_client):
     secure = api_client.get("/", HTTP_X_FORWARDED_PROTO="https")
     assert secure.status_code == 200
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+@pytest.mark.parametrize(
+    ("log_level", "request_level"),
+    [("", "ERROR"), ("WARNING", "ERROR"), ("info", "INFO"), ("DEBUG", "DEBUG"), ("CRITICAL", "CRITICAL")],
+)
+def test_log_level_reaches_the_request_log_below_warning(log_level, request_level):
+    """LOG_LEVEL sets Django's log level; its 4xx WARNING lines (django.request) are written only
+    when LOG_LEVEL asks for INFO or DEBUG (at the default, only its errors)."""
+    result = manage(
+        "shell", "-c",
+        "import logging; print(logging.getLevelName(logging.getLogger('django.request').getEffectiveLevel()))",
+        SECRET_KEY=secrets.token_urlsafe(50), LOG_LEVEL=log_level,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == request_level
