@@ -40,6 +40,7 @@ read far down the index before a page is full.
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from api.compiled import CompiledQuery
@@ -139,38 +140,28 @@ def feed_ids(
         return [row[0] for row in cursor.fetchall()]
 
 
-#: The posts of a page by id, with their owners and their counts, compiled once per process
-#: (api/compiled.py); ``ids`` is run with a list of ids (an array: ``unnest`` takes any length).
-_POSTS = CompiledQuery(
-    lambda ids: (
+def _posts_in(ids: RawSQL) -> QuerySet[Post]:
+    """The posts whose id `ids` (a subquery) gives that a feed may show (published, not hidden,
+    their author active), with their owners and their counts: the visibility rule of a page."""
+    return (
         Post.objects.select_related("owner")
-        .filter(
-            id__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]),
-            published=True,
-            hidden=False,
-            owner__is_active=True,
-        )
+        .filter(id__in=ids, published=True, hidden=False, owner__is_active=True)
         .with_vote_count()
-    ),
-    "ids",
-)
+    )
 
+
+#: The posts of a page by id, compiled once per process (api/compiled.py); ``ids`` is run with
+#: a list of ids (an array: ``unnest`` takes any length).
+_POSTS = CompiledQuery(lambda ids: _posts_in(RawSQL("SELECT unnest(%s::bigint[])", [ids])), "ids")
 
 #: A page's posts in one statement: ``_POSTS``'s, of the ids ``follows_feed_ids`` gives (the
 #: function runs in the statement's snapshot, so the two agree on every row).
 _PAGE = CompiledQuery(
-    lambda user_id, at, after, newer, page, few, many: (
-        Post.objects.select_related("owner")
-        .filter(
-            id__in=RawSQL(
-                "SELECT f.id FROM follows_feed_ids(%s, %s::timestamptz, %s, %s, %s, %s, %s) AS f(id)",
-                [user_id, at, after, newer, page, few, many],
-            ),
-            published=True,
-            hidden=False,
-            owner__is_active=True,
+    lambda user_id, at, after, newer, page, few, many: _posts_in(
+        RawSQL(
+            "SELECT f.id FROM follows_feed_ids(%s, %s::timestamptz, %s, %s, %s, %s, %s) AS f(id)",
+            [user_id, at, after, newer, page, few, many],
         )
-        .with_vote_count()
     ),
     "user_id",
     "at",
