@@ -15,7 +15,8 @@ Which rule lives where:
   401 on a non-public endpoint; 422 where a path id, a query or a body is read; 503 with ``Retry-After``
   where the database is used (outage/responses.py); 429 with ``Retry-After`` and the RateLimit
   headers where a rate limit counts the operation (api.throttling); 413 and 415 where there is a body (Django and
-  DRF's parsers answer them before the view runs); the body is required (a missing body is a
+  DRF's parsers answer them before the view runs); 414 where the URL carries a query or path
+  variables (gunicorn answers it before the app, config/gunicorn_worker.py); the body is required (a missing body is a
   422, ``Endpoint.body``); path ids are 64-bit integers, as ``parse_path_id`` reads them.
 - Per view, in its ``@extend_schema``: its own answers, with their example messages.
 - Globally (api.openapi.original_path_spellings): the original API's path spellings.
@@ -37,6 +38,10 @@ from outage.responses import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 # Any route with a body can be answered before its view runs: by Django when the body is too
 # large, by DRF's parsers when its media type is not one the route reads.
+# gunicorn answers a request line over limit_request_line (4,094 bytes) before the app runs
+# (config/gunicorn_worker.py puts it in the API's error shape); a client's own data (a query, a
+# path variable) is what makes a URL that long.
+URI_TOO_LONG = "The request line (method, path and query) is over 4,094 bytes."
 BODY_ERRORS = {
     413: "The body is over DATA_UPLOAD_MAX_MEMORY_SIZE.",
     415: "The body is not in a media type this route reads.",
@@ -145,6 +150,8 @@ class EndpointSchema(AutoSchema):
             responses["429"]["headers"] = {**responses["429"].get("headers", {}), **RETRY_AFTER}
             for answer in responses.values():
                 answer["headers"] = {**answer.get("headers", {}), **RATE_LIMIT_HEADERS}
+        if "{" in self.path or self._has_query():
+            responses.setdefault("414", self._error(URI_TOO_LONG))
         if "requestBody" in operation:
             operation["requestBody"]["required"] = True
             for status, description in BODY_ERRORS.items():

@@ -15,10 +15,13 @@ pool to add and size); and why not uvicorn over ASGI: Django runs a sync view's 
 on one thread per worker there. The threads stay; only the reading moves off them.
 """
 
+import json
 import re
 import time
+from http import HTTPStatus
 from typing import Any
 
+from gunicorn import util
 from gunicorn.workers import base, gthread
 
 # A client gets this long to send a whole request (head and body), whatever its pace.
@@ -51,6 +54,34 @@ def _wanted(buffer: bytes) -> int | None:
     return end + 4 + int(lengths[0])
 
 
+class _Captured:
+    """Stands in for a client's socket while gunicorn writes its error answer, keeping the
+    bytes (gunicorn's ``util.write_nonblock`` asks for the timeout, then calls ``sendall``)."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+def error_answer(status: int, detail: str) -> bytes:
+    """A whole HTTP/1.1 answer in the API's error shape: ``status``, ``{"detail": detail}`` as
+    JSON, and ``Connection: close`` (the request could not be read, so nor can what follows it
+    on the connection)."""
+    body = json.dumps({"detail": detail}).encode()
+    head = (
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
 class BufferedThreadWorker(gthread.ThreadWorker):
     """``gthread`` with requests read ahead off the threads (the module's docstring says why).
     Plain HTTP/1.1 only, as this app is served (TLS ends at the proxy or load balancer)."""
@@ -68,6 +99,24 @@ class BufferedThreadWorker(gthread.ThreadWorker):
         concurrent.futures wakes the pool's idle threads and joins them, a request in progress
         finishing first, as after ``gthread``'s handler."""
         base.Worker.handle_quit(self, sig, frame)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn's answer to a request it could not read or serve (a request line over
+        ``limit_request_line``: 414; a header line over ``limit_request_field_size``: 431; a
+        malformed request line or a repeated ``Host``: 400; an error outside the app: 500),
+        with its status and its log lines, but with the body in the API's error shape: JSON
+        ``{"detail": ...}`` (the exception's text; for a 500 the status's phrase) in place of
+        gunicorn's HTML page."""
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)
+        if not captured.data:
+            return
+        status = int(captured.data.split(b" ", 2)[1])
+        detail = str(exc) if status < 500 and str(exc) else HTTPStatus(status).phrase
+        try:
+            util.write_nonblock(client, error_answer(status, detail))
+        except OSError:  # the client may be gone
+            self.log.debug("Failed to send error message.")
 
     # conn: gunicorn's TConn, carrying this worker's read_ahead and read_deadline between turns.
     def handle(self, conn: Any) -> object:

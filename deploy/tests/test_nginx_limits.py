@@ -3,6 +3,7 @@ holding hundreds of slow-body connections and flooding requests cannot take the 
 normal one (127.0.0.1), and gets 429s in the API's shape itself."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -116,3 +117,31 @@ def test_one_hostile_address_cannot_take_the_proxy_from_another(tmp_path):
         statuses = [get_from(HOSTILE, port)[0] for _ in range(200)]
         assert 429 in statuses
         assert get_from(NORMAL, port)[0] == 200
+
+
+def test_a_request_too_long_to_read_is_answered_in_the_api_shape_through_the_proxy(tmp_path):
+    # Past nginx's large_client_header_buffers (8 KB) nginx answers; under it, past 4,094 bytes
+    # of request line, gunicorn does (config/gunicorn_worker.py). Either way: JSON {"detail"}.
+    site = (REPO / "deploy" / "nginx.conf").read_text()
+    with gunicorn({"NUM_PROXIES": "1"}, workers=1) as server, nginx(server, tmp_path, site) as port:
+        cases = {
+            "GET /posts/?cursor=" + "x" * 6000: 414,  # gunicorn's limit
+            "GET /posts/?cursor=" + "x" * 10000: 414,  # nginx's
+        }
+        for request_line, status in cases.items():
+            assert_answer_in_shape(port, f"{request_line} HTTP/1.1\r\nHost: 127.0.0.1", status)
+        assert_answer_in_shape(port, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + "y" * 10000, 431)
+        assert get_from(NORMAL, port)[0] == 200
+
+
+def assert_answer_in_shape(port: int, head: str, status: int) -> None:
+    """`head` sent as a request (with Connection: close) is answered `status`, JSON {"detail"}."""
+    with connect_from(NORMAL, port) as sock:
+        sock.sendall(head.encode() + b"\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    answer_head, _, body = answer.partition(b"\r\n\r\n")
+    assert int(answer_head.split()[1]) == status, answer_head
+    assert b"content-type: application/json" in answer_head.lower(), answer_head
+    assert list(json.loads(body)) == ["detail"], body
