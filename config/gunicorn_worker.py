@@ -35,6 +35,9 @@ CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})[ \t]*\r\n", r
 CHUNKED = re.compile(rb"\r\ntransfer-encoding:", re.IGNORECASE)
 # A client that asks to be told to go on (curl, for larger bodies) sends its body only then.
 EXPECT_CONTINUE = re.compile(rb"\r\nexpect:[ \t]*100-continue", re.IGNORECASE)
+# gunicorn's reason for refusing a request can quote the request (a header line without a colon,
+# whole): the detail keeps this many characters of it.
+DETAIL_LIMIT = 200
 
 
 def _wanted(buffer: bytes) -> int | None:
@@ -105,14 +108,15 @@ class BufferedThreadWorker(gthread.ThreadWorker):
         ``limit_request_line``: 414; a header line over ``limit_request_field_size``: 431; a
         malformed request line or a repeated ``Host``: 400; an error outside the app: 500),
         with its status and its log lines, but with the body in the API's error shape: JSON
-        ``{"detail": ...}`` (the exception's text; for a 500 the status's phrase) in place of
-        gunicorn's HTML page."""
+        ``{"detail": ...}`` (gunicorn's reason, its first DETAIL_LIMIT characters; for a 500 the
+        status's phrase) in place of gunicorn's HTML page."""
         captured = _Captured()
         super().handle_error(req, captured, addr, exc)
         if not captured.data:
             return
         status = int(captured.data.split(b" ", 2)[1])
-        detail = str(exc) if status < 500 and str(exc) else HTTPStatus(status).phrase
+        reason = str(exc) if status < 500 else ""  # gunicorn's reason, which may echo the input
+        detail = reason[:DETAIL_LIMIT] if reason else HTTPStatus(status).phrase
         try:
             util.write_nonblock(client, error_answer(status, detail))
         except OSError:  # the client may be gone

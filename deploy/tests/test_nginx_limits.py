@@ -131,6 +131,13 @@ def test_a_request_too_long_to_read_is_answered_in_the_api_shape_through_the_pro
         for request_line, status in cases.items():
             assert_answer_in_shape(port, f"{request_line} HTTP/1.1\r\nHost: 127.0.0.1", status)
         assert_answer_in_shape(port, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + "y" * 10000, 431)
+        # Malformed requests nginx refuses itself, never passing them on.
+        assert_answer_in_shape(port, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: example.com", 400)
+        assert_answer_in_shape(port, "GET /health HTTP/1.1 extra\r\nHost: 127.0.0.1", 400)
+        assert_answer_in_shape(port, "GET /health HTTP/1.1", 400)  # no Host
+        assert_answer_in_shape(port, "GET /health HTTP/3.0\r\nHost: 127.0.0.1", 505)
+        # The app's own error answers pass through as they are.
+        assert_answer_in_shape(port, "GET /posts/ HTTP/1.1\r\nHost: 127.0.0.1", 401)
         assert get_from(NORMAL, port)[0] == 200
 
 
