@@ -26,6 +26,9 @@ def test_ctrl_c_stops_every_worker_at_once():
             try:
                 server.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                pytest.fail(f"gunicorn still running 20 s after Ctrl-C:\n{server.log()}")
+                # Which of its processes are left, and where each waits, for the diagnosis.
+                ps = ["ps", "-o", "pid,ppid,stat,wchan:24,etime,args", "-g", str(server.process.pid)]
+                left = subprocess.run(ps, capture_output=True, text=True, check=False).stdout  # noqa: S603
+                pytest.fail(f"gunicorn still running 20 s after Ctrl-C:\n{left}\n{server.log()}")
             assert time.monotonic() - started < 10
             assert "SIGKILL" not in server.log()
