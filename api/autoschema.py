@@ -36,12 +36,12 @@ from api.fields import PATH_ID
 from api.openapi import HTTPErrorSerializer, error_response
 from outage.responses import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
-# Any route with a body can be answered before its view runs: by Django when the body is too
-# large, by DRF's parsers when its media type is not one the route reads.
 # gunicorn answers a request line over limit_request_line (4,094 bytes) before the app runs
 # (config/gunicorn_worker.py puts it in the API's error shape); a client's own data (a query, a
 # path variable) is what makes a URL that long.
 URI_TOO_LONG = "The request line (method, path and query) is over 4,094 bytes."
+# Any route with a body can be answered before its view runs: by Django when the body is too
+# large, by DRF's parsers when its media type is not one the route reads.
 BODY_ERRORS = {
     413: "The body is over DATA_UPLOAD_MAX_MEMORY_SIZE.",
     415: "The body is not in a media type this route reads.",

@@ -67,3 +67,5 @@ def test_a_long_url_is_documented_where_the_client_makes_the_url(api_client):
             carries_data = "{" in path or any(p["in"] == "query" for p in operation.get("parameters", []))
             assert ("414" in operation["responses"]) == carries_data, (method, path)
     assert schema["paths"]["/posts/"]["get"]["responses"]["414"]["content"]["application/json"]
+    assert "414" in schema["paths"]["/posts/{id}"]["get"]["responses"]
+    assert "414" not in schema["paths"]["/login"]["post"]["responses"]
