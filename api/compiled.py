@@ -261,7 +261,8 @@ def _slots(
     by_value = {value: name for name, value in stand_ins.items()}
     slots: dict[int, _Slot] = {}
     for index, value in enumerate(params):
-        if type(value) is int and value in by_value:
+        # An int, or psycopg's Int4 (an int) that Django writes for a Value() on PostgreSQL.
+        if isinstance(value, int) and value in by_value:
             slots[index] = _Slot(by_value[value])
         elif isinstance(value, str):
             for name, stand_in in stand_ins.items():

@@ -34,7 +34,8 @@ class ExpensiveReadWindow(models.Model):
     """How many expensive reads a user has had in the current window of EXPENSIVE_READ_RATE, one
     row per user and slot of their reads in progress (api/read_budget.py): the slot's read holds
     its row, so no two reads wait on one row. A row of an earlier window is counted from 1 again
-    when its slot is next used; rows are never more than the user's slots."""
+    when its slot is next used; rows are never more than the user's slots, and one (slot
+    ``read_budget.SEARCH_ROW``) that the time of their searches of the primary is charged to."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     slot = models.PositiveIntegerField()

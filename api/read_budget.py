@@ -32,7 +32,9 @@ not written down.
 
 Everything is counted in PostgreSQL, so every worker and every server agrees without Redis:
 the reads in progress are advisory locks, the window and the time a row per user and slot
-(``ExpensiveReadWindow``). See docs/abuse.md.
+(``ExpensiveReadWindow``). A search on the primary takes its slot in its own statement
+(``search_guard``), so it needs no transaction around it; one on a replica, and every
+expensive read, hold theirs in a transaction of the primary (``spend``). See docs/abuse.md.
 """
 
 import contextlib
@@ -42,11 +44,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
+from django.db.models import BooleanField, Func, Value
 from rest_framework.exceptions import Throttled
 
+from api.models import ExpensiveReadWindow
 from api.throttling import FixedWindowLimit, limit_refused, parse_rate
 from replicas.router import lock_only_transaction
 
@@ -81,8 +87,93 @@ def for_list(
     if is_expensive(search=search, skip=skip, exact_count=exact_count):
         return spend(user_id)
     if search:
+        # The search's statement takes the slot where it runs: on the primary, or in a
+        # transaction of the primary when the search reads a replica (replicas/router.py).
+        if router.db_for_read(ExpensiveReadWindow) == DEFAULT_DB_ALIAS:
+            return search_on_primary(user_id)
         return spend(user_id, expensive=False)
     return contextlib.nullcontext()
+
+
+# SQLSTATEs api_take_search_slot raises (api/migrations/0004_search_slot.py): every read of the
+# user's in progress; the user's reads paid for more than BURST seconds ahead (DETAIL: how many).
+SLOTS_TAKEN = "ER409"
+PAID_AHEAD = "ER429"
+# The row of ExpensiveReadWindow a search on the primary charges its time to: no slot's (they
+# are below EXPENSIVE_READS_IN_FLIGHT), so the charge, made once the search's statement has
+# ended, never waits on an expensive read that holds its slot's row in its transaction.
+SEARCH_ROW = 2**31 - 1
+# What search_guard's condition takes: nothing (``slots`` 0) unless search_on_primary is in force.
+_NO_GUARD: dict[str, Any] = {"slot_key": 0, "slots": 0, "reader": 0, "burst": None}
+_guard: ContextVar[dict[str, Any]] = ContextVar("search_guard", default=_NO_GUARD)
+
+
+def search_guard(slot_key: int, slots: int, reader: int, burst: float | None) -> "TakeSearchSlot":
+    """The condition a search's statement adds to its WHERE: true, once the statement holds one
+    of the reads in progress of the user `reader` (whose advisory lock key is `slot_key`: see
+    ``_int4``) and their reads have not paid more than `burst` seconds ahead (SQLSTATE
+    SLOTS_TAKEN or PAID_AHEAD otherwise), checked once per statement before any row is read
+    (PostgreSQL runs the uncorrelated sub-select as a one-time filter). With `slots` 0 it takes
+    nothing. Its values come from ``search_guard_values()``."""
+    return TakeSearchSlot(Value(USER_NAMESPACE), Value(slot_key), Value(slots), Value(reader), Value(burst))
+
+
+class TakeSearchSlot(Func):
+    """``(SELECT api_take_search_slot(...))`` (api/migrations/0004_search_slot.py): a
+    sub-select, so that PostgreSQL calls the function once, before the rows, not per row."""
+
+    template = "(SELECT %(function)s(%(expressions)s))"
+    function = "api_take_search_slot"
+    output_field = BooleanField()
+
+
+def search_guard_values() -> dict[str, Any]:
+    """search_guard's values for the search in progress: those of
+    search_on_primary's block, else ones that take nothing."""
+    return _guard.get()
+
+
+@contextlib.contextmanager
+def search_on_primary(user_id: int) -> Iterator[None]:
+    """For a ``with`` around a search of the primary whose statement holds ``search_guard``:
+    the statement takes one of the user's reads in progress for as long as it runs (its own
+    transaction, as for ``spend``: a transaction-level advisory lock) and checks the user's
+    time budget, with no statement of its own; the block's time is charged after, failed or
+    not. Raises DRF's Throttled (429 with ``Retry-After``) as ``spend(expensive=False)`` does:
+    SEARCH_IN_PROGRESS when every slot of the user's is held, PAUSED when the user's reads have
+    paid for their time more than BURST seconds ahead."""
+    budgeted = _time_is_budgeted()
+    if budgeted and (wait := _known_busy(user_id)):
+        raise Throttled(wait, detail=PAUSED)
+    values = {
+        "slot_key": _int4(user_id),
+        "slots": settings.EXPENSIVE_READS_IN_FLIGHT,
+        "reader": user_id,
+        "burst": BURST,
+    }
+    token = _guard.set(values if budgeted else {**values, "burst": None})
+    started = time.perf_counter()
+    # Outside a transaction (as a request runs) the statement is its own; inside one, a
+    # savepoint keeps a refusal from aborting it.
+    in_transaction = connections[DEFAULT_DB_ALIAS].in_atomic_block
+    try:
+        with transaction.atomic(using=DEFAULT_DB_ALIAS) if in_transaction else contextlib.nullcontext():
+            yield
+    except DatabaseError as error:
+        state = getattr(error.__cause__, "sqlstate", None)
+        if state == SLOTS_TAKEN:
+            limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
+            raise Throttled(1, detail=SEARCH_IN_PROGRESS) from None
+        if state == PAID_AHEAD:
+            limit_refused.send(sender=FixedWindowLimit, limit=SCOPE)
+            ahead = float(error.__cause__.diag.message_detail)  # type: ignore[union-attr]
+            raise Throttled(_busy_for(user_id, ahead), detail=PAUSED) from None
+        with contextlib.suppress(DatabaseError):  # the search's own error is the one to tell
+            _charge(user_id, SEARCH_ROW, time.perf_counter() - started)
+        raise
+    finally:
+        _guard.reset(token)
+    _charge(user_id, SEARCH_ROW, time.perf_counter() - started)
 
 
 @contextlib.contextmanager

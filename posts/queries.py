@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import User
+from api import read_budget
 from api.compiled import CompiledPages, CompiledQuery
 from api.paging import Cursor, Ordering, Page
 from api.read_budget import TRIGRAM
@@ -47,21 +48,29 @@ def _visible(user_id: int) -> QuerySet[Post]:
 
 #: The list's pages: every visible post, or those matching a search (api.paging.keyset_page's pages).
 LIST = CompiledPages(_visible, "user_id")
+#: The parameters of a search's slot (api.read_budget.search_guard), after its own.
+GUARD = ("slot_key", "slots", "reader", "burst")
+
+
+def _search(ignore_case: bool) -> CompiledPages[Post]:
+    """The pages of a search, whose statement takes the caller's slot when a search holds none
+    yet (api.read_budget.search_guard; its values are ``search_guard_values()``)."""
+    return CompiledPages(
+        lambda user_id, search, slot_key, slots, reader, burst: matching(
+            _visible(user_id), search, ignore_case=ignore_case
+        ).filter(read_budget.search_guard(slot_key, slots, reader, burst)),
+        "user_id",
+        "search",
+        *GUARD,
+        plan_each_run=True,
+    )
+
+
 #: A search is planned for its own text (api.compiled.unprepared): whether the trigram index or
 #: the newest-first walk is cheaper depends on it.
-SEARCH = CompiledPages(
-    lambda user_id, search: matching(_visible(user_id), search, ignore_case=True),
-    "user_id",
-    "search",
-    plan_each_run=True,
-)
+SEARCH = _search(ignore_case=True)
 #: A search where case cannot matter (case_matters).
-SEARCH_AS_IS = CompiledPages(
-    lambda user_id, search: matching(_visible(user_id), search, ignore_case=False),
-    "user_id",
-    "search",
-    plan_each_run=True,
-)
+SEARCH_AS_IS = _search(ignore_case=False)
 #: The visible posts in each order, run with LIMIT and OFFSET (the list's first pages).
 PAGES = {name: LIST.query(ordering, "first") for name, ordering in ORDERINGS.items()}
 #: One visible post by id.
@@ -80,7 +89,15 @@ def page(
     once per shape. Raises the contract's 422 for a cursor that does not fit `ordering`."""
     if search:
         compiled = SEARCH if case_matters(search) else SEARCH_AS_IS
-        return compiled.page(ordering, cursor=cursor, skip=skip, limit=limit, user_id=user.pk, search=search)
+        return compiled.page(
+            ordering,
+            cursor=cursor,
+            skip=skip,
+            limit=limit,
+            user_id=user.pk,
+            search=search,
+            **read_budget.search_guard_values(),
+        )
     return LIST.page(ordering, cursor=cursor, skip=skip, limit=limit, user_id=user.pk)
 
 

@@ -280,18 +280,22 @@ def test_cursor_and_search_pages_are_the_orm_pages(posts, user, other_user, sort
 
 
 def test_search_is_one_parameter_escaped_as_the_lookup_escapes_it(user):
+    from api.read_budget import search_guard
     from posts.queries import SEARCH
 
+    # The slot the statement takes (api.read_budget.search_guard), with values of search_on_primary's.
+    guard = {"slot_key": 7, "slots": 2, "reader": user.pk, "burst": 1.0}
     for search in ("ab", "50%_off\\"):
         orm = (
             Post.objects.visible_to(user)
             .with_vote_count()
             .filter(title__icontains=search)
+            .filter(search_guard(**guard))
             .order_by("-created_at", "-id")[0:11]
             .query.sql_with_params()
         )
         query = SEARCH.query(ORDERINGS["new"], "first")
-        sql, params = query.sql_with_params(user_id=user.pk, search=search, offset=0, limit=11)
+        sql, params = query.sql_with_params(user_id=user.pk, search=search, offset=0, limit=11, **guard)
         assert (sql, tuple(params)) == orm
 
 

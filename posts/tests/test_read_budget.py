@@ -84,9 +84,14 @@ def test_one_expensive_read_in_flight_per_user(settings, user, other_user, make_
             connection.close()
 
     with waiting_on_a_lock(count_exact):
-        # While it is in progress the same user's next expensive read is refused at once.
+        # It holds the user's first slot and the server's first (the cap across users).
+        assert held_slots() == [(read_budget.USER_NAMESPACE, user.pk), (read_budget.TOTAL_NAMESPACE, 0)]
+        # While it is in progress the same user's next expensive read is refused at once, and
+        # their next search too: it needs one of the same slots (test_one_search_in_flight_per_user).
         answer = client_for(user).get("/posts/?search=~")
         assert_error(answer, 429, TOO_MANY.format("1 second"), headers={"Retry-After": "1"})
+        answer = client_for(user).get("/posts/?search=dog")
+        assert_error(answer, 429, SEARCH_IN_PROGRESS, headers={"Retry-After": "1"})
     assert answers == [200]
     assert client_for(user).get("/posts/?search=~").status_code == 200  # released
     assert client_for(other_user).get("/posts/?search=~").status_code == 200
@@ -144,9 +149,11 @@ def test_deep_skips_and_exact_counts_of_comments_and_follows_spend_the_budget(
 @pytest.mark.django_db(transaction=True)
 def test_one_search_in_flight_per_user(settings, user, other_user, make_post):
     """A search the index serves spends nothing of the window, but holds one of the user's reads
-    in progress: two common words that never meet read both words' lists of titles."""
+    in progress: two common words that never meet read both words' lists of titles. Its own
+    statement takes the slot, then reads the time the user has paid for: held there on a lock
+    of that table, the search is in progress with its slot taken."""
     settings.EXPENSIVE_READ_RATE = "1/minute"
-    settings.EXPENSIVE_READ_SHARE = 100  # the read held on a lock takes a while: not timed here
+    settings.EXPENSIVE_READ_SHARE = 25  # so that the slot's statement reads the user's time
     make_post(title="a cat")
     answers = []
 
@@ -156,17 +163,56 @@ def test_one_search_in_flight_per_user(settings, user, other_user, make_post):
         finally:
             connection.close()
 
-    with waiting_on_a_lock(search):
-        # While it is in progress the same user's next search, of any kind, is refused at once.
+    with waiting_on_a_lock(search, table="api_expensivereadwindow"):
+        # While it is in progress the same user's next search is refused at once.
         answer = client_for(user).get("/posts/?search=dog")
         assert_error(answer, 429, SEARCH_IN_PROGRESS, headers={"Retry-After": "1"})
-        answer = client_for(user).get("/posts/?search=~")
-        assert_error(answer, 429, TOO_MANY.format("1 second"), headers={"Retry-After": "1"})
+        # The slot it holds is the user's first, the one an expensive read of theirs takes too.
+        assert held_slots() == [(read_budget.USER_NAMESPACE, user.pk)]
     assert answers == [200]
+    assert held_slots() == []
+    # The wait on the lock was charged to the user's time: paid up here, to read on.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE api_expensivereadwindow SET busy_until = now() WHERE user_id = %s", [user.pk])
+    read_budget.forget()
     # Released, and none of them spent the window: the one expensive read of the minute is left.
     assert client_for(user).get("/posts/?search=dog").status_code == 200
     assert client_for(user).get("/posts/?search=~").status_code == 200
     assert client_for(other_user).get("/posts/?search=cat").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_search_is_refused_by_the_time_the_database_holds(settings, user, make_post):
+    """A user paid far ahead in the database (by another worker: this process has not seen it)
+    is refused by the search's own statement, with the time left as Retry-After."""
+    settings.EXPENSIVE_READ_SHARE = 25
+    make_post(title="a cat")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO api_expensivereadwindow (user_id, slot, window_start, reads, busy_until) "
+            "VALUES (%s, 0, 0, 0, now() + interval '1 hour')",
+            [user.pk],
+        )
+    read_budget.forget()
+    answer = client_for(user).get("/posts/?search=cat")
+    wait = answer.headers["Retry-After"]
+    assert_error(answer, 429, f"{PAUSED} Expected available in {wait} seconds.")
+    assert 3590 <= int(wait) <= 3600
+    assert held_slots() == []
+    # Now known to this process: refused again before the database is asked.
+    with CaptureQueriesContext(connection) as queries:
+        assert client_for(user).get("/posts/?search=cat").status_code == 429
+    assert [query["sql"] for query in queries.captured_queries if "posts_post" in query["sql"]] == []
+
+
+def held_slots() -> list[tuple[int, int]]:
+    """The advisory locks of reads in progress (namespace, key) that any session holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT classid::bigint::int, objid::bigint::int FROM pg_locks "
+            "WHERE locktype = 'advisory' AND objsubid = 2 AND granted ORDER BY 1, 2"
+        )
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def setting(name: str) -> str:
@@ -306,13 +352,13 @@ def test_a_share_of_100_times_nothing(settings, user, make_post):
 
 
 @contextlib.contextmanager
-def waiting_on_a_lock(read: Callable[[], None]) -> Iterator[None]:
-    """Run `read` in a thread while the test holds LOCK TABLE posts_post, and enter the block once
+def waiting_on_a_lock(read: Callable[[], None], table: str = "posts_post") -> Iterator[None]:
+    """Run `read` in a thread while the test holds LOCK TABLE `table`, and enter the block once
     its statement waits on that lock (so the read is in progress, holding its slot); the lock is
     released and the thread joined on leaving. AssertionError if the read never waits."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE posts_post IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         thread = threading.Thread(target=read)
         thread.start()
         for _ in range(200):

@@ -1,0 +1,49 @@
+"""The function a search's own statement calls to take one of its user's reads in progress
+(api/read_budget.py, ``search_guard``), so that a search on the primary needs no transaction
+of its own around it."""
+
+from django.db import migrations
+
+# api_take_search_slot(namespace, slot_key, slots, user_id, burst): with `slots` 0, true at
+# once (the read holds its slot elsewhere, or none). Otherwise it takes the first free of the
+# advisory locks (namespace + n, slot_key) for n below `slots`, held until the statement's
+# transaction ends; with none free it raises SQLSTATE ER409. With one taken and `burst` not
+# NULL, it reads how many seconds the user's reads have paid for ahead of now, and past
+# `burst` raises SQLSTATE ER429 with those seconds as the error's DETAIL. The lock is taken
+# before the table is read, so that a read waiting on that table already holds its slot.
+CREATE = """
+CREATE FUNCTION api_take_search_slot(
+    namespace integer, slot_key integer, slots integer, reader bigint, burst double precision
+) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    ahead double precision;
+BEGIN
+    IF slots <= 0 THEN
+        RETURN true;
+    END IF;
+    FOR n IN 0 .. slots - 1 LOOP
+        IF pg_try_advisory_xact_lock(namespace + n, slot_key) THEN
+            IF burst IS NOT NULL THEN
+                SELECT extract(epoch FROM max(w.busy_until) - clock_timestamp())::double precision
+                  INTO ahead FROM api_expensivereadwindow w WHERE w.user_id = reader;
+                IF ahead > burst THEN
+                    RAISE EXCEPTION USING ERRCODE = 'ER429', MESSAGE = 'reads paid for ahead',
+                        DETAIL = ahead::text;
+                END IF;
+            END IF;
+            RETURN true;
+        END IF;
+    END LOOP;
+    RAISE EXCEPTION USING ERRCODE = 'ER409', MESSAGE = 'no read of this user''s free';
+END
+$$;
+"""
+DROP = "DROP FUNCTION api_take_search_slot(integer, integer, integer, bigint, double precision);"
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("api", "0003_expensive_read_time"),
+    ]
+
+    operations = [migrations.RunSQL(CREATE, DROP)]
