@@ -8,7 +8,8 @@ from django.db import migrations
 # once (the read holds its slot elsewhere, or none). Otherwise it takes the first free of the
 # advisory locks (namespace + n, slot_key) for n below `slots`, held until the statement's
 # transaction ends; with none free it raises SQLSTATE ER409. With one taken and `burst` not
-# NULL, it reads how many seconds the user's reads have paid for ahead of now, and past
+# NULL, it reads how many seconds the user's reads have paid for ahead of now (each of their
+# rows' time ahead, summed, as api/read_budget.py's _AHEAD), and past
 # `burst` raises SQLSTATE ER429 with those seconds as the error's DETAIL. The lock is taken
 # before the table is read, so that a read waiting on that table already holds its slot.
 CREATE = """
@@ -24,7 +25,7 @@ BEGIN
     FOR n IN 0 .. slots - 1 LOOP
         IF pg_try_advisory_xact_lock(namespace + n, slot_key) THEN
             IF burst IS NOT NULL THEN
-                SELECT extract(epoch FROM max(w.busy_until) - clock_timestamp())::double precision
+                SELECT sum(greatest(extract(epoch FROM w.busy_until - clock_timestamp()), 0))::double precision
                   INTO ahead FROM api_expensivereadwindow w WHERE w.user_id = reader;
                 IF ahead > burst THEN
                     RAISE EXCEPTION USING ERRCODE = 'ER429', MESSAGE = 'reads paid for ahead',

@@ -205,6 +205,24 @@ def test_a_search_is_refused_by_the_time_the_database_holds(settings, user, make
     assert [query["sql"] for query in queries.captured_queries if "posts_post" in query["sql"]] == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_time_charged_to_each_row_of_the_users_is_one_budget(settings, user, make_post):
+    """A search of the primary charges its own row, an expensive read its slot's: what the rows
+    have paid for ahead is summed, so alternating the two kinds does not double the share."""
+    settings.EXPENSIVE_READ_SHARE = 25
+    make_post(title="a cat")
+    with connection.cursor() as cursor:  # each row 0.8 s ahead: under BURST alone, over it summed
+        cursor.execute(
+            "INSERT INTO api_expensivereadwindow (user_id, slot, window_start, reads, busy_until) "
+            "VALUES (%s, 0, 0, 0, now() + interval '0.8 s'), (%s, %s, 0, 0, now() + interval '0.8 s')",
+            [user.pk, user.pk, read_budget.SEARCH_ROW],
+        )
+    for path in ("/posts/?search=cat", "/posts/?search=~"):
+        read_budget.forget()
+        answer = client_for(user).get(path)
+        assert_error(answer, 429, f"{PAUSED} Expected available in 1 second.")
+
+
 def held_slots() -> list[tuple[int, int]]:
     """The advisory locks of reads in progress (namespace, key) that any session holds."""
     with connection.cursor() as cursor:
