@@ -29,7 +29,8 @@ read of ``t`` seconds moves it ``t x 100 / EXPENSIVE_READ_SHARE`` seconds on fro
 where it was, whichever is later, and a read is refused (429 with ``Retry-After``) while it lies
 more than BURST seconds ahead. A read under FREE seconds (a search the index serves well) is
 not written down. The time is kept per row of the user's (a slot's, their searches' of the
-primary: SEARCH_ROW), and what the rows have paid for ahead of now is summed (_AHEAD).
+primary: SEARCH_ROW), and what the rows have paid for ahead of now is summed
+(``api_read_time_ahead``, in api/migrations/0004_search_slot.py).
 
 Everything is counted in PostgreSQL, so every worker and every server agrees without Redis:
 the reads in progress are advisory locks, the window and the time a row per user and slot
@@ -378,13 +379,9 @@ _USER_SLOT = (
     "(SELECT n FROM generate_series(0, %s::int - 1) AS n "
     "WHERE pg_try_advisory_xact_lock(%s::int + n, %s::int) LIMIT 1)"
 )
-# Seconds the user's reads have paid for ahead of now (NULL: nothing written yet): what each of
-# their rows (a slot's, their searches' of the primary) has paid for ahead, summed, so that
-# reads charged to different rows spend one budget.
-_AHEAD = (
-    "(SELECT sum(greatest(extract(epoch FROM busy_until - clock_timestamp()), 0))::float "
-    "FROM api_expensivereadwindow WHERE user_id = %s)"
-)
+# Seconds the user's reads have paid for ahead of now (NULL: nothing written yet), their rows'
+# summed (api/migrations/0004_search_slot.py).
+_AHEAD = "api_read_time_ahead(%s)"
 TAKE_USER_SLOT = f"SELECT {_USER_SLOT}, {_AHEAD}"
 TAKE_SLOTS = (
     f"SELECT {_USER_SLOT}, "  # noqa: S608 (constants only)
@@ -393,16 +390,16 @@ TAKE_SLOTS = (
 )
 # The read's cost (%s seconds) moves the slot's row on from now or from where it was, whichever
 # is later (the database's clock, which every server shares); a new row counts no read of the
-# window. Answers the seconds the user's reads have paid for ahead of now (as _AHEAD).
+# window. Answers the seconds this row has paid for ahead of now: the user's whole time ahead
+# (_AHEAD) is at least that, so a process that refuses on it (_busy_for) refuses no read the
+# database would allow.
 CHARGE = (
     "WITH now AS (SELECT clock_timestamp() AS t) "
     "INSERT INTO api_expensivereadwindow AS w (user_id, slot, window_start, reads, busy_until) "
     "SELECT %s, %s, %s, 0, t + make_interval(secs => %s) FROM now "
     "ON CONFLICT (user_id, slot) DO UPDATE SET busy_until = "
     "greatest(w.busy_until, (SELECT t FROM now)) + (EXCLUDED.busy_until - (SELECT t FROM now)) "
-    "RETURNING (extract(epoch FROM busy_until - (SELECT t FROM now)) + coalesce((SELECT "
-    "sum(greatest(extract(epoch FROM o.busy_until - (SELECT t FROM now)), 0)) "
-    "FROM api_expensivereadwindow o WHERE o.user_id = w.user_id AND o.slot <> w.slot), 0))::float"
+    "RETURNING extract(epoch FROM busy_until - (SELECT t FROM now))::float"
 )
 # One row per user and slot (api.models.ExpensiveReadWindow): the slot's row is counted (a row
 # of an earlier window starts again at 1), then the user's rows of this window summed. The slot
