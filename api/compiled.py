@@ -14,13 +14,12 @@ api.paging.keyset_page reads (first page, after or before a cursor), one compile
 shape.
 """
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connections, router
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -141,15 +140,17 @@ class CompiledQuery[M: Model]:
     adds for a slice (``connection.ops.limit_offset_sql``). Rows are read from the router's
     database for the model, through Django's cursor (logged, counted by query-capturing tests).
 
-    With ``plan_each_run`` the query is never prepared: PostgreSQL plans it for each call's
-    values (see ``unprepared``), for a query whose best plan depends on them.
+    ``literal`` names a text parameter whose value is written into the SQL, quoted, instead of
+    being sent as a parameter, for a query whose best plan depends on that value: each value is
+    a statement of its own, planned for it (see ``_written_in``).
     """
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *names: str, plan_each_run: bool = False) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *names: str, literal: str | None = None) -> None:
         self.build = build
         self.names = names
-        self.plan_each_run = plan_each_run
+        self.literal = literal
         self._compiled: tuple[str, tuple[Any, ...], dict[int, _Slot], _Loader] | None = None
+        self._around_literal: tuple[str, str, int] | None = None
 
     def queryset(self, **values: Any) -> QuerySet[M]:
         """The QuerySet this query compiles, for these values: what the ORM alone would run."""
@@ -180,8 +181,15 @@ class CompiledQuery[M: Model]:
         self, *, limit: int | None = None, offset: int = 0, **values: Any
     ) -> tuple[str, list[Any]]:
         """The SQL and parameters ``run`` executes for these values."""
-        sql, params, slots, _ = self.compile()
+        sql, params, slots, loader = self.compile()
         args = _arguments(params, slots, values)
+        if self.literal is not None:
+            if self._around_literal is None:
+                (index,) = (index for index, slot in slots.items() if slot.name == self.literal)
+                self._around_literal = (*_around_placeholder(sql, index), index)
+            before, after, index = self._around_literal
+            alias = router.db_for_read(loader.model)
+            sql = f"{before}{_written_in(args.pop(index), alias)}{after}"
         if limit is not None or offset:
             high = None if limit is None else offset + limit
             sql = f"{sql} {connections['default'].ops.limit_offset_sql(offset, high)}"
@@ -194,35 +202,41 @@ class CompiledQuery[M: Model]:
         loader = self.compile()[3]
         alias = router.db_for_read(loader.model)
         with connections[alias].cursor() as cursor:
-            if self.plan_each_run:
-                with unprepared(connections[alias]):
-                    cursor.execute(sql, args)
-            else:
-                cursor.execute(sql, args)
+            cursor.execute(sql, args)
             found = cursor.fetchall()
         return [loader.load(alias, row) for row in found]  # type: ignore[misc]
 
 
-@contextlib.contextmanager
-def unprepared(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """No statement run on `connection` (open) in the block is prepared: each is planned for
-    its own parameters.
+def _written_in(value: str, alias: str) -> str:
+    """`value` as a quoted SQL string literal for the database `alias`, ready to stand in the
+    SQL where a ``%s`` stood (its ``%`` doubled, as the driver reads them).
 
-    psycopg prepares a statement on its sixth run on a connection (environment/databases.py),
-    and PostgreSQL may then keep one generic plan for every value. For a search that plan is
-    the wrong one for most values: after a few searches that read every title (a one-letter
-    search: a full scan, a high cost), the generic plan (walk the newest-first index, filter
-    each title) costs less than their average, PostgreSQL keeps it, and from then on every
-    search on that connection walks the whole table when it matches few titles (700 ms at a
-    million posts for one the trigram index answers in 1 ms): one user's searches made every
-    other user's searches on those connections expensive."""
-    raw = connection.connection
-    threshold = raw.prepare_threshold
-    raw.prepare_threshold = None
-    try:
-        yield
-    finally:
-        raw.prepare_threshold = threshold
+    Why a search's text is written into its statement: psycopg prepares a statement on its sixth
+    run on a connection (environment/databases.py), and PostgreSQL then keeps one generic plan
+    once it costs no more than the plans so far did on average. With the text a parameter, every
+    search on a connection shared that plan: after a few searches that read every title (``~``:
+    a full scan, the highest cost), the generic plan (walk the newest-first index, test each
+    title) won, and from then on every search on that connection walked the table when it
+    matched few titles (700 ms at a million posts for one the trigram index answers in 1 ms):
+    one user's searches made everyone's expensive. With the text in the SQL, each text is its
+    own statement: its plans are made for that text (the generic one included, since the text
+    is not a parameter of it), and one searched again and again on a connection is planned once
+    (about 0.3 ms of the database's time at a million posts), as the list is. psycopg keeps up
+    to 100 prepared statements per connection, the least recently used dropped first."""
+    # compose_sql: the PostgreSQL backend's quoting, psycopg's, with the connection's settings.
+    quoted: str = connections[alias].ops.compose_sql("%s", [value])  # type: ignore[attr-defined]
+    return quoted.replace("%", "%%")
+
+
+def _around_placeholder(sql: str, index: int) -> tuple[str, str]:
+    """(the SQL before, the SQL after) its `index`-th ``%s`` placeholder (from 0; ``%%`` is a
+    written ``%``, not a placeholder). ValueError when it has fewer."""
+    parts = re.split(r"(%%|%s)", sql)
+    placeholders = [position for position, part in enumerate(parts) if part == "%s"]
+    if index >= len(placeholders):
+        raise ValueError(f"the SQL has no placeholder {index}")
+    position = placeholders[index]
+    return "".join(parts[:position]), "".join(parts[position + 1 :])
 
 
 @dataclass(frozen=True)
@@ -339,10 +353,10 @@ class CompiledPages[M: Model]:
     Raises the contract's 422 for a cursor whose position does not fit the ordering, as
     keyset_page does."""
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *names: str, plan_each_run: bool = False) -> None:
+    def __init__(self, build: Callable[..., QuerySet[M]], *names: str, literal: str | None = None) -> None:
         self.build = build
         self.names = names
-        self.plan_each_run = plan_each_run  # CompiledQuery's, for every shape
+        self.literal = literal  # CompiledQuery's, for every shape
         self._queries: dict[tuple[str, bool, str], CompiledQuery[M]] = {}
 
     def query(self, ordering: Ordering, shape: str) -> CompiledQuery[M]:
@@ -359,15 +373,13 @@ class CompiledPages[M: Model]:
                     at = tuple(values[name] for name in position)
                     return after_position(build(**own), ordering, at, shape).order_by(*order)
 
-                self._queries[key] = CompiledQuery(
-                    paged, *self.names, *position, plan_each_run=self.plan_each_run
-                )
+                self._queries[key] = CompiledQuery(paged, *self.names, *position, literal=self.literal)
             else:
                 order = ordering.order_by if shape == _FIRST else ordering.reversed_order_by
                 self._queries[key] = CompiledQuery(
                     lambda **values: build(**values).order_by(*order),
                     *self.names,
-                    plan_each_run=self.plan_each_run,
+                    literal=self.literal,
                 )
         return self._queries[key]
 

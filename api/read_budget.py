@@ -30,7 +30,7 @@ where it was, whichever is later, and a read is refused (429 with ``Retry-After`
 more than BURST seconds ahead. A read under FREE seconds (a search the index serves well) is
 not written down. The time is kept per row of the user's (a slot's, their searches' of the
 primary: SEARCH_ROW), and what the rows have paid for ahead of now is summed
-(``api_read_time_ahead``, in api/migrations/0004_search_slot.py).
+(``api_read_time_ahead``, in api/migrations/0005_read_time_ahead_plpgsql.py).
 
 Everything is counted in PostgreSQL, so every worker and every server agrees without Redis:
 the reads in progress are advisory locks, the window and the time a row per user and slot
@@ -380,7 +380,7 @@ _USER_SLOT = (
     "WHERE pg_try_advisory_xact_lock(%s::int + n, %s::int) LIMIT 1)"
 )
 # Seconds the user's reads have paid for ahead of now (NULL: nothing written yet), their rows'
-# summed (api/migrations/0004_search_slot.py).
+# summed (api/migrations/0005_read_time_ahead_plpgsql.py).
 _AHEAD = "api_read_time_ahead(%s)"
 TAKE_USER_SLOT = f"SELECT {_USER_SLOT}, {_AHEAD}"
 TAKE_SLOTS = (

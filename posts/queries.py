@@ -62,12 +62,12 @@ def _search(ignore_case: bool) -> CompiledPages[Post]:
         "user_id",
         "search",
         *GUARD,
-        plan_each_run=True,
+        literal="search",
     )
 
 
-#: A search is planned for its own text (api.compiled.unprepared): whether the trigram index or
-#: the newest-first walk is cheaper depends on it.
+#: A search is planned for its own text, written into its statement (api.compiled._written_in):
+#: whether the trigram index or the newest-first walk is cheaper depends on it.
 SEARCH = _search(ignore_case=True)
 #: A search where case cannot matter (case_matters).
 SEARCH_AS_IS = _search(ignore_case=False)

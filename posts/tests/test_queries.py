@@ -279,14 +279,16 @@ def test_cursor_and_search_pages_are_the_orm_pages(posts, user, other_user, sort
                 assert (found.has_next, found.has_prev) == (expected.has_next, expected.has_prev)
 
 
-def test_search_is_one_parameter_escaped_as_the_lookup_escapes_it(user):
+def test_search_is_written_into_its_statement_escaped_as_the_lookup_escapes_it(user):
+    """The search's text is a quoted literal of the SQL (api.compiled._written_in), not a
+    parameter: the statement, once its values are in, is the ORM's to the byte."""
     from api.read_budget import search_guard
     from posts.queries import SEARCH
 
     # The slot the statement takes (api.read_budget.search_guard), with values of search_on_primary's.
     guard = {"slot_key": 7, "slots": 2, "reader": user.pk, "burst": 1.0}
-    for search in ("ab", "50%_off\\"):
-        orm = (
+    for search in ("ab", "50%_off\\", "it's", "'); DROP TABLE posts_post; --", "%s", "%%s"):
+        orm_sql, orm_params = (
             Post.objects.visible_to(user)
             .with_vote_count()
             .filter(title__icontains=search)
@@ -296,7 +298,9 @@ def test_search_is_one_parameter_escaped_as_the_lookup_escapes_it(user):
         )
         query = SEARCH.query(ORDERINGS["new"], "first")
         sql, params = query.sql_with_params(user_id=user.pk, search=search, offset=0, limit=11, **guard)
-        assert (sql, tuple(params)) == orm
+        assert len(params) == len(orm_params) - 1
+        assert not [value for value in params if isinstance(value, str)]
+        assert connection.ops.compose_sql(sql, params) == connection.ops.compose_sql(orm_sql, orm_params)
 
 
 def test_a_cursor_position_of_another_shape_is_the_contracts_422(user):

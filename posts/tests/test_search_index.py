@@ -66,20 +66,29 @@ def prepared_statements(fragment: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def test_a_search_is_planned_for_its_own_text_never_prepared(settings, user, make_post):
+def test_each_search_text_is_a_statement_of_its_own(settings, user, make_post):
     """psycopg prepares a statement on its sixth run on a connection; PostgreSQL may then keep
-    one generic plan for every search, which walks every title for a search the trigram index
-    would answer at once (posts.queries.SEARCH, api.compiled.unprepared). The list itself stays
-    prepared."""
+    one generic plan for it. With the text a parameter, every search shared that plan, which
+    walks every title for a search the trigram index would answer at once. The text is written
+    into the statement (api.compiled._written_in): a text searched again and again is prepared
+    with its own plan, and no prepared search takes its text as a parameter."""
     if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
         pytest.skip("statements are never prepared on this connection (transaction pooling)")
     settings.EXPENSIVE_READ_RATE = "1000/minute"
     make_post(title="a cat")
+    make_post(title="it's 100% a_b\\c")
     client = client_for(user)
-    for search in ["~", "a", "~", "cat", "zq", "cat", "xyz", "cat"]:
+    for search in ["~", "a", "cat", "xyz", "it's 100%", "a_b\\"] * 7:
         assert client.get("/posts/", {"search": search}).status_code == 200
     for _ in range(8):
         assert client.get("/posts/?limit=10").status_code == 200
     assert prepared_statements('"posts_post"."created_at" DESC')  # the list's pages are prepared
-    assert not prepared_statements("LIKE UPPER")
+    searches = prepared_statements(" LIKE ")
+    for text in ("'%~%'", "UPPER('%cat%')", "UPPER('%xyz%')", "UPPER( E'%it''s 100\\\\%%')", "a\\\\_b"):
+        assert [statement for statement in searches if text in statement], text
+    assert not [statement for statement in searches if "LIKE UPPER($" in statement or "LIKE $" in statement]
     assert [p["Post"]["title"] for p in client.get("/posts/?search=cat").json()] == ["a cat"]
+    for search in ("it's 100%", "a_b\\", "'s 100% a_b\\c"):
+        found = client.get("/posts/", {"search": search}).json()
+        assert [p["Post"]["title"] for p in found] == ["it's 100% a_b\\c"], search
+    assert client.get("/posts/", {"search": "100%_"}).json() == []  # % and _ are not wildcards
