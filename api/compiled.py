@@ -14,12 +14,16 @@ api.paging.keyset_page reads (first page, after or before a cursor), one compile
 shape.
 """
 
+import contextlib
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
@@ -201,10 +205,63 @@ class CompiledQuery[M: Model]:
         sql, args = self.sql_with_params(limit=limit, offset=offset, **values)
         loader = self.compile()[3]
         alias = router.db_for_read(loader.model)
-        with connections[alias].cursor() as cursor:
+        # A statement with a value written in is left to psycopg's counting (and so prepared)
+        # only once this process has run it a few times: see REPEATED.
+        rare = self.literal is not None and not REPEATED.run_again(sql)
+        connection = connections[alias]
+        with connection.cursor() as cursor, unprepared(connection) if rare else contextlib.nullcontext():
             cursor.execute(sql, args)
             found = cursor.fetchall()
         return [loader.load(alias, row) for row in found]  # type: ignore[misc]
+
+
+class RepeatedStatements:
+    """Which statements this process has run at least ``times`` times, among the last
+    ``remembered`` distinct ones (least recently run forgotten first).
+
+    psycopg counts the runs of each statement on a connection, and prepares it on its sixth;
+    it remembers 100 statements per connection, counted or prepared, the least recently run
+    dropped first. A search's text is written into its statement (``_written_in``), and most
+    texts are searched once: counted there, they would push out the counts of every statement
+    that runs less often than a hundred new texts come (a post's comments, a vote), which would
+    then never be prepared. So a statement with a value written in reaches psycopg's counting
+    only once it is one of this process's repeated ones; until then it runs ``unprepared``."""
+
+    def __init__(self, times: int, remembered: int) -> None:
+        self.times = times
+        self.remembered = remembered
+        self._runs: OrderedDict[int, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def run_again(self, sql: str) -> bool:
+        """Counts one more run of `sql`; whether it has now been run at least ``times`` times."""
+        key = hash(sql)
+        with self._lock:
+            runs = self._runs.pop(key, 0) + 1
+            self._runs[key] = runs
+            if len(self._runs) > self.remembered:
+                self._runs.popitem(last=False)
+        return runs >= self.times
+
+
+#: A search's statement is left to psycopg's counting once this process has run it 5 times
+#: among its last 1,000 distinct ones.
+REPEATED = RepeatedStatements(times=5, remembered=1000)
+
+
+@contextlib.contextmanager
+def unprepared(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """No statement run on `connection` in the block is prepared, nor counted by psycopg
+    towards being prepared: each is planned for its own parameters, and psycopg's memory of the
+    connection's statements is left as it was."""
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def _written_in(value: str, alias: str) -> str:
@@ -220,9 +277,9 @@ def _written_in(value: str, alias: str) -> str:
     matched few titles (700 ms at a million posts for one the trigram index answers in 1 ms):
     one user's searches made everyone's expensive. With the text in the SQL, each text is its
     own statement: its plans are made for that text (the generic one included, since the text
-    is not a parameter of it), and one searched again and again on a connection is planned once
-    (about 0.3 ms of the database's time at a million posts), as the list is. psycopg keeps up
-    to 100 prepared statements per connection, the least recently used dropped first."""
+    is not a parameter of it), and one searched again and again is prepared on each connection
+    (``RepeatedStatements``) and then planned once, not at each run (about 0.3 ms of the
+    database's time at a million posts), as the list is."""
     # compose_sql: the PostgreSQL backend's quoting, psycopg's, with the connection's settings.
     quoted: str = connections[alias].ops.compose_sql("%s", [value])  # type: ignore[attr-defined]
     return quoted.replace("%", "%%")

@@ -279,7 +279,7 @@ class CompiledPagesMixin(_ListBase):
     ``view.list_params``), which must give what KeysetPagination gives for the view's
     ``filter_queryset(get_queryset())`` for every query (cursor, skip, limit and the view's own
     parameters; a test should hold the two equal). The count of ``Prefer: count=exact`` is the
-    QuerySet's."""
+    QuerySet's (``exact_count``)."""
 
     paginator: KeysetPagination
 
@@ -292,5 +292,10 @@ class CompiledPagesMixin(_ListBase):
         # signature is checked and its position read in that parse).
         query = getattr(self, "list_params", None) or paginator.parse_query(request, self)
         page = self.compiled_page(paginator.get_ordering(self, query), query)
-        rows = paginator.keep(request, self, page, lambda: self.filter_queryset(self.get_queryset()).count())
+        rows = paginator.keep(request, self, page, self.exact_count)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def exact_count(self) -> int:
+        """The rows of the whole list, for ``Prefer: count=exact``: those of
+        ``filter_queryset(get_queryset())``."""
+        return self.filter_queryset(self.get_queryset()).count()

@@ -1,6 +1,6 @@
 from typing import Any, cast
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from accounts.request_types import AuthenticatedRequest
 from api import read_budget
 from api import schema as http_schema
+from api.compiled import unprepared
 from api.conditional import ConditionalReads, ConditionalWrites, etag_of_data
 from api.endpoints import EndpointViewSet
 from api.idempotency import idempotent
@@ -156,6 +157,14 @@ class PostViewSet(
             limit=query["limit"],
             search=query["search"],
         )
+
+    def exact_count(self) -> int:
+        """The list's count; a search's is planned for its own text, never prepared
+        (api.compiled.unprepared): one plan shared by every text is the wrong one for most."""
+        if not self.list_params["search"]:
+            return super().exact_count()
+        with unprepared(connections[router.db_for_read(Post)]):
+            return super().exact_count()
 
     def filter_queryset[Row](self, queryset: QuerySet[Post, Row]) -> QuerySet[Post, Row]:
         """The list's ``search`` (posts.queries.matching)."""

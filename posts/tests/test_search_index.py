@@ -78,7 +78,8 @@ def test_each_search_text_is_a_statement_of_its_own(settings, user, make_post):
     make_post(title="a cat")
     make_post(title="it's 100% a_b\\c")
     client = client_for(user)
-    for search in ["~", "a", "cat", "xyz", "it's 100%", "a_b\\"] * 7:
+    # Run 5 times by the process (api.compiled.REPEATED), then 6 more to be prepared by psycopg.
+    for search in ["~", "a", "cat", "xyz", "it's 100%", "a_b\\"] * 11:
         assert client.get("/posts/", {"search": search}).status_code == 200
     for _ in range(8):
         assert client.get("/posts/?limit=10").status_code == 200
@@ -92,3 +93,43 @@ def test_each_search_text_is_a_statement_of_its_own(settings, user, make_post):
         found = client.get("/posts/", {"search": search}).json()
         assert [p["Post"]["title"] for p in found] == ["it's 100% a_b\\c"], search
     assert client.get("/posts/", {"search": "100%_"}).json() == []  # % and _ are not wildcards
+
+
+@pytest.mark.django_db(transaction=True)
+def test_texts_searched_once_do_not_keep_other_statements_from_being_prepared(settings, user, make_post):
+    """psycopg counts a statement's runs on a connection among the last 100 it has seen, and
+    prepares it on its sixth. Were every new search text counted, a hundred of them between two
+    runs of another statement (here a get-one) would push its count out each time: it would
+    never be prepared. A statement with its text written in is counted only once the process
+    has run it a few times (api.compiled.RepeatedStatements). Outside a test's transaction, as
+    a request runs: inside one, each search's savepoint is two statements more to count."""
+    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        pytest.skip("statements are never prepared on this connection (transaction pooling)")
+    settings.EXPENSIVE_READ_SHARE = 100
+    post = make_post(title="a cat")
+    client = client_for(user)
+    assert client.get("/posts/?limit=1").status_code == 200  # the connection is open
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # psycopg forgets its own counts with it
+    for round in range(6):
+        for n in range(105):
+            assert client.get("/posts/", {"search": f"zq{round}x{n}", "limit": 1}).status_code == 200
+        assert client.get(f"/posts/{post.pk}").status_code == 200
+    assert prepared_statements('AND "posts_post"."id" = $')  # the get-one
+    assert not prepared_statements("zq")
+
+
+def test_the_exact_count_of_a_search_is_planned_for_its_own_text(settings, user, make_post):
+    """``Prefer: count=exact`` with a search counts through the ORM, the text a parameter: it
+    is never prepared (api.compiled.unprepared), or one generic plan would serve every text."""
+    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        pytest.skip("statements are never prepared on this connection (transaction pooling)")
+    settings.EXPENSIVE_READ_RATE = "1000/minute"
+    settings.EXPENSIVE_READ_SHARE = 100
+    make_post(title="a cat")
+    client = client_for(user)
+    for search in ["cat", "dog"] * 6:
+        response = client.get("/posts/", {"search": search}, HTTP_PREFER="count=exact")
+        assert response.status_code == 200
+        assert response["X-Total-Count"] == ("1" if search == "cat" else "0")
+    assert not prepared_statements("COUNT(*)")
