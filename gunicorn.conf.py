@@ -25,7 +25,8 @@ def _cores() -> int:
 
 try:
     # GUNICORN_HOST: where to listen when GUNICORN_BIND is unset (make run sets 127.0.0.1).
-    bind = env("GUNICORN_BIND") or f"{env('GUNICORN_HOST', '0.0.0.0')}:{env_int('PORT', 8000, minimum=1)}"  # noqa: S104
+    _port = env_int("PORT", 8000, minimum=1, maximum=65535)
+    bind = env("GUNICORN_BIND") or f"{env('GUNICORN_HOST', '0.0.0.0')}:{_port}"  # noqa: S104
     # Behind a CPU quota (docker --cpus, a Kubernetes limit) set WEB_CONCURRENCY to match it.
     # 0 means the default, 2 x cores: gunicorn itself converts WEB_CONCURRENCY with int() when
     # it is imported, before it reads this file, so an empty value stops it; compose passes 0.

@@ -55,9 +55,18 @@ EMBEDDED_DATABASE = str(_default_db.get("HOST") or "").startswith(str(BASE_DIR /
 # Behind PgBouncer in transaction pooling mode nothing may outlive a transaction: no
 # server-side cursors, no prepared statements (environment/databases.py's connection_settings).
 TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
+# The bounds of the settings below that a value too large would break while serving, not at
+# start: PostgreSQL's statement_timeout is an int4 of milliseconds (a larger one refuses every
+# connection); a token, a retry or a webhook's deadline lies in the future by its duration, and
+# one past year 9999 is a 500 (Python's datetime) or an error of the database (timestamptz).
+STATEMENT_TIMEOUT_MAX = 2_147_483  # seconds
+FUTURE_MAX = 10 * 365 * 24 * 3600  # seconds: ten years
+PORT_MAX = 65_535
 # Seconds a request's statement may run before PostgreSQL cancels it (a 503 with Retry-After);
 # 0 turns it off. Management commands are not bounded (config/postgresql/base.py).
-DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 3, minimum=0)
+DATABASE_STATEMENT_TIMEOUT = env_int(
+    "DATABASE_STATEMENT_TIMEOUT", 3, minimum=0, maximum=STATEMENT_TIMEOUT_MAX
+)
 connection_settings(
     _default_db, transaction_pooling=TRANSACTION_POOLING, statement_timeout=DATABASE_STATEMENT_TIMEOUT
 )
@@ -247,7 +256,9 @@ REST_FRAMEWORK = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("ACCESS_TOKEN_EXPIRE_MINUTES", 30, minimum=1)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        minutes=env_int("ACCESS_TOKEN_EXPIRE_MINUTES", 30, minimum=1, maximum=FUTURE_MAX // 60)
+    ),
     "ALGORITHM": env("ALGORITHM", "HS256"),
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -317,13 +328,15 @@ EXPORT_RATE = env_rate("EXPORT_RATE", "5/hour")  # GET /users/me/export, per use
 # once, and per window; and in progress at once for all users together: by default one core
 # fewer than this process may use (at least 1), so that one core is always left to the other
 # reads (docs/abuse.md). Set it to the database server's cores less one when it runs elsewhere.
-EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1)
+# At most 1,000 each: a refused read tries every slot's lock first, and a user's slots are lock
+# keys of their own only below 65,536 (api/read_budget.py, USER_NAMESPACE); 1,000 bounds nothing.
+EXPENSIVE_READS_IN_FLIGHT = env_int("EXPENSIVE_READS_IN_FLIGHT", 1, minimum=1, maximum=1000)
 EXPENSIVE_READS_IN_FLIGHT_TOTAL = env_int(
-    "EXPENSIVE_READS_IN_FLIGHT_TOTAL", max((os.process_cpu_count() or 1) - 1, 1), minimum=1
+    "EXPENSIVE_READS_IN_FLIGHT_TOTAL", max((os.process_cpu_count() or 1) - 1, 1), minimum=1, maximum=1000
 )
 EXPENSIVE_READ_RATE = env_rate("EXPENSIVE_READ_RATE", "10/minute")
 # Seconds an expensive read's statements may run (below DATABASE_STATEMENT_TIMEOUT; 0: that one).
-EXPENSIVE_READ_TIMEOUT = env_int("EXPENSIVE_READ_TIMEOUT", 1, minimum=0)
+EXPENSIVE_READ_TIMEOUT = env_int("EXPENSIVE_READ_TIMEOUT", 1, minimum=0, maximum=STATEMENT_TIMEOUT_MAX)
 # The percentage of the time a user's searches and expensive reads may take, beyond a burst of
 # a second's worth (api/read_budget.py); 100: not bounded.
 EXPENSIVE_READ_SHARE = env_int("EXPENSIVE_READ_SHARE", 25, minimum=1)
@@ -342,7 +355,9 @@ def mailer_from_env() -> dict[str, Any]:
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "OPTIONS": {
             "host": host,
-            "port": env_int("EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS") else 25, minimum=1),
+            "port": env_int(
+                "EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS") else 25, minimum=1, maximum=PORT_MAX
+            ),
             "username": env("EMAIL_HOST_USER"),
             "password": env("EMAIL_HOST_PASSWORD"),
             "use_tls": env_bool("EMAIL_USE_TLS"),
@@ -356,13 +371,18 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", global_settings.DEFAULT_FROM_EMAI
 # Background work (django.tasks), stored in PostgreSQL and run by `manage.py worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Seconds before the first retry of a mail the SMTP server refused; each next one waits twice as long.
-MAIL_RETRY_FIRST = env_int("MAIL_RETRY_FIRST", 10, minimum=0)
+# At most a day (each later attempt of accounts/tasks.py waits twice as long as the one before).
+MAIL_RETRY_FIRST = env_int("MAIL_RETRY_FIRST", 10, minimum=0, maximum=24 * 3600)
 # Webhooks (webhooks/): receivers on loopback or private addresses only when allowed (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)  # seconds per attempt
-WEBHOOK_RETRY_FIRST = env_int("WEBHOOK_RETRY_FIRST", 5, minimum=1)  # seconds; each next delay doubles
-WEBHOOK_RETRY_MAX_DELAY = env_int("WEBHOOK_RETRY_MAX_DELAY", 3600, minimum=1)  # seconds
-WEBHOOK_RETRY_FOR = env_int("WEBHOOK_RETRY_FOR", 86400, minimum=1)  # seconds after the event
+WEBHOOK_RETRY_FIRST = env_int(
+    "WEBHOOK_RETRY_FIRST", 5, minimum=1, maximum=FUTURE_MAX
+)  # seconds; each next delay doubles
+WEBHOOK_RETRY_MAX_DELAY = env_int("WEBHOOK_RETRY_MAX_DELAY", 3600, minimum=1, maximum=FUTURE_MAX)  # seconds
+WEBHOOK_RETRY_FOR = env_int(
+    "WEBHOOK_RETRY_FOR", 86400, minimum=1, maximum=FUTURE_MAX
+)  # seconds after the event
 WEBHOOK_DELIVERY_THREADS = env_int("WEBHOOK_DELIVERY_THREADS", 4, minimum=1)  # per worker
 # Seconds a reset token stays valid (Django's PasswordResetTokenGenerator reads this).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=1)

@@ -77,8 +77,9 @@ def env_bool(name: str, default: bool = False) -> bool:
     )
 
 
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    """A whole number of at least ``minimum``; ``default`` when unset or empty.
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number of at least ``minimum`` (and at most ``maximum`` when given); ``default``
+    when unset or empty.
 
     Raises ConfigurationError for anything else (``NUM_PROXIES=one``).
     """
@@ -89,8 +90,9 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
         number = int(value)
     except ValueError:
         number = None
-    if number is None or number < minimum:
-        raise ConfigurationError(f"{name}={value!r} is not a whole number of at least {minimum}.")
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        bounds = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ConfigurationError(f"{name}={value!r} is not a whole number {bounds}.")
     return number
 
 

@@ -98,3 +98,48 @@ def test_the_static_storage_follows_static_manifest_alone(tmp_path, flag, storag
     env = {"DATABASE_URL": "postgres://app@db.example.com/social", "SECRET_KEY": secrets.token_urlsafe(50)}
     loaded = import_settings(tmp_path, STATIC_MANIFEST=flag, **env)
     assert loaded == {"effects": [], "storage": storage, "root": root}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error"),
+    [
+        ("EXPENSIVE_READS_IN_FLIGHT", "1000", None),
+        ("EXPENSIVE_READS_IN_FLIGHT_TOTAL", "1000", None),
+        # 65,536 slots of one user would share a lock key with the server's cap (api/read_budget.py).
+        ("EXPENSIVE_READS_IN_FLIGHT", "65536", "from 1 to 1000"),
+        ("EXPENSIVE_READS_IN_FLIGHT", "1001", "from 1 to 1000"),
+        ("EXPENSIVE_READS_IN_FLIGHT_TOTAL", "1001", "from 1 to 1000"),
+        ("EXPENSIVE_READS_IN_FLIGHT", "0", "from 1 to 1000"),
+    ],
+)
+def test_the_reads_in_progress_are_bounded(tmp_path, name, value, error):
+    env = {"DATABASE_URL": "postgres://app@db.example.com/social", "SECRET_KEY": secrets.token_urlsafe(50)}
+    loaded = import_settings(tmp_path, **{name: value}, **env)
+    if error is None:
+        assert "error" not in loaded
+    else:
+        assert loaded["error"] == f"ConfigurationError: {name}={value!r} is not a whole number {error}."
+
+
+@pytest.mark.parametrize(
+    ("name", "largest"),
+    [
+        # PostgreSQL's statement_timeout is an int4 of milliseconds: one more refuses every connection.
+        ("DATABASE_STATEMENT_TIMEOUT", 2_147_483),
+        ("EXPENSIVE_READ_TIMEOUT", 2_147_483),
+        # Deadlines this far ahead stay before year 9999 (datetime) and timestamptz's end.
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", 5_256_000),
+        ("WEBHOOK_RETRY_FIRST", 315_360_000),
+        ("WEBHOOK_RETRY_MAX_DELAY", 315_360_000),
+        ("WEBHOOK_RETRY_FOR", 315_360_000),
+        ("MAIL_RETRY_FIRST", 86_400),
+    ],
+)
+def test_a_number_that_would_fail_while_serving_is_refused_at_start(tmp_path, name, largest):
+    env = {"DATABASE_URL": "postgres://app@db.example.com/social", "SECRET_KEY": secrets.token_urlsafe(50)}
+    assert "error" not in import_settings(tmp_path, **{name: str(largest)}, **env)
+    loaded = import_settings(tmp_path, **{name: str(largest + 1)}, **env)
+    assert loaded["error"].startswith(
+        f"ConfigurationError: {name}='{largest + 1}' is not a whole number from "
+    )
+    assert loaded["error"].endswith(f" to {largest}.")

@@ -103,7 +103,7 @@ def test_unusable_value_stops_gunicorn_with_one_line():
 @pytest.mark.parametrize(
     ("name", "value"),
     # (WEB_CONCURRENCY is gunicorn's own: it checks it before it reads its configuration file.)
-    [("GUNICORN_THREADS", "lots"), ("PORT", "lots")],
+    [("GUNICORN_THREADS", "lots"), ("PORT", "lots"), ("PORT", "65536")],
 )
 def test_unusable_gunicorn_number_is_one_line(name, value):
     bind = {"GUNICORN_BIND": ""} if name == "PORT" else {}
