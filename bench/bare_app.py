@@ -1,6 +1,6 @@
 """The yardstick of `make bench`: a bare WSGI app that answers the reads and writes the bench
 compares (list, search, sort=top, a cursor page, get-one, create-post, vote, /users/me,
-/users/{id}, a post's comments) and nothing else.
+/users/{id}, a post's comments, the home feed) and nothing else.
 
 It does only what those answers must do, with no framework: verify the bearer token with
 PyJWT (same key, algorithm, leeway and claims as config/authentication.py and SimpleJWT: the
@@ -20,7 +20,10 @@ voted first; a search matches a part of the title ignoring case, as the project'
 a ``rel="next"`` cursor of the project's, its signature checked with the same key: the rows after
 its position), ``GET /posts/{id}``, ``GET /users/me``, ``GET /users/{id}`` (public),
 ``GET /posts/{id}/comments?limit=N`` (the post's visibility checked, then its top-level comments,
-oldest first, tombstones as the project writes them), ``POST /posts/`` (a JSON body; one INSERT ... RETURNING joined to the owner)
+oldest first, tombstones as the project writes them), ``GET /feed?limit=N&cursor=C`` (the
+caller's home feed, newest first, from the start or after a ``rel="next"`` cursor of the
+project's: one statement, the project's, whose ids come from the database function
+``follows_feed_ids`` that follows.feed installs), ``POST /posts/`` (a JSON body; one INSERT ... RETURNING joined to the owner)
 and ``POST /vote/`` (a visibility check, then the INSERT or DELETE; the database's unique
 constraint answers a second vote, its triggers keep the count, as for the project); everything
 else is a 404. Each gunicorn thread keeps one connection (autocommit: each statement is its own
@@ -64,6 +67,7 @@ LIST_SQL = f"{_VISIBLE} ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
 # The list's orders (posts.queries.ORDERINGS), their columns, and the project's search expression
 # (``icontains`` on PostgreSQL, which its trigram index serves).
 ORDERS = {"new": ("p.created_at", "p.id"), "top": ("p.vote_total", "p.created_at", "p.id")}
+FEED_ORDER = ("created_at", "id")  # follows.feed.ORDERING, named "feed" in its cursors
 SEARCH_WHERE = " AND UPPER(p.title::text) LIKE UPPER(%s)"
 CURSOR_SALT = "api.paging.cursor"  # api.paging.SALT: django.core.signing's salt of a cursor
 # PostViewSet.retrieve: ``.filter(pk=...).first()`` on the model's ordering.
@@ -79,6 +83,16 @@ COMMENTS_SQL = (
     " LEFT JOIN accounts_user u ON u.id = c.owner_id WHERE c.post_id = %s AND c.parent_id IS NULL"
     " ORDER BY c.created_at, c.id LIMIT %s"
 )
+# GET /feed: follows.feed.feed_page's one statement. The ids of the page come from the database
+# function follows_feed_ids (installed by follows' migrations), which picks the plan by the
+# reader's number of followees: below 300 (follows.feed.FEW_FOLLOWEES) a merge per author, below
+# 2,000 (MANY_FOLLOWEES) a walk of the newest-first index with a hash, then with a binary search.
+FEED_SQL = (
+    f"SELECT {_COLUMNS} FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id"  # noqa: S608
+    " WHERE p.id IN (SELECT f.id FROM follows_feed_ids(%s, %s::timestamptz, %s, false, %s, 300, 2000) AS f(id))"
+    " AND p.published AND NOT p.hidden AND u.is_active"
+)
+FEED_START = ("infinity", 2**63 - 1)  # follows.feed._START[NEXT]: before every post
 # POST /posts/: the new row and its owner, in one statement.
 CREATE_SQL = (
     "WITH p AS (INSERT INTO posts_post (title, content, published, owner_id) VALUES (%s, %s, %s, %s)"
@@ -176,9 +190,9 @@ def parse_limit(query: dict[str, list[str]]) -> int:
 
 
 def read_cursor(token: str, sort: str) -> list[Any]:
-    """The position of a ``rel="next"`` cursor of `sort`: django.core.signing's format (base64
-    JSON, a timestamp, an HMAC-SHA256 of them under a key derived from SECRET_KEY and the salt).
-    HttpError 422 for any other."""
+    """The position of a ``rel="next"`` cursor of the ordering `sort` (a key of ORDERS, or
+    "feed"): django.core.signing's format (base64 JSON, a timestamp, an HMAC-SHA256 of them under
+    a key derived from SECRET_KEY and the salt). HttpError 422 for any other."""
     value, _, signature = token.rpartition(":")
     key = hashlib.sha256(f"{CURSOR_SALT}signer{SECRET_KEY}".encode()).digest()
     expected = base64.urlsafe_b64encode(hmac.new(key, value.encode(), hashlib.sha256).digest()).rstrip(b"=")
@@ -186,7 +200,8 @@ def read_cursor(token: str, sort: str) -> list[Any]:
         raise HttpError("422 Unprocessable Entity", "Invalid cursor")
     data = value.rpartition(":")[0]
     payload = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
-    if payload.get("o") != sort or payload.get("d") != "next" or len(payload["p"]) != len(ORDERS[sort]):
+    columns = FEED_ORDER if sort == "feed" else ORDERS[sort]
+    if payload.get("o") != sort or payload.get("d") != "next" or len(payload["p"]) != len(columns):
         raise HttpError("422 Unprocessable Entity", "Invalid cursor")
     position = list(payload["p"])
     position[-2] = datetime.fromisoformat(position[-2])  # created_at, before the id
@@ -215,6 +230,19 @@ def list_posts(user_id: int, query_string: str) -> list[dict]:
         params += position
     sql += f" ORDER BY {', '.join(f'{column} DESC' for column in columns)} LIMIT %s"
     rows = connection().execute(sql, (*params, limit + 1), prepare=True).fetchall()
+    return [post_out(row) for row in rows[:limit]]
+
+
+def feed(user_id: int, query_string: str) -> list[dict]:
+    """A page of the caller's home feed, newest first: from the newest post, or after the
+    position of a ``rel="next"`` cursor of the feed (one row more read, as the project reads it).
+    The function gives the ids; the rows come back in any order and are sorted here, as
+    follows.feed.feed_page sorts them."""
+    query = urllib.parse.parse_qs(query_string)
+    limit = parse_limit(query)
+    at, after = read_cursor(query["cursor"][-1], "feed") if "cursor" in query else FEED_START
+    rows = connection().execute(FEED_SQL, (user_id, at, after, limit + 1), prepare=True).fetchall()
+    rows.sort(key=lambda row: (row[4], row[0]), reverse=True)  # (created_at, id), newest first
     return [post_out(row) for row in rows[:limit]]
 
 
@@ -348,6 +376,8 @@ def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]
         ):
             raw_id = path.split("/")[2]
             data = list_comments(authenticate(environ), raw_id, environ.get("QUERY_STRING", ""))
+        elif path.rstrip("/") == "/feed":
+            data = feed(authenticate(environ), environ.get("QUERY_STRING", ""))
         elif path.rstrip("/") == "/users/me":
             row = authenticate(environ, ME_SQL)
             data = user_out(row[0], row[2], row[3])

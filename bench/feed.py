@@ -121,7 +121,7 @@ def main() -> None:
     server.database_pid = probe.postmaster_pid()
     server.start()
     try:
-        rows = feed_scenarios.measure(server, args, wrk, best, probe)
+        rows = feed_scenarios.measure(server, None, args, wrk, best, probe)
     finally:
         server.stop()
     designs = compare_designs(args.sql_runs)

@@ -5,7 +5,8 @@ user2, user3 and user4 follow exactly 10, 1,000 and 10,000 users (capped at user
 
 Beside the list (``GET /posts/?limit=10``, measured again in the same rounds, as the yardstick):
 the feed's first page and a page DEEP posts down (by the cursors of its ``Link`` headers) for each
-of the three readers, and ``POST /posts/`` by user1 (the celebrity) against a user nobody
+of the three readers, each read also against the bare app's ``/feed`` when bench/run.py serves
+one (bench/bare_app.py: the same statement, without the framework), and ``POST /posts/`` by user1 (the celebrity) against a user nobody
 follows (or the least followed, graph()). A size whose data holds no such graph gets one row saying why, and nothing is run.
 bench/feed.py runs the same scenarios on a database of its own and compares the feed's designs.
 """
@@ -15,6 +16,7 @@ import urllib.request
 
 from bench.datasets import PASSWORD
 from bench.report import load_average
+from bench.servers import same_answer
 
 READERS = {10: "user2@example.com", 1_000: "user3@example.com", 10_000: "user4@example.com"}
 CELEBRITY = "user1@example.com"
@@ -87,10 +89,12 @@ def deep_page(server, token: str) -> tuple[str, int]:
     return path, depth
 
 
-def measure(project, args, wrk, best, probe) -> list[dict]:
+def measure(project, bare, args, wrk, best, probe) -> list[dict]:
     """The feed's rows ({"scenario", figures...}), the rounds of all scenarios in turns; then
-    lines giving each against the list and the goals' ratios. One row with a "note" and nothing
-    run when the data holds no graph."""
+    lines giving each against the list and the goals' ratios. With `bare` (bench/bare_app.py's
+    server, or None), every read also runs against it in the same turns, after a check that it
+    answers byte for byte as the project does; its figures are under the row's "bare". One row
+    with a "note" and nothing run when the data holds no graph."""
     found = graph()
     if isinstance(found, str):
         print(f"   feed: not measured: {found}", flush=True)
@@ -112,17 +116,26 @@ def measure(project, args, wrk, best, probe) -> list[dict]:
     for name, env in reads:
         if (status := project.status(env["BENCH_PATH"], env["BENCH_TOKEN"])) != 200:
             raise SystemExit(f"{name}: HTTP {status}")
-    rounds: dict[str, list[dict]] = {}
+        if bare is not None:
+            same_answer(project, bare, env["BENCH_PATH"], env["BENCH_TOKEN"])
+    servers = [project] if bare is None else [project, bare]
+    rounds: dict[tuple[str, object], list[dict]] = {}
     newest = probe.newest_post()
     # The reads first: the writes' posts would be the newest, read past by every later page.
-    for batch, mode in ((reads, "get"), (writes, "post")):
+    for batch, mode, serving in ((reads, "get", servers), (writes, "post", [project])):
         for _ in range(args.rounds):
             for name, env in batch:
-                rounds.setdefault(name, []).append(
-                    wrk(project, args, {"BENCH_MODE": mode, **env}, args.duration)
-                )
+                for server in serving:  # in turns: the ratio sees the same neighbours
+                    rounds.setdefault((name, server), []).append(
+                        wrk(server, args, {"BENCH_MODE": mode, **env}, args.duration)
+                    )
     probe.delete_posts_after(newest)  # the data stays as seeded
-    rows = [{"scenario": name, **best(rounds[name])} for name, _ in reads + writes]
+    rows = []
+    for name, _ in reads + writes:
+        row = {"scenario": name, **best(rounds[name, project])}
+        if (name, bare) in rounds:
+            row["bare"] = best(rounds[name, bare])
+        rows.append(row)
     for line in ratios(rows):
         print(f"   {line}", flush=True)
     print(f"   feed scenarios done; load average {load_average()}", flush=True)
@@ -130,11 +143,16 @@ def measure(project, args, wrk, best, probe) -> list[dict]:
 
 
 def ratios(rows: list[dict]) -> list[str]:
-    """Each feed scenario's requests/s against the list's, and the goals' ratios (half the
-    list; the 10,000 reader within 1.5x the 10 reader's time; the celebrity's post within 2x)."""
+    """Each feed scenario's requests/s against the list's (and the bare app's, when measured),
+    and the goals' ratios (half the list; the 10,000 reader within 1.5x the 10 reader's time;
+    the celebrity's post within 2x)."""
     by = {row["scenario"]: row for row in rows}
     yardstick = by[LIST]["rps"]
-    lines = [f"feed: {row['scenario']}: {row['rps'] / yardstick:.2f} of the list" for row in rows[1:7]]
+    lines = [
+        f"feed: {row['scenario']}: {row['rps'] / yardstick:.2f} of the list"
+        + (f", {100 * row['rps'] / row['bare']['rps']:.0f}% of the bare app" if "bare" in row else "")
+        for row in rows[1:7]
+    ]
     for kind in (0, 1):  # first pages, deep pages
         ten, most = rows[1 + kind], rows[5 + kind]
         lines.append(

@@ -1,5 +1,5 @@
 """`make bench`: the app served as in production, under wrk, at 1k, 1M and 10M posts, beside a
-bare WSGI app (bench/bare_app.py) that answers list and get-one on the same data.
+bare WSGI app (bench/bare_app.py) that answers the same reads and writes on the same data.
 
 Two gunicorns per database, both with the project's gunicorn.conf.py, DEBUG off, the same
 SECRET_KEY and the same database, on free ports of 127.0.0.1: the project (config.wsgi) and the
@@ -46,6 +46,7 @@ from bench.servers import (  # noqa: E402
     Server,
     ensure_wrk,
     run,
+    same_answer,
     wrk,
 )
 
@@ -127,7 +128,7 @@ def main() -> None:
             args.size_name = size
             results[size] = bench_size(*pairs[url], args, probe, revocation, viral, served)
             if not args.scenarios or "feed" in args.scenarios.split(","):  # bench/feed_scenarios.py
-                results[size] += feed_scenarios.measure(pairs[url][0], args, wrk, best, probe)
+                results[size] += feed_scenarios.measure(*pairs[url], args, wrk, best, probe)
             if args.original and not served:
                 for row in results[size]:
                     if row["scenario"] in COMPARED:
@@ -311,14 +312,6 @@ def read_paths(project: Server, token: str, post_id: int) -> dict[str, str]:
         page_2 = threads.cursor_of(response.headers["Link"])
     owner = json.loads(project.get(f"/posts/{post_id}", token)[1])["Post"]["owner_id"]
     return {"page-2": page_2, "users-id": f"/users/{owner}"}
-
-
-def same_answer(project: Server, bare: Server, path: str, token: str) -> None:
-    """Stop unless both servers answer `path` 200 with the same body, byte for byte (the
-    project's answer to a list changes only when the data does)."""
-    answers = project.get(path, token), bare.get(path, token)
-    if answers[0] != answers[1] or answers[0][0] != 200:
-        raise SystemExit(f"the bare app's answer to {path} differs from the project's: {answers}")
 
 
 def best(rounds: list[dict]) -> dict:

@@ -157,6 +157,14 @@ class Server:
             return json.load(response)["access_token"]
 
 
+def same_answer(project: Server, bare: Server, path: str, token: str) -> None:
+    """Stop unless both servers answer `path` 200 with the same body, byte for byte (the
+    project's answer to a list changes only when the data does)."""
+    answers = project.get(path, token), bare.get(path, token)
+    if answers[0] != answers[1] or answers[0][0] != 200:
+        raise SystemExit(f"the bare app's answer to {path} differs from the project's: {answers}")
+
+
 class RssSampler:
     """Peak resident memory (VmHWM) of each gunicorn worker, sampled while wrk runs."""
 
