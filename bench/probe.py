@@ -2,6 +2,7 @@
 request of each scenario runs (counted in-process with Django's test client)."""
 
 import functools
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,9 +60,27 @@ def newest_post() -> int:
     return Post.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+#: Seconds without a new post after which the requests a write scenario's wrk left in flight
+#: are taken as answered, and at most how long to wait for that.
+QUIET, PATIENCE = 1.0, 60.0
+
+
 def delete_posts_after(post_id: int) -> None:
-    """Delete the posts the create scenario added (ids above `post_id`)."""
+    """Delete the posts a write scenario added (ids above `post_id`), once the server has
+    stopped adding any: wrk stops at its deadline with requests in flight, and the server
+    answers them after it. A post created after the delete would stay the newest post of the
+    data, read first by every later scenario (by every feed, when its author is the account
+    everyone follows). Waits until the newest id has not moved for QUIET seconds (at most
+    PATIENCE), deletes, and raises SystemExit if a post still appears within QUIET after."""
+    newest, since, began = newest_post(), time.monotonic(), time.monotonic()
+    while time.monotonic() - since < QUIET and time.monotonic() - began < PATIENCE:
+        time.sleep(QUIET / 10)
+        if (now := newest_post()) != newest:
+            newest, since = now, time.monotonic()
     Post.objects.filter(pk__gt=post_id).delete()
+    time.sleep(QUIET)
+    if (late := newest_post()) > post_id:
+        raise SystemExit(f"post {late} was created after the write scenario's posts were deleted")
 
 
 def queries(scenario: str, env: dict, token: str, password: str, spare_post: int) -> str:
