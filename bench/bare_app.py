@@ -83,14 +83,16 @@ COMMENTS_SQL = (
     " LEFT JOIN accounts_user u ON u.id = c.owner_id WHERE c.post_id = %s AND c.parent_id IS NULL"
     " ORDER BY c.created_at, c.id LIMIT %s"
 )
-# GET /feed: follows.feed.feed_page's one statement. The ids of the page come from the database
-# function follows_feed_ids (installed by follows' migrations), which picks the plan by the
-# reader's number of followees: below 300 (follows.feed.FEW_FOLLOWEES) a merge per author, below
-# 2,000 (MANY_FOLLOWEES) a walk of the newest-first index with a hash, then with a binary search.
+# GET /feed: follows.feed.feed_page's one statement (in the model's ordering, as Django writes
+# it). The ids of the page come from the database function follows_feed_ids (installed by
+# follows' migrations), which picks the plan by the reader's number of followees: below
+# FEW_FOLLOWEES a merge per author, below MANY_FOLLOWEES a walk of the newest-first index with a
+# hash, then with a binary search (follows.feed's constants; bench/feed_scenarios.py checks them).
+FEW_FOLLOWEES, MANY_FOLLOWEES = 300, 2_000
 FEED_SQL = (
     f"SELECT {_COLUMNS} FROM posts_post p JOIN accounts_user u ON u.id = p.owner_id"  # noqa: S608
-    " WHERE p.id IN (SELECT f.id FROM follows_feed_ids(%s, %s::timestamptz, %s, false, %s, 300, 2000) AS f(id))"
-    " AND p.published AND NOT p.hidden AND u.is_active"
+    " WHERE p.id IN (SELECT f.id FROM follows_feed_ids(%s, %s::timestamptz, %s, false, %s, %s, %s) AS f(id))"
+    " AND p.published AND NOT p.hidden AND u.is_active ORDER BY p.created_at DESC, p.id DESC"
 )
 FEED_START = ("infinity", 2**63 - 1)  # follows.feed._START[NEXT]: before every post
 # POST /posts/: the new row and its owner, in one statement.
@@ -236,13 +238,13 @@ def list_posts(user_id: int, query_string: str) -> list[dict]:
 def feed(user_id: int, query_string: str) -> list[dict]:
     """A page of the caller's home feed, newest first: from the newest post, or after the
     position of a ``rel="next"`` cursor of the feed (one row more read, as the project reads it).
-    The function gives the ids; the rows come back in any order and are sorted here, as
-    follows.feed.feed_page sorts them."""
+    The project sorts the rows again in Python (follows.feed.feed_page, for both directions);
+    here they are used in the statement's order."""
     query = urllib.parse.parse_qs(query_string)
     limit = parse_limit(query)
     at, after = read_cursor(query["cursor"][-1], "feed") if "cursor" in query else FEED_START
-    rows = connection().execute(FEED_SQL, (user_id, at, after, limit + 1), prepare=True).fetchall()
-    rows.sort(key=lambda row: (row[4], row[0]), reverse=True)  # (created_at, id), newest first
+    params = (user_id, at, after, limit + 1, FEW_FOLLOWEES, MANY_FOLLOWEES)
+    rows = connection().execute(FEED_SQL, params, prepare=True).fetchall()
     return [post_out(row) for row in rows[:limit]]
 
 

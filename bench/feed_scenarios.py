@@ -5,8 +5,8 @@ user2, user3 and user4 follow exactly 10, 1,000 and 10,000 users (capped at user
 
 Beside the list (``GET /posts/?limit=10``, measured again in the same rounds, as the yardstick):
 the feed's first page and a page DEEP posts down (by the cursors of its ``Link`` headers) for each
-of the three readers, each read also against the bare app's ``/feed`` when bench/run.py serves
-one (bench/bare_app.py: the same statement, without the framework), and ``POST /posts/`` by user1 (the celebrity) against a user nobody
+of the three readers, each of these reads also against the bare app when bench/run.py serves one
+(bench/bare_app.py's ``/feed``: the same statement, without the framework), and ``POST /posts/`` by user1 (the celebrity) against a user nobody
 follows (or the least followed, graph()). A size whose data holds no such graph gets one row saying why, and nothing is run.
 bench/feed.py runs the same scenarios on a database of its own and compares the feed's designs.
 """
@@ -64,6 +64,18 @@ def graph() -> tuple[dict[int, str], int, str] | str:
     return READERS, fans, lonely
 
 
+def check_plans() -> None:
+    """Stop unless the bare app's feed passes follows_feed_ids the project's followee counts
+    (follows.feed.FEW_FOLLOWEES, MANY_FOLLOWEES): both pick the same plan, so the same cost. A
+    different count gives the same page, so the answers' check alone would not see it."""
+    from bench import bare_app
+    from follows import feed
+
+    ours = (feed.FEW_FOLLOWEES, feed.MANY_FOLLOWEES)
+    if ours != (bare_app.FEW_FOLLOWEES, bare_app.MANY_FOLLOWEES):
+        raise SystemExit(f"bench/bare_app.py's feed plans differ from follows.feed's {ours}")
+
+
 def followers(email: str) -> int:
     from follows.models import Follow
 
@@ -95,6 +107,8 @@ def measure(project, bare, args, wrk, best, probe) -> list[dict]:
     server, or None), every read also runs against it in the same turns, after a check that it
     answers byte for byte as the project does; its figures are under the row's "bare". One row
     with a "note" and nothing run when the data holds no graph."""
+    if bare is not None:
+        check_plans()
     found = graph()
     if isinstance(found, str):
         print(f"   feed: not measured: {found}", flush=True)

@@ -197,8 +197,9 @@ def bench_size(
     viral,
     served: tuple[original.OriginalServer, str] | None = None,
 ) -> list[dict]:
-    """One size's rows: each scenario against the project, list and get-one against the bare
-    app too, and against the original when `served` ((its server, its database URL)) is given."""
+    """One size's rows: each scenario against the project, those the bare app serves too
+    (COMPARED, READS) against it as well, and list and get-one against the original when
+    `served` ((its server, its database URL)) is given."""
     token = project.login("user1@example.com", PASSWORD)
     post_id, vote_posts = probe.pick_posts(user_email="user1@example.com")
     tokens: dict[Server, str] = {project: token, bare: token}
