@@ -10,7 +10,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from environment.variables import ConfigurationError, env, env_bool, env_int
+from environment.variables import PORT_MAX, ConfigurationError, env, env_bool, env_int
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
@@ -25,7 +25,7 @@ def _cores() -> int:
 
 try:
     # GUNICORN_HOST: where to listen when GUNICORN_BIND is unset (make run sets 127.0.0.1).
-    _port = env_int("PORT", 8000, minimum=1, maximum=65535)
+    _port = env_int("PORT", 8000, minimum=1, maximum=PORT_MAX)
     bind = env("GUNICORN_BIND") or f"{env('GUNICORN_HOST', '0.0.0.0')}:{_port}"  # noqa: S104
     # Behind a CPU quota (docker --cpus, a Kubernetes limit) set WEB_CONCURRENCY to match it.
     # 0 means the default, 2 x cores: gunicorn itself converts WEB_CONCURRENCY with int() when

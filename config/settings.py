@@ -14,7 +14,7 @@ from django.conf import global_settings
 
 from environment.databases import connection_settings, database_from_url
 from environment.secret_key import secret_key_from
-from environment.variables import ConfigurationError, env, env_bool, env_int, env_list, env_rate
+from environment.variables import PORT_MAX, ConfigurationError, env, env_bool, env_int, env_list, env_rate
 from replicas.databases import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,7 +61,6 @@ TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING")
 # one past year 9999 is a 500 (Python's datetime) or an error of the database (timestamptz).
 STATEMENT_TIMEOUT_MAX = 2_147_483  # seconds
 FUTURE_MAX = 10 * 365 * 24 * 3600  # seconds: ten years
-PORT_MAX = 65_535
 # Seconds a request's statement may run before PostgreSQL cancels it (a 503 with Retry-After);
 # 0 turns it off. Management commands are not bounded (config/postgresql/base.py).
 DATABASE_STATEMENT_TIMEOUT = env_int(
@@ -376,13 +375,11 @@ MAIL_RETRY_FIRST = env_int("MAIL_RETRY_FIRST", 10, minimum=0, maximum=24 * 3600)
 # Webhooks (webhooks/): receivers on loopback or private addresses only when allowed (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)  # seconds per attempt
-WEBHOOK_RETRY_FIRST = env_int(
-    "WEBHOOK_RETRY_FIRST", 5, minimum=1, maximum=FUTURE_MAX
-)  # seconds; each next delay doubles
-WEBHOOK_RETRY_MAX_DELAY = env_int("WEBHOOK_RETRY_MAX_DELAY", 3600, minimum=1, maximum=FUTURE_MAX)  # seconds
-WEBHOOK_RETRY_FOR = env_int(
-    "WEBHOOK_RETRY_FOR", 86400, minimum=1, maximum=FUTURE_MAX
-)  # seconds after the event
+# Seconds before a webhook's first retry (each next delay doubles), the longest delay, and how
+# long after the event it is retried at all.
+WEBHOOK_RETRY_FIRST = env_int("WEBHOOK_RETRY_FIRST", 5, minimum=1, maximum=FUTURE_MAX)
+WEBHOOK_RETRY_MAX_DELAY = env_int("WEBHOOK_RETRY_MAX_DELAY", 3600, minimum=1, maximum=FUTURE_MAX)
+WEBHOOK_RETRY_FOR = env_int("WEBHOOK_RETRY_FOR", 86400, minimum=1, maximum=FUTURE_MAX)
 WEBHOOK_DELIVERY_THREADS = env_int("WEBHOOK_DELIVERY_THREADS", 4, minimum=1)  # per worker
 # Seconds a reset token stays valid (Django's PasswordResetTokenGenerator reads this).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600, minimum=1)

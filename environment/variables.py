@@ -25,6 +25,8 @@ DOTENV = Path.cwd() / ".env"
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 load_dotenv(DOTENV)
 
+#: The highest TCP port (PORT, EMAIL_PORT): a larger one fails only when it is used.
+PORT_MAX = 65_535
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*", re.IGNORECASE)

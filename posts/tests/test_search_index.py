@@ -18,6 +18,12 @@ def index_exists() -> bool:
         return cursor.fetchone()[0]
 
 
+def skip_unless_statements_are_prepared() -> None:
+    """Skip the test where psycopg never prepares (PgBouncer's transaction pooling)."""
+    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        pytest.skip("statements are never prepared on this connection (transaction pooling)")
+
+
 def test_a_missing_extension_is_no_error():
     assert ensure_extension(connection, "no_such_extension_anywhere") is False
     with connection.cursor() as cursor:  # the caller's transaction is still usable
@@ -72,8 +78,7 @@ def test_each_search_text_is_a_statement_of_its_own(settings, user, make_post):
     walks every title for a search the trigram index would answer at once. The text is written
     into the statement (api.compiled._written_in): a text searched again and again is prepared
     with its own plan, and no prepared search takes its text as a parameter."""
-    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
-        pytest.skip("statements are never prepared on this connection (transaction pooling)")
+    skip_unless_statements_are_prepared()
     settings.EXPENSIVE_READ_RATE = "1000/minute"
     make_post(title="a cat")
     make_post(title="it's 100% a_b\\c")
@@ -103,8 +108,7 @@ def test_texts_searched_once_do_not_keep_other_statements_from_being_prepared(se
     never be prepared. A statement with its text written in is counted only once the process
     has run it a few times (api.compiled.RepeatedStatements). Outside a test's transaction, as
     a request runs: inside one, each search's savepoint is two statements more to count."""
-    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
-        pytest.skip("statements are never prepared on this connection (transaction pooling)")
+    skip_unless_statements_are_prepared()
     settings.EXPENSIVE_READ_SHARE = 100
     post = make_post(title="a cat")
     client = client_for(user)
@@ -122,8 +126,7 @@ def test_texts_searched_once_do_not_keep_other_statements_from_being_prepared(se
 def test_the_exact_count_of_a_search_is_planned_for_its_own_text(settings, user, make_post):
     """``Prefer: count=exact`` with a search counts through the ORM, the text a parameter: it
     is never prepared (api.compiled.unprepared), or one generic plan would serve every text."""
-    if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
-        pytest.skip("statements are never prepared on this connection (transaction pooling)")
+    skip_unless_statements_are_prepared()
     settings.EXPENSIVE_READ_RATE = "1000/minute"
     settings.EXPENSIVE_READ_SHARE = 100
     make_post(title="a cat")
